@@ -1,0 +1,213 @@
+"""The one exception tree of curator_synth.
+
+Everything the library raises on purpose derives from :class:`CuratorSynthError`. Third-party errors
+(aiohttp, httpx, openai) are translated into this tree at the transport boundary
+(``curator_synth.clients.transport``) with ``raise ... from``, so callers catch one family.
+
+Retryability is a property of the *type* (the ``retryable`` class attribute), never decided by matching
+message strings. The retry layer may widen the set (``TruncatedResponseError`` is retried only when asked).
+
+Nothing here ever holds an API key: API errors carry a :class:`RequestSummary` (method, URL without query,
+model, body size), never headers or bodies of the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConnectError",
+    "ConversationFormatError",
+    "CuratorSynthError",
+    "MalformedResponseError",
+    "MissingDependencyError",
+    "NotARewardModelError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestSummary",
+    "RequestTimeoutError",
+    "ResponseParseError",
+    "ServerError",
+    "TransportError",
+    "TruncatedResponseError",
+    "YamlConversionError",
+    "status_error_for",
+]
+
+_BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    """What an error may say about the request that caused it: no headers, no credentials, no body text."""
+
+    method: str
+    url: str
+    model: str | None = None
+    body_bytes: int = 0
+
+    @classmethod
+    def create(cls, method: str, url: str, model: str | None = None, body_bytes: int = 0) -> RequestSummary:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        # Drop user-info and query: both are places where people put keys.
+        clean = urlunsplit((parts.scheme, host, parts.path, "", ""))
+        return cls(method=method, url=clean, model=model, body_bytes=body_bytes)
+
+    def __str__(self) -> str:
+        model = f" model={self.model}" if self.model else ""
+        return f"{self.method} {self.url}{model}"
+
+
+class CuratorSynthError(Exception):
+    """Root of every error curator_synth raises on purpose."""
+
+    retryable: ClassVar[bool] = False
+
+
+# --------------------------------------------------------------------------------------------- transport
+class TransportError(CuratorSynthError):
+    """The request did not get an HTTP answer (connect failure, dropped connection, timeout)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, request: RequestSummary | None = None) -> None:
+        self.request = request
+        super().__init__(f"{message} ({request})" if request else message)
+
+
+class RequestTimeoutError(TransportError):
+    """No complete answer within the configured timeout."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be made, or the peer dropped it before a full answer."""
+
+
+# -------------------------------------------------------------------------------------------- API status
+class APIStatusError(CuratorSynthError):
+    """The endpoint answered with a non-2xx status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request: RequestSummary,
+        body: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.request = request
+        self.body = body[:_BODY_EXCERPT]
+        self.retry_after = retry_after
+        detail = f": {self.body}" if self.body else ""
+        super().__init__(f"{message} (HTTP {status_code} from {request}){detail}")
+
+
+class BadRequestError(APIStatusError):
+    """400/422: the request is wrong; retrying will not help."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing or invalid API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this model or endpoint."""
+
+
+class NotFoundError(APIStatusError):
+    """404: wrong base_url, endpoint path or model name."""
+
+
+class RateLimitError(APIStatusError):
+    """429: slow down; ``retry_after`` holds the server's hint in seconds when it gave one."""
+
+    retryable = True
+
+
+class ServerError(APIStatusError):
+    """5xx (and 408/409): a server-side problem worth retrying."""
+
+    retryable = True
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: ServerError,
+    409: ServerError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def status_error_for(status_code: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status (a table, not a chain of ifs)."""
+    if status_code in _STATUS_CLASSES:
+        return _STATUS_CLASSES[status_code]
+    return ServerError if status_code >= 500 else APIStatusError
+
+
+# ---------------------------------------------------------------------------------------- response parse
+class ResponseParseError(CuratorSynthError):
+    """An answer arrived but could not be turned into what was asked for.
+
+    ``raw`` keeps the response text (never the request) so nothing paid for is lost.
+    """
+
+    def __init__(self, message: str, *, raw: str | None = None, request: RequestSummary | None = None) -> None:
+        self.raw = raw
+        self.request = request
+        super().__init__(f"{message} ({request})" if request else message)
+
+
+class MalformedResponseError(ResponseParseError):
+    """The body is not the JSON an OpenAI-compatible endpoint returns (often a broken proxy or cut stream)."""
+
+    retryable = True
+
+
+class TruncatedResponseError(ResponseParseError):
+    """The model stopped at ``max_tokens`` (``finish_reason == "length"``); retried only when asked."""
+
+
+class NotARewardModelError(ResponseParseError):
+    """A reward query got an answer without per-attribute logprobs: the model is not a reward model."""
+
+
+class YamlConversionError(ResponseParseError):
+    """The LLM-assisted YAML conversion of a list response failed its checks."""
+
+
+# ------------------------------------------------------------------------------------------------ config
+class ConfigError(CuratorSynthError, ValueError):
+    """Invalid configuration or arguments, found before any request is sent."""
+
+
+class ConversationFormatError(ConfigError):
+    """A conversation does not have the shape a formatter or endpoint needs."""
+
+
+class MissingDependencyError(CuratorSynthError, ImportError):
+    """An optional dependency is not installed; the message says which extra to install."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the '{package}' package. Install it with: pip install 'curator_synth[{extra}]'",
+            name=package,
+        )
