@@ -1,0 +1,131 @@
+"""Frozen, validated configuration objects for the client layer (transport apart from policy).
+
+``ConnectionConfig`` says where and how to connect; ``RetryPolicy`` and ``RateLimits`` say how hard to push.
+The API key is held in a :class:`Secret`, whose ``repr``/``str`` never show it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+
+from curator_synth.errors import ConfigError, CuratorSynthError
+
+__all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "resolve_api_key"]
+
+
+class Secret:
+    """A credential that prints as ``'***'``; call :meth:`reveal` at the one place that sends it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def resolve_api_key(api_key: str | Secret | None, env_vars: tuple[str, ...]) -> Secret | None:
+    """``api_key`` if given, else the first set environment variable of ``env_vars``, else None (no auth)."""
+    if isinstance(api_key, Secret):
+        return api_key
+    if api_key:
+        return Secret(api_key)
+    for name in env_vars:
+        value = os.environ.get(name)
+        if value:
+            return Secret(value)
+    return None
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Where requests go. ``max_connections`` bounds the connection pool (the engine's window matches it)."""
+
+    base_url: str
+    api_key: Secret | None = field(default=None, repr=False)
+    timeout: float | None = 300.0
+    max_connections: int = 64
+    headers: tuple[tuple[str, str], ...] = ()
+    key_env_vars: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
+        if self.max_connections < 1:
+            raise ConfigError(f"max_concurrency must be >= 1, got {self.max_connections!r}")
+
+    @property
+    def url_root(self) -> str:
+        return self.base_url.rstrip("/") + "/"
+
+    def auth_headers(self) -> dict[str, str]:
+        """The request headers, credential included: for transports only, never for logs."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **dict(self.headers)}
+        if self.api_key is not None:
+            headers["Authorization"] = f"Bearer {self.api_key.reveal()}"
+        return headers
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before trying a request again.
+
+    A failure is retried when its type is retryable (``CuratorSynthError.retryable``: 429, 5xx, timeouts,
+    dropped connections, malformed bodies) or listed in ``extra_retry_on`` (e.g. ``TruncatedResponseError``),
+    and attempts remain. The wait is exponential with full jitter, at least the server's ``Retry-After``.
+    """
+
+    max_retries: int = 5
+    initial_backoff: float = 0.5
+    max_backoff: float = 60.0
+    extra_retry_on: tuple[type[CuratorSynthError], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.initial_backoff < 0 or self.max_backoff < self.initial_backoff:
+            raise ConfigError("need 0 <= initial_backoff <= max_backoff")
+
+    def should_retry(self, error: BaseException, attempt: int) -> bool:
+        """``attempt`` counts from 0 (the first try)."""
+        if attempt >= self.max_retries or not isinstance(error, CuratorSynthError):
+            return False
+        return error.retryable or isinstance(error, self.extra_retry_on)
+
+    def backoff(self, attempt: int, error: BaseException) -> float:
+        ceiling = min(self.max_backoff, self.initial_backoff * (2**attempt))
+        wait = random.uniform(ceiling / 2, ceiling)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            wait = max(wait, min(float(retry_after), self.max_backoff))
+        return wait
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Client-side request and token budgets per minute (None = unlimited)."""
+
+    rpm: float | None = None
+    tpm: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{name} must be a positive number or None, got {value!r}")

@@ -1,0 +1,179 @@
+"""Clients for any OpenAI-compatible endpoint (OpenAI, vLLM, NVIDIA NIM, TGI, llama.cpp server, ...).
+
+``AsyncOpenAIClient`` is the one implementation; ``OpenAIClient`` is its blocking facade. Both accept an
+existing ``openai.OpenAI`` / ``openai.AsyncOpenAI`` instance (NeMo Curator style) — requests then go through
+that instance — or ``base_url=`` / ``api_key=`` for the fast aiohttp transport.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from functools import partial
+from typing import Any, ClassVar, TypedDict
+
+from typing_extensions import Unpack
+
+from curator_synth.clients import protocol
+from curator_synth.clients.base import AsyncLLMClient
+from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
+from curator_synth.clients.engine import RequestEngine
+from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.stats import ClientStats
+from curator_synth.clients.sync import SyncClient
+from curator_synth.clients.transport import TRANSPORTS, TransportFactory
+from curator_synth.errors import ConfigError, TruncatedResponseError
+
+__all__ = ["AsyncOpenAIClient", "ClientOptions", "OpenAIClient"]
+
+_TRUNCATION_POLICIES = ("return", "raise", "retry")
+
+
+class ClientOptions(TypedDict, total=False):
+    """Keyword options shared by every endpoint client (see :class:`AsyncOpenAIClient`)."""
+
+    base_url: str | None
+    api_key: str | Secret | None
+    timeout: float | None
+    max_retries: int
+    max_concurrency: int
+    rpm: float | None
+    tpm: float | None
+    cache_dir: str | os.PathLike[str] | None
+    transport: str | TransportFactory | None
+    on_truncated: protocol.OnTruncated
+    default_headers: Mapping[str, str] | None
+    retry: RetryPolicy | None
+
+
+class AsyncOpenAIClient(AsyncLLMClient):
+    """Async client for an OpenAI-compatible endpoint.
+
+    - ``client``: an ``openai.AsyncOpenAI`` or ``openai.OpenAI`` instance to send through (its URL, key,
+      headers and HTTP client are used; its own retries are off). Without it, ``base_url`` / ``api_key``
+      (default: ``$OPENAI_API_KEY``) and the aiohttp transport are used.
+    - ``max_concurrency``: requests in flight at most; ``rpm`` / ``tpm``: requests / tokens per minute.
+    - ``max_retries``: retries per request of retryable failures (429, 5xx, timeouts, dropped connections,
+      malformed bodies), with exponential backoff and ``Retry-After`` honoured. 400/401/403/404 never retry.
+    - ``retry``: a full :class:`RetryPolicy` (backoff bounds, extra retryable types) instead of ``max_retries``.
+    - ``timeout``: seconds for one attempt. ``cache_dir``: request journal (None = off).
+    - ``transport``: "aiohttp" (default), "httpx", "openai", or a factory ``(ConnectionConfig) -> Transport``.
+    - ``on_truncated``: what to do when a choice stopped at ``max_tokens`` — "return" it (default), "raise"
+      :class:`~curator_synth.errors.TruncatedResponseError`, or "retry" (then raise after ``max_retries``).
+    """
+
+    default_base_url: ClassVar[str] = "https://api.openai.com/v1"
+    base_url_env_var: ClassVar[str] = "OPENAI_BASE_URL"
+    key_env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | Secret | None = None,
+        timeout: float | None = 300.0,
+        max_retries: int = 5,
+        max_concurrency: int = 64,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        transport: str | TransportFactory | None = None,
+        on_truncated: protocol.OnTruncated = "return",
+        default_headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if client is not None and not hasattr(client, "base_url"):
+            raise ConfigError(
+                f"client must be an openai.OpenAI or openai.AsyncOpenAI instance, got {type(client).__name__}"
+            )
+        if on_truncated not in _TRUNCATION_POLICIES:
+            raise ConfigError(f"on_truncated must be one of {_TRUNCATION_POLICIES}, got {on_truncated!r}")
+        if client is not None:
+            base_url = base_url or str(client.base_url)
+            api_key = api_key or client.api_key
+        base_url = base_url or os.environ.get(self.base_url_env_var) or self.default_base_url
+        self.connection = ConnectionConfig(
+            base_url=base_url,
+            api_key=resolve_api_key(api_key, self.key_env_vars),
+            timeout=timeout,
+            max_connections=max_concurrency,
+            headers=tuple((default_headers or {}).items()),
+            key_env_vars=self.key_env_vars,
+        )
+        self.transport_name = transport if isinstance(transport, str) else ("openai" if client else "aiohttp")
+        factory = transport if callable(transport) else TRANSPORTS.get(self.transport_name)
+        if client is not None and self.transport_name == "openai" and not callable(transport):
+            factory = partial(factory, client=client)
+        if retry is None:
+            retry = RetryPolicy(max_retries=max_retries)
+        if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
+            retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
+        self.on_truncated: protocol.OnTruncated = on_truncated
+        self.cache_dir = cache_dir
+        self._engine = RequestEngine(
+            self.connection,
+            factory,
+            max_concurrency=max_concurrency,
+            retry=retry,
+            limits=RateLimits(rpm=rpm, tpm=tpm),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters: requests sent, retries and failures by type, tokens (``.as_dict()`` for a plain dict)."""
+        return self._engine.stats
+
+    async def query_model(
+        self,
+        *,
+        messages: Iterable[Mapping[str, Any]],
+        model: str,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        stop: str | list[str] | None = None,
+        n: int = 1,
+        conversation_formatter: ConversationFormatter | str | None = None,
+        **extra: Any,
+    ) -> list[str]:
+        request = protocol.build_query(
+            messages=messages,
+            model=model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            stop=stop,
+            n=n,
+            conversation_formatter=conversation_formatter,
+            extra=extra,
+        )
+        on_truncated = self.on_truncated
+        return await self._engine.execute(request, lambda payload: protocol.texts(payload, request, n, on_truncated))
+
+    async def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
+        request = protocol.build_reward_query(messages=messages, model=model)
+        return await self._engine.execute(request, lambda payload: protocol.reward_scores(payload, model))
+
+    async def aclose(self) -> None:
+        await self._engine.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, transport={self.transport_name!r}, "
+            f"max_concurrency={self._engine.max_concurrency}, max_retries={self._engine.retry.max_retries})"
+        )
+
+
+class OpenAIClient(SyncClient):
+    """Blocking client for an OpenAI-compatible endpoint; same options as :class:`AsyncOpenAIClient`."""
+
+    def __init__(self, client: Any = None, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(AsyncOpenAIClient(client, **options))

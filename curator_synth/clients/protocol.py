@@ -1,0 +1,237 @@
+"""The OpenAI-compatible wire protocol, written once: request bodies in, texts / reward scores / typed errors out.
+
+Used by every client (sync and async alike, through the one async engine). Bodies are serialised canonically
+(sorted keys, compact) so the same request always has the same bytes, which the journal hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from time import time
+from typing import Any, Literal
+
+from curator_synth.clients.formatters import ConversationFormatter, resolve_formatter
+from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
+from curator_synth.errors import (
+    ConfigError,
+    ConversationFormatError,
+    MalformedResponseError,
+    NotARewardModelError,
+    RequestSummary,
+    ResponseParseError,
+    TruncatedResponseError,
+    status_error_for,
+)
+
+__all__ = [
+    "CHAT_PATH",
+    "COMPLETIONS_PATH",
+    "OnTruncated",
+    "build_query",
+    "build_reward_query",
+    "decode_response",
+    "encode_body",
+    "estimate_tokens",
+    "parse_retry_after",
+    "reward_scores",
+    "texts",
+]
+
+CHAT_PATH = "chat/completions"
+COMPLETIONS_PATH = "completions"
+OnTruncated = Literal["return", "raise", "retry"]
+_RESERVED = frozenset({"model", "messages", "prompt", "n", "max_tokens", "temperature", "top_p", "seed", "stop"})
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _message_list(messages: object) -> list[Any]:
+    """The messages as a list, checked for shape (any iterable of dicts is accepted)."""
+    iterable = isinstance(messages, Iterable) and not isinstance(messages, (str, bytes, Mapping))
+    items = list(messages) if iterable else []  # type: ignore[call-overload]
+    if not items:
+        raise ConversationFormatError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
+    for index, message in enumerate(items):
+        if not isinstance(message, Mapping) or "role" not in message or "content" not in message:
+            raise ConversationFormatError(f"messages[{index}] must be a dict with 'role' and 'content'")
+    return items
+
+
+def build_query(
+    *,
+    messages: Iterable[Mapping[str, Any]],
+    model: str,
+    max_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    seed: int | None,
+    stop: str | Sequence[str] | None,
+    n: int,
+    conversation_formatter: ConversationFormatter | str | None,
+    extra: Mapping[str, Any],
+) -> HTTPRequest:
+    """Chat request by default; with a conversation formatter, a ``/completions`` request of the formatted prompt."""
+    if not isinstance(model, str) or not model:
+        raise ConfigError("model must be a non-empty string")
+    if not isinstance(n, int) or n < 1:
+        raise ConfigError(f"n must be a positive integer, got {n!r}")
+    clash = _RESERVED.intersection(extra)
+    if clash:
+        raise ConfigError(f"pass {sorted(clash)} as named arguments of query_model, not as extra parameters")
+    formatter = resolve_formatter(conversation_formatter)
+    body: dict[str, Any] = {"model": model}
+    if formatter is None:
+        body["messages"] = _message_list(messages)
+        path = CHAT_PATH
+    else:
+        body["prompt"] = formatter.format_conversation(_message_list(messages))
+        path = COMPLETIONS_PATH
+        if stop is None and formatter.stop:
+            stop = list(formatter.stop)
+    for key, value in (
+        ("max_tokens", max_tokens),
+        ("temperature", temperature),
+        ("top_p", top_p),
+        ("seed", seed),
+        ("stop", stop),
+    ):
+        if value is not None:
+            body[key] = value
+    if n != 1:
+        body["n"] = n
+    body.update(extra)
+    return HTTPRequest(path, encode_body(body), model)
+
+
+def build_reward_query(*, messages: Iterable[Mapping[str, Any]], model: str) -> HTTPRequest:
+    if not isinstance(model, str) or not model:
+        raise ConfigError("model must be a non-empty string")
+    return HTTPRequest(CHAT_PATH, encode_body({"model": model, "messages": _message_list(messages)}), model)
+
+
+def estimate_tokens(request: HTTPRequest, default_completion: int = 256) -> int:
+    """A cheap upper-ish estimate for token budgets: ~4 bytes per prompt token plus the completion allowance."""
+    body_tokens = len(request.body) // 4
+    return body_tokens + default_completion
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, ``Retry-After`` (seconds or HTTP date); None if absent/garbled."""
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _error_message(body: bytes) -> str:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    if isinstance(payload, dict):
+        error = payload.get("error", payload)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        if isinstance(payload.get("detail"), str):  # FastAPI-style (vLLM, NIM)
+            return str(payload["detail"])
+    return ""
+
+
+def decode_response(response: HTTPResponse, summary: RequestSummary, redact: Any = None) -> dict[str, Any]:
+    """Raise the typed error for a non-2xx status; parse the JSON body of a 2xx one.
+
+    ``redact`` (str -> str) scrubs anything echoed from the request (e.g. a key) out of error text.
+    """
+    text_of = redact or (lambda text: text)
+    if not 200 <= response.status < 300:
+        message = _error_message(response.body) or "the endpoint returned an error"
+        excerpt = response.body[:300].decode("utf-8", "replace")
+        raise status_error_for(response.status)(
+            text_of(message),
+            status_code=response.status,
+            request=summary,
+            body=text_of(excerpt) if excerpt != message else "",
+            retry_after=parse_retry_after(response.headers),
+        )
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        raw = response.body.decode("utf-8", "replace")
+        raise MalformedResponseError("the response body is not valid JSON", raw=raw, request=summary) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
+        raise MalformedResponseError(
+            "the response has no 'choices' list",
+            raw=response.body.decode("utf-8", "replace"),
+            request=summary,
+        )
+    return payload
+
+
+def texts(payload: Mapping[str, Any], request: HTTPRequest, n: int, on_truncated: OnTruncated = "return") -> list[str]:
+    """The generated texts of a chat or completions payload, in choice order.
+
+    Errors raised here carry no ``raw``: the engine attaches the raw body it received.
+    """
+    chat = request.path == CHAT_PATH
+    choices = payload["choices"]
+    if len(choices) > 1:
+        choices = sorted(choices, key=lambda choice: choice.get("index", 0) if isinstance(choice, dict) else 0)
+    if len(choices) != n:
+        raise ResponseParseError(
+            f"asked for n={n} choices, the endpoint returned {len(choices)} (it may not support n > 1)"
+        )
+    out: list[str] = []
+    for choice in choices:
+        try:
+            text = choice["message"]["content"] if chat else choice["text"]
+        except (KeyError, TypeError):
+            where = "message.content" if chat else "text"
+            raise MalformedResponseError(f"a choice lacks {where}") from None
+        if not isinstance(text, str):
+            raise ResponseParseError("a choice has no text content (refusal or tool call?)")
+        if on_truncated != "return" and choice.get("finish_reason") == "length":
+            raise TruncatedResponseError(
+                "the model stopped at max_tokens (finish_reason='length'); raise max_tokens or accept truncation"
+            )
+        out.append(text)
+    return out
+
+
+def reward_scores(payload: Mapping[str, Any], model: str | None) -> dict[str, float]:
+    """Nemotron reward models answer with one logprob per attribute in ``choices[0].logprobs.content``."""
+    try:
+        content = payload["choices"][0]["logprobs"]["content"]
+    except (KeyError, IndexError, TypeError):
+        content = None
+    if not content:
+        raise NotARewardModelError(
+            f"model {model!r} returned no per-attribute scores in choices[0].logprobs.content: it is not a reward "
+            "model (expected e.g. nvidia/nemotron-4-340b-reward)"
+        )
+    scores: dict[str, float] = {}
+    for item in content:
+        try:
+            scores[str(item["token"])] = float(item["logprob"])
+        except (KeyError, TypeError, ValueError):
+            raise MalformedResponseError(f"a reward logprob entry is not {{token, logprob}}: {item!r:.100}") from None
+    return scores

@@ -1,0 +1,39 @@
+"""Per-client accounting: what was sent, retried, failed, and how many tokens it cost."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ClientStats"]
+
+logger = logging.getLogger("curator_synth.clients")
+
+
+@dataclass
+class ClientStats:
+    """Counters of one client; ``as_dict()`` for reports, ``log()`` at the end of a run."""
+
+    requests_sent: int = 0
+    responses_ok: int = 0
+    from_journal: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests_sent": self.requests_sent,
+            "responses_ok": self.responses_ok,
+            "from_journal": self.from_journal,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "retries": dict(self.retries),
+            "failures": dict(self.failures),
+        }
+
+    def log(self, name: str = "client") -> None:
+        logger.info("%s stats: %s", name, self.as_dict())

@@ -1,0 +1,58 @@
+"""The transport contract: send one HTTP POST, return status, headers and body — or raise a TransportError.
+
+Transports know nothing of retries, limits or the OpenAI schema; they only move bytes and translate their
+library's exceptions into :mod:`curator_synth.errors` (each transport module is that library's one boundary).
+A transport is bound to the event loop it was created on; the engine creates one per loop.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from curator_synth.clients.config import ConnectionConfig
+from curator_synth.errors import RequestSummary
+from curator_synth.registry import Registry
+
+__all__ = ["TRANSPORTS", "HTTPRequest", "HTTPResponse", "Transport", "TransportFactory"]
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPRequest:
+    """A POST of a JSON body to ``path`` (relative to the base URL). Never holds credentials."""
+
+    path: str
+    body: bytes
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPResponse:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive in every transport
+    body: bytes
+
+
+class Transport(ABC):
+    def __init__(self, config: ConnectionConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    async def send(self, request: HTTPRequest) -> HTTPResponse:
+        """One attempt; raises :class:`~curator_synth.errors.TransportError` subclasses, nothing else."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    def summary(self, request: HTTPRequest) -> RequestSummary:
+        return RequestSummary.create("POST", self.config.url_root + request.path, request.model, len(request.body))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.config.base_url!r})"
+
+
+TransportFactory = Callable[[ConnectionConfig], Transport]
+
+#: Transports by name: "aiohttp" (default, fastest), "httpx", "openai" (through the openai SDK).
+TRANSPORTS: Registry[TransportFactory] = Registry("transports")
