@@ -1,0 +1,55 @@
+"""Shared pytest set-up: ``slow`` tests (benchmarks, soak tests) run only with ``--run-slow``."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    marker = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(marker)
+
+
+# ----------------------------------------------------------------------------------------------- no network
+_LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return False
+    return host in _LOOPBACK_NAMES or host.startswith("127.") or host in {"::1", "0.0.0.0", ""}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> object:
+    """Tests never leave the machine: name lookups and connections to non-loopback hosts fail loudly."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None and not _is_loopback(host):
+            raise OSError(f"test tried to resolve {host!r}: tests must not use the network")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):  # type: ignore[index]
+            raise OSError(f"test tried to connect to {address!r}: tests must not use the network")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    socket.getaddrinfo = guarded_getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    yield
+    socket.getaddrinfo = real_getaddrinfo
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
