@@ -1,0 +1,337 @@
+"""The request handler of the fake server: routing, auth, rate limit, faults, latency, stats, control API.
+
+One :class:`ServerCore` lives on one event loop (the server thread's, or the child process's) and is only
+touched from that loop, so its counters need no locks. :func:`serve` runs it on a listening socket with
+aiohttp's low-level server (no Application/router, no access log: the per-request path stays short).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from curator_synth.errors import ConfigError
+from curator_synth.testing._openai import (
+    ChoiceText,
+    Endpoint,
+    InvalidRequest,
+    apply_limits,
+    completion_body,
+    dumps,
+    error_body,
+    parse_request,
+    truncate_half,
+)
+from curator_synth.testing.faults import FAULT_KINDS, FaultPlan, Faults, RollingRateLimiter
+from curator_synth.testing.responders import FakeRequest, Responder
+
+__all__ = ["Latency", "ServerCore", "body_key", "check_latency", "serve"]
+
+Latency = float | tuple[float, float] | Callable[[FakeRequest], float]
+"""Seconds to wait before answering: fixed, uniform in ``(low, high)`` (seeded), or computed per request."""
+
+_JSON = "application/json"
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+_MAX_BODY = 64 * 1024 * 1024
+_GENERATION: dict[str, Endpoint] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+
+
+def body_key(body: Any) -> str:
+    """The key of ``stats()["body_hits"]``: SHA-256 of the canonical JSON of a request body."""
+    return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
+
+
+def check_latency(latency: Any) -> Latency:
+    """Validate a latency spec; returns it normalised (a float or a ``(low, high)`` tuple, or the callable)."""
+    if callable(latency):
+        function: Callable[[FakeRequest], float] = latency
+        return function
+    if isinstance(latency, (tuple, list)) and len(latency) == 2:
+        low, high = (_seconds(v) for v in latency)
+        if low > high:
+            raise ConfigError(f"latency range must be (low, high) with low <= high, got {latency!r}")
+        return (low, high)
+    return _seconds(latency)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
+        raise ConfigError(f"latency must be seconds >= 0, a (low, high) pair or a callable, got {value!r}")
+    return float(value)
+
+
+def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
+
+
+class ServerCore:
+    """State and request handling of one fake server (see ``FakeLLMServer`` for the behaviour)."""
+
+    def __init__(
+        self,
+        responder: Responder,
+        latency: Latency,
+        faults: Faults | None,
+        api_key: str | None,
+        rpm_limit: int | None,
+        seed: int,
+    ) -> None:
+        self._responder = responder
+        self._rng = random.Random(seed)
+        self._latency: Latency = check_latency(latency)
+        self._plan = FaultPlan(faults)
+        self._auth = f"Bearer {api_key}" if api_key is not None else None
+        self._limiter = RollingRateLimiter(rpm_limit) if rpm_limit is not None else None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._models: set[str] = {"fake-model"}
+        self._request_number = 0
+        self._response_number = 0
+        self.in_flight = 0
+        self.reset_stats()
+
+    # ----------------------------------------------------------------------------------------- control
+    def reset_stats(self) -> None:
+        """Zero every counter; ``max_in_flight`` restarts from the requests in flight now."""
+        self.requests = 0
+        self.responses_ok = 0
+        self.rate_limited = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.max_in_flight = self.in_flight
+        self.by_endpoint: dict[str, int] = {"chat": 0, "completions": 0, "models": 0}
+        self.by_status: dict[str, int] = {}
+        self.faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+        self.body_hits: dict[str, int] = {}
+
+    def stats(self) -> dict[str, Any]:
+        """The counters as a JSON-able dict (what ``FakeLLMServer.stats()`` returns)."""
+        return {
+            "requests": self.requests,
+            "responses_ok": self.responses_ok,
+            "rate_limited": self.rate_limited,
+            "by_endpoint": dict(self.by_endpoint),
+            "by_status": dict(self.by_status),
+            "faults": dict(self.faults),
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "body_hits": dict(self.body_hits),
+            "faults_config": self._plan.faults.to_json() if self._plan.faults else None,
+            "latency": self._latency if not callable(self._latency) else repr(self._latency),
+        }
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Install new faults; their script starts with the next generation request."""
+        self._plan = FaultPlan(faults)
+
+    def set_latency(self, latency: Latency) -> None:
+        self._latency = check_latency(latency)
+
+    def cancel_in_flight(self) -> None:
+        """Cancel the handlers still running (used at shutdown: their clients see a disconnect)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _control(self, request: web.BaseRequest, path: str) -> web.Response:
+        route = path.partition("?")[0]
+        method = request.method
+        try:
+            if route == "/_fake/stats" and method == "GET":
+                return _response(200, dumps(self.stats()).encode())
+            if route == "/_fake/hits" and method == "GET":
+                key = request.query.get("key", "")
+                return _response(200, dumps({"hits": self.body_hits.get(key, 0)}).encode())
+            if route == "/_fake/health" and method == "GET":
+                return _response(200, b'{"ok":true}')
+            if route == "/_fake/reset" and method == "POST":
+                self.reset_stats()
+                return _response(200, b'{"ok":true}')
+            if route == "/_fake/config" and method == "POST":
+                config = json.loads(await request.read())
+                if "faults" in config:
+                    raw = config["faults"]
+                    self.set_faults(Faults.from_json(raw) if raw is not None else None)
+                if "latency" in config:
+                    self.set_latency(check_latency(config["latency"]))
+                return _response(200, b'{"ok":true}')
+        except (ValueError, TypeError) as exc:
+            return _response(400, error_body(f"bad control request: {exc}"))
+        return _response(404, error_body(f"unknown control endpoint {method} {route}"))
+
+    # ----------------------------------------------------------------------------------- request path
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The aiohttp low-level handler: ``/v1/*`` is counted and served, ``/_fake/*`` is control."""
+        path = request.raw_path
+        if path.startswith("/v1/"):
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            self.requests += 1
+            self.in_flight += 1
+            if self.in_flight > self.max_in_flight:
+                self.max_in_flight = self.in_flight
+            try:
+                response = await self._serve_v1(request, path)
+            finally:
+                self.in_flight -= 1
+                if task is not None:
+                    self._tasks.discard(task)
+            if response is None:  # the "drop" fault: no HTTP response at all
+                self.faults["drop"] += 1
+                transport = request.transport
+                if transport is not None:
+                    transport.close()
+                return web.Response()  # never written: aiohttp sees the closed transport and stays quiet
+            status = str(response.status)
+            self.by_status[status] = self.by_status.get(status, 0) + 1
+            return response
+        if path.startswith("/_fake/"):
+            return await self._control(request, path)
+        return _response(404, error_body(f"Invalid URL ({request.method} {path})"))
+
+    def _latency_for(self, fake: FakeRequest) -> float:
+        latency = self._latency
+        if isinstance(latency, float):
+            return latency
+        if isinstance(latency, tuple):
+            return self._rng.uniform(latency[0], latency[1])
+        return float(latency(fake))
+
+    async def _serve_v1(self, request: web.BaseRequest, path: str) -> web.Response | None:
+        route = path.partition("?")[0]
+        endpoint = _GENERATION.get(route)
+        if endpoint is None:
+            if route == "/v1/models":
+                self.by_endpoint["models"] += 1
+                return self._models_response(request)
+            return _response(404, error_body(f"Invalid URL ({request.method} {path})"))
+        self.by_endpoint[endpoint] += 1
+        if request.method != "POST":
+            return _response(405, error_body(f"Method {request.method} not allowed on {path}"))
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            key = body_key(body)
+            self.body_hits[key] = self.body_hits.get(key, 0) + 1
+        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+            return _response(401, error_body("Incorrect API key provided.", code="invalid_api_key"))
+
+        rate_headers = None
+        if self._limiter is not None:
+            decision = self._limiter.acquire(time.monotonic())
+            rate_headers = decision.headers
+            if not decision.allowed:
+                self.rate_limited += 1
+                message = f"Rate limit reached for requests per minute (limit {self._limiter.limit})."
+                return _response(429, error_body(message, "requests", "rate_limit_exceeded"), rate_headers)
+
+        if body is None:
+            return _response(400, error_body("We could not parse the JSON body of your request."))
+        try:
+            parsed = parse_request(endpoint, body)
+        except InvalidRequest as exc:
+            return _response(400, error_body(str(exc)), rate_headers)
+        self._models.add(parsed.model)
+
+        request_number = self._request_number
+        self._request_number += 1
+        fault = self._plan.draw()
+        if fault == "429":
+            self.faults["429"] += 1
+            return self._fault_429(rate_headers)
+
+        fake = FakeRequest(endpoint, parsed.model, parsed.messages, parsed.prompt, body, 0, request_number)
+        try:
+            delay = self._latency_for(fake)
+        except Exception as exc:
+            return _response(400, error_body(f"FakeLLMServer latency callable failed: {exc!r}"), rate_headers)
+        if delay > 0.0:
+            await asyncio.sleep(delay)
+
+        if fault == "500":
+            self.faults["500"] += 1
+            faults = self._plan.faults
+            status = faults.server_error_status if faults is not None else 500
+            return _response(
+                status,
+                error_body("The server had an error while processing your request.", "server_error"),
+                rate_headers,
+            )
+        if fault == "drop":
+            return None
+
+        choices: list[ChoiceText] = []
+        try:
+            for index in range(parsed.n):
+                if index:
+                    fake = FakeRequest(
+                        endpoint, parsed.model, parsed.messages, parsed.prompt, body, index, request_number
+                    )
+                choices.append(apply_limits(self._responder(fake), parsed.stop, parsed.max_tokens))
+        except Exception as exc:
+            message = f"FakeLLMServer responder failed: {type(exc).__name__}: {exc}"
+            return _response(400, error_body(message), rate_headers)
+
+        if fault == "truncate":
+            self.faults["truncate"] += 1
+            for choice in choices:
+                truncate_half(choice)
+        self._response_number += 1
+        payload, completion_tokens = completion_body(parsed, choices, self._response_number, int(time.time()))
+        encoded = dumps(payload).encode()
+        if fault == "malformed":
+            self.faults["malformed"] += 1
+            return _response(200, encoded[: max(1, len(encoded) // 2)], rate_headers)
+        self.responses_ok += 1
+        self.prompt_tokens += parsed.prompt_tokens
+        self.completion_tokens += completion_tokens
+        return _response(200, encoded, rate_headers)
+
+    def _fault_429(self, rate_headers: dict[str, str] | None) -> web.Response:
+        headers = dict(rate_headers) if rate_headers else {}
+        faults = self._plan.faults
+        if faults is not None and faults.retry_after is not None:
+            headers["Retry-After"] = f"{faults.retry_after:g}"
+            headers["retry-after-ms"] = str(round(faults.retry_after * 1000))
+        body = error_body("Rate limit reached (injected by FakeLLMServer).", "requests", "rate_limit_exceeded")
+        return _response(429, body, headers)
+
+    def _models_response(self, request: web.BaseRequest) -> web.Response:
+        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+            return _response(401, error_body("Incorrect API key provided.", code="invalid_api_key"))
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)]
+        self.responses_ok += 1
+        return _response(200, dumps({"object": "list", "data": data}).encode())
+
+
+async def serve(core: ServerCore, sock: socket.socket, ready: Callable[[], None], stop: asyncio.Event) -> None:
+    """Serve ``core`` on the listening ``sock`` until ``stop`` is set, then shut down quickly and quietly."""
+    loop = asyncio.get_running_loop()
+
+    def make_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+        return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=_MAX_BODY)
+
+    server = web.Server(core.handle, request_factory=make_request, access_log=None)
+    runner = web.ServerRunner(server, shutdown_timeout=0.2)
+    await runner.setup()
+    try:
+        site = web.SockSite(runner, sock, backlog=2048)
+        await site.start()
+        ready()
+        await stop.wait()
+        await site.stop()
+        core.cancel_in_flight()
+    finally:
+        await runner.cleanup()
