@@ -1,0 +1,21 @@
+"""ruff is part of the test suite, so CI (which runs only the README's commands) keeps main lint-clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ["curator_synth", "tests", "benchmarks"]
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_ruff(command: list[str]) -> None:
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff is part of the dev extra: pip install -e '.[dev]'"
+    targets = [t for t in TARGETS if (ROOT / t).exists()]
+    result = subprocess.run([ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
