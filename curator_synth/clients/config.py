@@ -88,11 +88,11 @@ class RetryPolicy:
 
     A failure is retried when its type is retryable (``CuratorSynthError.retryable``: 429, 5xx, timeouts,
     dropped connections, malformed bodies) or listed in ``extra_retry_on`` (e.g. ``TruncatedResponseError``),
-    and attempts remain. The wait is exponential with full jitter, at least the server's ``Retry-After``.
+    and attempts remain. The wait is the server's ``Retry-After`` if given, else exponential with full jitter.
     """
 
     max_retries: int = 5
-    initial_backoff: float = 0.5
+    initial_backoff: float = 0.25
     max_backoff: float = 60.0
     extra_retry_on: tuple[type[CuratorSynthError], ...] = ()
 
@@ -109,12 +109,18 @@ class RetryPolicy:
         return error.retryable or isinstance(error, self.extra_retry_on)
 
     def backoff(self, attempt: int, error: BaseException) -> float:
-        ceiling = min(self.max_backoff, self.initial_backoff * (2**attempt))
-        wait = random.uniform(ceiling / 2, ceiling)
+        """Seconds to wait before retry ``attempt + 1``.
+
+        The server's ``Retry-After`` when it gave one (capped at ``max_backoff``, plus up to 10 % jitter so a
+        burst of 429s does not come back as one burst); else exponential backoff with full jitter: uniform in
+        ``[0, min(max_backoff, initial_backoff * 2**attempt)]``, at least 10 ms.
+        """
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            wait = max(wait, min(float(retry_after), self.max_backoff))
-        return wait
+            wait = min(float(retry_after), self.max_backoff)
+            return wait + random.uniform(0, 0.1 * wait)
+        ceiling = min(self.max_backoff, self.initial_backoff * (2**attempt))
+        return max(0.01, random.uniform(0, ceiling))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Client-side rate limits: token buckets for requests/minute and tokens/minute.
+"""Client-side limits: the adaptive concurrency window, and token buckets for requests and tokens per minute.
 
 A bucket refills continuously at ``per_minute / 60`` per second and holds at most one second's worth (so a
 limit of 600 rpm sends ~10 requests per second, never a burst of 600). Acquiring more than is available puts
@@ -10,11 +10,12 @@ single request cost more tokens than the bucket holds. Token estimates are recon
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from time import monotonic
 
 from curator_synth.clients.config import RateLimits
 
-__all__ = ["RateLimiter", "TokenBucket"]
+__all__ = ["AdaptiveWindow", "RateLimiter", "TokenBucket", "parse_duration"]
 
 
 class TokenBucket:
@@ -64,3 +65,118 @@ class RateLimiter:
     def reconcile(self, estimated_tokens: int, actual_tokens: int | None) -> None:
         if self.tokens is not None and actual_tokens is not None:
             self.tokens.give_back(estimated_tokens - actual_tokens)
+
+
+def parse_duration(value: str) -> float | None:
+    """OpenAI's reset durations ("1s", "6m0s", "20ms", "1.5s") or plain seconds; None if unreadable."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    total, number = 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char.isdigit() or char == ".":
+            number += char
+            index += 1
+            continue
+        unit = "ms" if value.startswith("ms", index) else char
+        if unit not in units or not number:
+            return None
+        try:
+            total += float(number) * units[unit]
+        except ValueError:
+            return None
+        number = ""
+        index += len(unit)
+    return total if not number else None
+
+
+class AdaptiveWindow:
+    """A concurrency window whose size adapts to rate limiting (additive increase, multiplicative decrease).
+
+    At most ``limit`` requests are in flight (``limit`` starts at ``maximum``). When at least ``threshold`` of the
+    last ``max(32, maximum)`` outcomes were 429s, the limit halves (at most once per ``cooldown`` seconds); every
+    success then grows it by ``maximum / 16`` per window's worth of successes, so it is back at ``maximum`` after
+    ~8 round trips without 429s. A sprinkle of 429s below the threshold (a flaky gateway) does not shrink it, and
+    no decision is taken before the outcome window is full (429s come back faster than answers, so the first
+    outcomes of a run over-count them).
+    :meth:`pause` stops new requests until a time (used when ``x-ratelimit-remaining-*`` reaches zero).
+    Waiters are served first come, first served, except that retries (``acquire(retry=True)``) go before fresh
+    requests: a request that already waited out a backoff should not queue again behind new work.
+    """
+
+    def __init__(self, maximum: int, *, threshold: float = 0.2, cooldown: float = 1.0, minimum: int = 1) -> None:
+        self.maximum = maximum
+        self.minimum = min(minimum, maximum)
+        self.limit = float(maximum)
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.in_flight = 0
+        self.decreases = 0
+        self._step = max(1.0, maximum / 16)
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._retry_waiters: deque[asyncio.Future[None]] = deque()
+        self._outcomes: deque[int] = deque(maxlen=max(32, maximum))
+        self._limited = 0
+        self._last_decrease = -float("inf")
+        self._paused_until = 0.0
+
+    async def acquire(self, retry: bool = False) -> None:
+        pause = self._paused_until - monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if not self._retry_waiters and (retry or not self._waiters) and self.in_flight < int(self.limit):
+            self.in_flight += 1
+            return
+        queue = self._retry_waiters if retry else self._waiters
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(future)
+        try:
+            await future  # the slot is handed over by _wake (in_flight already counts it)
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()
+            else:
+                queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self.in_flight < int(self.limit):
+            queue = self._retry_waiters or self._waiters
+            if not queue:
+                return
+            future = queue.popleft()
+            if not future.done():
+                self.in_flight += 1
+                future.set_result(None)
+
+    def record(self, rate_limited: bool) -> None:
+        """Feed one outcome (429 or not) to the controller."""
+        outcomes = self._outcomes
+        if len(outcomes) == outcomes.maxlen:
+            self._limited -= outcomes[0]
+        outcomes.append(int(rate_limited))
+        self._limited += int(rate_limited)
+        if rate_limited:
+            now = monotonic()
+            enough = len(outcomes) == outcomes.maxlen and self._limited >= self.threshold * len(outcomes)
+            if enough and now - self._last_decrease >= self.cooldown:
+                self.limit = max(float(self.minimum), self.limit / 2)
+                self._last_decrease = now
+                self.decreases += 1
+        elif self.limit < self.maximum:
+            self.limit = min(float(self.maximum), self.limit + self._step / self.limit)
+            self._wake()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, monotonic() + seconds)

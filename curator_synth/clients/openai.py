@@ -8,7 +8,7 @@ that instance — or ``base_url=`` / ``api_key=`` for the fast aiohttp transport
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar, TypedDict
@@ -17,6 +17,7 @@ from typing_extensions import Unpack
 
 from curator_synth.clients import protocol
 from curator_synth.clients.base import AsyncLLMClient
+from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.engine import RequestEngine
 from curator_synth.clients.formatters import ConversationFormatter
@@ -57,7 +58,9 @@ class AsyncOpenAIClient(AsyncLLMClient):
     - ``max_retries``: retries per request of retryable failures (429, 5xx, timeouts, dropped connections,
       malformed bodies), with exponential backoff and ``Retry-After`` honoured. 400/401/403/404 never retry.
     - ``retry``: a full :class:`RetryPolicy` (backoff bounds, extra retryable types) instead of ``max_retries``.
-    - ``timeout``: seconds for one attempt. ``cache_dir``: request journal (None = off).
+    - ``timeout``: seconds for one attempt.
+    - ``cache_dir``: directory of the request journal (None = off): every raw response is kept on receipt and
+      a re-run answers journaled requests from disk (see :mod:`curator_synth.clients.journal`).
     - ``transport``: "aiohttp" (default), "httpx", "openai", or a factory ``(ConnectionConfig) -> Transport``.
     - ``on_truncated``: what to do when a choice stopped at ``max_tokens`` — "return" it (default), "raise"
       :class:`~curator_synth.errors.TruncatedResponseError`, or "retry" (then raise after ``max_retries``).
@@ -118,6 +121,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
             max_concurrency=max_concurrency,
             retry=retry,
             limits=RateLimits(rpm=rpm, tpm=tpm),
+            cache_dir=cache_dir,
         )
 
     @property
@@ -143,24 +147,64 @@ class AsyncOpenAIClient(AsyncLLMClient):
         conversation_formatter: ConversationFormatter | str | None = None,
         **extra: Any,
     ) -> list[str]:
-        request = protocol.build_query(
-            messages=messages,
-            model=model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            stop=stop,
-            n=n,
-            conversation_formatter=conversation_formatter,
-            extra=extra,
-        )
-        on_truncated = self.on_truncated
-        return await self._engine.execute(request, lambda payload: protocol.texts(payload, request, n, on_truncated))
+        query = QueryRequest(
+            messages, model, max_tokens, temperature, top_p, seed, stop, n, conversation_formatter, extra
+        )  # type: ignore[arg-type]
+        texts: list[str] = await self.submit(query)
+        return texts
 
     async def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
-        request = protocol.build_reward_query(messages=messages, model=model)
-        return await self._engine.execute(request, lambda payload: protocol.reward_scores(payload, model))
+        scores: dict[str, float] = await self.submit(QueryRequest(messages, model, reward=True))  # type: ignore[arg-type]
+        return scores
+
+    async def submit(self, query: QueryRequest) -> Any:
+        """Run one :class:`QueryRequest`: the texts (``list[str]``), or the scores for a reward query.
+
+        The journal namespace is ``query.namespace``, else the one set with :func:`journal_namespace`.
+        """
+        if query.reward:
+            request = protocol.build_reward_query(messages=query.messages, model=query.model)
+            model = query.model
+            return await self._engine.execute(
+                request, lambda payload: protocol.reward_scores(payload, model), query.namespace
+            )
+        request = protocol.build_query(
+            messages=query.messages,
+            model=query.model,
+            max_tokens=query.max_tokens,
+            temperature=query.temperature,
+            top_p=query.top_p,
+            seed=query.seed,
+            stop=query.stop,
+            n=query.n,
+            conversation_formatter=query.conversation_formatter,
+            extra=query.extra,
+        )
+        n, on_truncated = query.n, self.on_truncated
+        return await self._engine.execute(
+            request, lambda payload: protocol.texts(payload, request, n, on_truncated), query.namespace
+        )
+
+    def query_many(
+        self,
+        requests: Iterable[QueryRequest] | AsyncIterable[QueryRequest],
+        *,
+        ordered: bool = True,
+        max_pending: int | None = None,
+    ) -> AsyncIterator[QueryResult[Any]]:
+        """Run a stream of requests with bounded memory; yield :class:`QueryResult` (index, value or error).
+
+        ``requests`` is consumed lazily (a generator of a million requests never becomes a million tasks).
+        ``ordered=True`` yields in input order, else as completed. ``max_pending`` (default twice
+        ``max_concurrency``) bounds the calls alive at once, so requests waiting out a backoff leave the window
+        full. One failed request is one result with ``.error``; the stream goes on.
+        """
+        limit = max_pending if max_pending is not None else 2 * self._engine.max_concurrency
+        return bounded_map(self.submit, requests, max_pending=limit, ordered=ordered)
+
+    def flush_journal(self) -> None:
+        """Block until every response received so far is committed to the journal."""
+        self._engine.flush()
 
     async def aclose(self) -> None:
         await self._engine.aclose()

@@ -21,6 +21,7 @@ class ClientStats:
     from_journal: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    pauses: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
 
@@ -31,6 +32,7 @@ class ClientStats:
             "from_journal": self.from_journal,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "pauses": self.pauses,
             "retries": dict(self.retries),
             "failures": dict(self.failures),
         }

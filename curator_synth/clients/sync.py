@@ -13,7 +13,7 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
@@ -72,7 +72,7 @@ class SyncClient(LLMClient):
     """An :class:`LLMClient` whose every call runs the wrapped :class:`AsyncLLMClient` to completion."""
 
     def __init__(self, core: AsyncLLMClient) -> None:
-        self._core = core
+        self._core: Any = core
         _open_clients.add(self)
 
     @property
@@ -111,6 +111,23 @@ class SyncClient(LLMClient):
 
     def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
         return run_sync(self._core.query_reward_model(messages=messages, model=model))
+
+    def query_many(
+        self, requests: Iterable[Any], *, ordered: bool = True, max_pending: int | None = None
+    ) -> Iterator[Any]:
+        """Blocking iterator over the async client's ``query_many`` results (same arguments)."""
+        stream = self._core.query_many(requests, ordered=ordered, max_pending=max_pending)
+        try:
+            while True:
+                try:
+                    yield run_sync(stream.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            run_sync(stream.aclose())
+
+    def flush_journal(self) -> None:
+        self._core.flush_journal()
 
     def close(self) -> None:
         _open_clients.discard(self)
