@@ -127,6 +127,8 @@ class Journal:
             raise ConfigError(f"{self.path} is not a usable journal: {error}") from error
         self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        # Rows handed to the writer but not committed yet, so a repeat within one flush interval still hits.
+        self._uncommitted: dict[bytes, bytes] = {}
         self._pending = 0
         self._pending_lock = threading.Condition()
         self._closed = False
@@ -166,6 +168,9 @@ class Journal:
 
     def lookup(self, key: bytes) -> bytes | None:
         """The newest raw response journaled for ``key``, or None."""
+        recent = self._uncommitted.get(key)
+        if recent is not None:
+            return recent
         with self._read_lock:
             rows = self._reader.execute(
                 "SELECT key, response FROM responses WHERE key_prefix = ? ORDER BY id DESC", (_prefix(key),)
@@ -204,6 +209,7 @@ class Journal:
             raise ConfigError(f"the journal {self.path} is closed")
         with self._pending_lock:
             self._pending += 1
+        self._uncommitted[key] = response
         self._queue.put((_prefix(key), key, namespace, path, time.time(), request, response))
 
     def flush(self, timeout: float | None = None) -> None:
@@ -235,6 +241,10 @@ class Journal:
             rows,  # type: ignore[arg-type]
         )
         self._writer.execute("COMMIT")
+        for row in rows:
+            key, response = row[1], row[6]  # type: ignore[index]
+            if self._uncommitted.get(key) is response:  # a newer uncommitted answer stays visible
+                del self._uncommitted[key]
         with self._pending_lock:
             self._pending -= len(rows)
             self._pending_lock.notify_all()
