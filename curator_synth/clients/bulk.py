@@ -78,7 +78,9 @@ async def bounded_map(
         raise ConfigError(f"max_pending must be >= 1, got {max_pending}")
     reorder_limit = reorder_limit if reorder_limit is not None else 4 * max_pending
     source = _aiter(items).__aiter__()
-    pending: dict[asyncio.Task[R], int] = {}
+    pending: dict[asyncio.Future[R], int] = {}
+    # Finished tasks report here: O(1) per completion (asyncio.wait over all pending tasks is O(pending)).
+    completed: asyncio.Queue[asyncio.Future[R]] = asyncio.Queue()
     finished: dict[int, QueryResult[R]] = {}  # ordered mode: results waiting for their turn
     next_out = 0
     next_in = 0
@@ -91,11 +93,15 @@ async def bounded_map(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                pending[asyncio.ensure_future(func(item))] = next_in
+                task = asyncio.ensure_future(func(item))
+                task.add_done_callback(completed.put_nowait)
+                pending[task] = next_in
                 next_in += 1
             if not pending:
                 break
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done = [await completed.get()]
+            while not completed.empty():
+                done.append(completed.get_nowait())
             for task in done:
                 index = pending.pop(task)
                 error = task.exception()
