@@ -25,6 +25,7 @@ __all__ = [
     "ConnectError",
     "ConversationFormatError",
     "CuratorSynthError",
+    "JournalError",
     "MalformedResponseError",
     "MissingDependencyError",
     "NotARewardModelError",
@@ -190,6 +191,11 @@ class NotARewardModelError(ResponseParseError):
 
 class YamlConversionError(ResponseParseError):
     """The LLM-assisted YAML conversion of a list response failed its checks."""
+
+
+# ----------------------------------------------------------------------------------------------- journal
+class JournalError(CuratorSynthError):
+    """The request journal could not be written (disk full, I/O error): stop rather than pay unjournaled."""
 
 
 # ------------------------------------------------------------------------------------------------ config

@@ -18,6 +18,7 @@ Measured here: the event loop pays ~5 µs to hand a row to the writer and ~9 µs
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import queue
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, JournalError
 
 __all__ = ["MIGRATIONS", "Journal", "JournalRecord"]
 
@@ -132,6 +133,7 @@ class Journal:
         self._pending = 0
         self._pending_lock = threading.Condition()
         self._closed = False
+        self._failure: BaseException | None = None
         self._users = 0
         self._thread = threading.Thread(target=self._write_loop, name=f"journal-writer:{self.path}", daemon=True)
         self._thread.start()
@@ -204,7 +206,12 @@ class Journal:
 
     # ------------------------------------------------------------------------------------------- writing
     def record(self, key: bytes, namespace: str, path: str, request: bytes, response: bytes) -> None:
-        """Queue one raw response for the writer thread (returns at once)."""
+        """Queue one raw response for the writer thread (returns at once).
+
+        Raises :class:`JournalError` once a commit has failed: a run must not go on paying for answers it
+        cannot keep.
+        """
+        self._raise_failure()
         if self._closed:
             raise ConfigError(f"the journal {self.path} is closed")
         with self._pending_lock:
@@ -213,9 +220,17 @@ class Journal:
         self._queue.put((_prefix(key), key, namespace, path, time.time(), request, response))
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything recorded so far is committed."""
+        """Block until everything recorded so far is committed (raises :class:`JournalError` if it cannot be)."""
         with self._pending_lock:
-            self._pending_lock.wait_for(lambda: self._pending == 0, timeout)
+            self._pending_lock.wait_for(lambda: self._pending == 0 or self._failure is not None, timeout)
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise JournalError(
+                f"the journal {self.path} could not be written ({type(self._failure).__name__}: {self._failure}); "
+                "answers received since the last commit are not journaled"
+            ) from self._failure
 
     def _write_loop(self) -> None:
         done = False
@@ -230,8 +245,15 @@ class Journal:
             if _QUEUE_END in batch:
                 done = True
                 batch = [row for row in batch if row is not _QUEUE_END]
-            if batch:
-                self._commit(batch)
+            if batch and self._failure is None:
+                try:
+                    self._commit(batch)
+                except Exception as error:  # disk full, I/O error, locked file: report, never die silently
+                    with self._pending_lock:
+                        self._failure = error
+                        self._pending_lock.notify_all()
+                    with contextlib.suppress(sqlite3.Error):
+                        self._writer.execute("ROLLBACK")
 
     def _commit(self, rows: list[object]) -> None:
         self._writer.execute("BEGIN")
@@ -257,6 +279,7 @@ class Journal:
         self._queue.put(_QUEUE_END)
         self._thread.join()
         self._writer.close()
+        self._uncommitted.clear()
         with self._read_lock:
             self._reader.close()
 

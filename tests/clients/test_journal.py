@@ -9,7 +9,7 @@ import pytest
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, OpenAIClient, journal_namespace
 from curator_synth.clients.journal import FILENAME, MIGRATIONS, request_key
-from curator_synth.errors import ConfigError, TruncatedResponseError
+from curator_synth.errors import ConfigError, JournalError, TruncatedResponseError
 from curator_synth.testing import Echo, FakeLLMServer, Faults
 
 USER = [{"role": "user", "content": "hello journal"}]
@@ -127,3 +127,20 @@ def test_bad_cache_dir(tmp_path: Path) -> None:
     client = AsyncOpenAIClient(base_url="http://127.0.0.1:9/v1", cache_dir=blocker / "journal")
     with pytest.raises(ConfigError, match="cannot create the journal directory"):
         assert client._engine.journal is not None
+
+
+def test_a_failed_commit_is_reported_not_swallowed(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    key = request_key("", "p", b"x")
+    journal.record(key, "", "p", b"x", b"kept")
+    journal.flush()
+    # Simulate a disk that stops accepting writes: the table becomes read-only under the writer's feet.
+    with sqlite3.connect(tmp_path / FILENAME) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON responses BEGIN SELECT RAISE(FAIL, 'disk full'); END")
+    journal.record(request_key("", "p", b"y"), "", "p", b"y", b"lost")
+    with pytest.raises(JournalError, match="disk full"):
+        journal.flush(timeout=5)
+    with pytest.raises(JournalError):
+        journal.record(request_key("", "p", b"z"), "", "p", b"z", b"refused")
+    journal.close()
+    assert Journal(tmp_path).lookup(key) == b"kept"
