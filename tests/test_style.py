@@ -19,3 +19,11 @@ def test_ruff(command: list[str]) -> None:
     targets = [t for t in TARGETS if (ROOT / t).exists()]
     result = subprocess.run([ruff, *command, *targets], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy() -> None:
+    """The package is typed: mypy must stay clean (configuration in pyproject.toml)."""
+    mypy = shutil.which("mypy")
+    assert mypy, "mypy is part of the dev extra: pip install -e '.[dev]'"
+    result = subprocess.run([mypy, "curator_synth"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from typing_extensions import Self
+
 from curator_synth.clients.formatters import ConversationFormatter
 
 __all__ = ["AsyncLLMClient", "LLMClient", "Messages"]
@@ -50,7 +52,7 @@ class AsyncLLMClient(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the client may not be used afterwards on this event loop."""
 
-    async def __aenter__(self) -> AsyncLLMClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -82,7 +84,7 @@ class LLMClient(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
-    def __enter__(self) -> LLMClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

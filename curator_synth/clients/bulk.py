@@ -12,7 +12,16 @@ it never aborts the stream. Exceptions outside that tree (bugs) do propagate.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -72,7 +81,7 @@ async def bounded_map(
     max_pending: int,
     ordered: bool = False,
     reorder_limit: int | None = None,
-) -> AsyncIterator[QueryResult[R]]:
+) -> AsyncGenerator[QueryResult[R], None]:
     """Run ``func`` over ``items`` with at most ``max_pending`` calls alive; yield results as they finish."""
     if max_pending < 1:
         raise ConfigError(f"max_pending must be >= 1, got {max_pending}")
@@ -93,7 +102,7 @@ async def bounded_map(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                task = asyncio.ensure_future(func(item))
+                task: asyncio.Future[R] = asyncio.ensure_future(func(item))
                 task.add_done_callback(completed.put_nowait)
                 pending[task] = next_in
                 next_in += 1

@@ -157,6 +157,8 @@ class RequestEngine:
                 window.record(False)
                 if journal is not None:
                     journal.record(key, namespace or "", request.path, request.body, response.body)
+                    if journal.backlog > journal.max_backlog:  # the writer is behind: let it catch up
+                        await asyncio.to_thread(journal.wait_for_room)
                 self._account(payload.get("usage"), limiter, estimate)
                 result = self._interpret(payload, response.body, request, interpret)
                 self.stats.responses_ok += 1

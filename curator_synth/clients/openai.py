@@ -8,10 +8,10 @@ that instance — or ``base_url=`` / ``api_key=`` for the fast aiohttp transport
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, cast
 
 from typing_extensions import Unpack
 
@@ -106,9 +106,9 @@ class AsyncOpenAIClient(AsyncLLMClient):
             key_env_vars=self.key_env_vars,
         )
         self.transport_name = transport if isinstance(transport, str) else ("openai" if client else "aiohttp")
-        factory = transport if callable(transport) else TRANSPORTS.get(self.transport_name)
+        factory: TransportFactory = transport if callable(transport) else TRANSPORTS.get(self.transport_name)
         if client is not None and self.transport_name == "openai" and not callable(transport):
-            factory = partial(factory, client=client)
+            factory = partial(cast(Any, factory), client=client)
         if retry is None:
             retry = RetryPolicy(max_retries=max_retries)
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
@@ -147,14 +147,18 @@ class AsyncOpenAIClient(AsyncLLMClient):
         conversation_formatter: ConversationFormatter | str | None = None,
         **extra: Any,
     ) -> list[str]:
+        if not isinstance(messages, Sequence):
+            messages = list(messages)
         query = QueryRequest(
             messages, model, max_tokens, temperature, top_p, seed, stop, n, conversation_formatter, extra
-        )  # type: ignore[arg-type]
+        )
         texts: list[str] = await self.submit(query)
         return texts
 
     async def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
-        scores: dict[str, float] = await self.submit(QueryRequest(messages, model, reward=True))  # type: ignore[arg-type]
+        if not isinstance(messages, Sequence):
+            messages = list(messages)
+        scores: dict[str, float] = await self.submit(QueryRequest(messages, model, reward=True))
         return scores
 
     async def submit(self, query: QueryRequest) -> Any:
@@ -191,7 +195,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         *,
         ordered: bool = True,
         max_pending: int | None = None,
-    ) -> AsyncIterator[QueryResult[Any]]:
+    ) -> AsyncGenerator[QueryResult[Any], None]:
         """Run a stream of requests with bounded memory; yield :class:`QueryResult` (index, value or error).
 
         ``requests`` is consumed lazily (a generator of a million requests never becomes a million tasks).
