@@ -144,3 +144,14 @@ def test_a_failed_commit_is_reported_not_swallowed(tmp_path: Path) -> None:
         journal.record(request_key("", "p", b"z"), "", "p", b"z", b"refused")
     journal.close()
     assert Journal(tmp_path).lookup(key) == b"kept"
+
+
+def test_wait_for_room_returns_once_the_writer_has_caught_up(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, max_backlog=10, flush_interval=0.2)
+    for i in range(50):
+        journal.record(request_key("", "p", str(i).encode()), "", "p", b"", b"r")
+    assert journal.backlog > journal.max_backlog  # the writer is still sleeping on its interval
+    journal.wait_for_room(timeout=10)
+    assert journal.backlog <= journal.max_backlog // 2
+    journal.close()
+    assert sum(1 for _ in Journal.read(tmp_path)) == 50

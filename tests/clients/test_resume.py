@@ -10,6 +10,7 @@ the test kills with SIGKILL, so nothing of the client gets to clean up: no atexi
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -227,3 +228,41 @@ async def test_api_key_never_in_journal_files(tmp_path: Path) -> None:
         connection.close()
     assert rows == len(prompts) + 1
     assert SECRET not in dumped
+
+
+SELF_KILL_CHILD = """
+import asyncio, os, signal, sys
+from curator_synth.clients import AsyncOpenAIClient, QueryRequest
+
+async def main(url, cache_dir, at):
+    async with AsyncOpenAIClient(base_url=url, max_concurrency=64, cache_dir=cache_dir) as client:
+        requests = (QueryRequest([{"role": "user", "content": f"cpu-bound {i}"}], "m") for i in range(10**6))
+        done = 0
+        async for result in client.query_many(requests, ordered=False):
+            done += result.ok
+            if done == at:
+                print(client._engine.journal.backlog, flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+def test_journal_keeps_up_when_the_client_is_cpu_bound(tmp_path: Path) -> None:
+    """At 0 latency the event loop saturates a core; the writer must still commit (regression: executemany
+    re-took the GIL per row and fell ~40 000 rows behind). The client kills itself after AT answers."""
+    at = 10_000
+    with FakeLLMServer(responder=Echo(), mode="process") as server:
+        run = subprocess.run(
+            [sys.executable, "-c", SELF_KILL_CHILD, server.base_url, str(tmp_path), str(at)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    backlog_at_kill = int(run.stdout.strip())
+    committed = sum(1 for _ in Journal.read(tmp_path))
+    print(f"\nbacklog at kill: {backlog_at_kill}, committed: {committed} of {at} answers")
+    limit = inspect.signature(Journal).parameters["max_backlog"].default  # the engine's back-pressure bound
+    assert committed >= at - limit, f"only {committed} of {at} answers survived the kill"
+    assert backlog_at_kill <= limit + 2 * 64
