@@ -150,7 +150,7 @@ class RequestEngine:
                     window.release()
                 self._observe_limits(response.headers, window)
                 try:
-                    payload = protocol.decode_response(response, state.transport.summary(request), self._redact)
+                    payload = protocol.decode_response(response, lambda: state.transport.summary(request), self._redact)
                 except RateLimitError:
                     window.record(True)
                     raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any, Literal
@@ -157,10 +157,13 @@ def _error_message(body: bytes) -> str:
     return ""
 
 
-def decode_response(response: HTTPResponse, summary: RequestSummary, redact: Any = None) -> dict[str, Any]:
+def decode_response(
+    response: HTTPResponse, summary: Callable[[], RequestSummary], redact: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """Raise the typed error for a non-2xx status; parse the JSON body of a 2xx one.
 
-    ``redact`` (str -> str) scrubs anything echoed from the request (e.g. a key) out of error text.
+    ``summary`` builds the request summary for an error (only called on failure: it is not free);
+    ``redact`` scrubs anything echoed from the request (e.g. a key) out of error text.
     """
     text_of = redact or (lambda text: text)
     if not 200 <= response.status < 300:
@@ -169,7 +172,7 @@ def decode_response(response: HTTPResponse, summary: RequestSummary, redact: Any
         raise status_error_for(response.status)(
             text_of(message),
             status_code=response.status,
-            request=summary,
+            request=summary(),
             body=text_of(excerpt) if excerpt != message else "",
             retry_after=parse_retry_after(response.headers),
         )
@@ -177,12 +180,12 @@ def decode_response(response: HTTPResponse, summary: RequestSummary, redact: Any
         payload = json.loads(response.body)
     except ValueError:
         raw = response.body.decode("utf-8", "replace")
-        raise MalformedResponseError("the response body is not valid JSON", raw=raw, request=summary) from None
+        raise MalformedResponseError("the response body is not valid JSON", raw=raw, request=summary()) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
         raise MalformedResponseError(
             "the response has no 'choices' list",
             raw=response.body.decode("utf-8", "replace"),
-            request=summary,
+            request=summary(),
         )
     return payload
 

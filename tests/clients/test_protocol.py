@@ -24,6 +24,10 @@ USER = [{"role": "user", "content": "hi"}]
 SUMMARY = RequestSummary.create("POST", "http://127.0.0.1:9/v1/chat/completions", "m")
 
 
+def summary() -> RequestSummary:
+    return SUMMARY
+
+
 def query(**overrides: object) -> HTTPRequest:
     args: dict = dict(
         messages=USER, model="m", max_tokens=None, temperature=None, top_p=None, seed=None, stop=None, n=1,
@@ -107,19 +111,20 @@ def response(status: int, body: object, headers: dict | None = None) -> HTTPResp
 
 def test_decode_status_errors() -> None:
     with pytest.raises(RateLimitError) as info:
-        protocol.decode_response(response(429, {"error": {"message": "too many"}}, {"retry-after": "3"}), SUMMARY)
+        protocol.decode_response(response(429, {"error": {"message": "too many"}}, {"retry-after": "3"}), summary)
     assert info.value.retry_after == 3.0
     assert "too many" in str(info.value)
     with pytest.raises(ServerError, match="upstream died"):
-        protocol.decode_response(response(503, {"detail": "upstream died"}), SUMMARY)
+        protocol.decode_response(response(503, {"detail": "upstream died"}), summary)
 
 
 def test_decode_malformed_keeps_raw() -> None:
     with pytest.raises(MalformedResponseError) as info:
-        protocol.decode_response(response(200, b'{"choices": [{"mess'), SUMMARY)
+        protocol.decode_response(response(200, b'{"choices": [{"mess'), summary)
     assert info.value.raw == '{"choices": [{"mess'
-    with pytest.raises(MalformedResponseError, match="no 'choices'"):
-        protocol.decode_response(response(200, {"id": 1}), SUMMARY)
+    with pytest.raises(MalformedResponseError, match="no 'choices'") as info:
+        protocol.decode_response(response(200, {"id": 1}), summary)
+    assert info.value.request == SUMMARY
 
 
 def test_redaction_of_echoed_text() -> None:
@@ -127,7 +132,7 @@ def test_redaction_of_echoed_text() -> None:
         return text.replace("sk-XYZ", "***")
 
     with pytest.raises(ServerError) as info:
-        protocol.decode_response(response(500, {"error": {"message": "bad key sk-XYZ"}}), SUMMARY, redact)
+        protocol.decode_response(response(500, {"error": {"message": "bad key sk-XYZ"}}), summary, redact)
     assert "sk-XYZ" not in str(info.value)
     assert "***" in str(info.value)
 
