@@ -9,7 +9,14 @@ import sys
 
 import pytest
 
-PACKAGES = ["curator_synth", "curator_synth.clients", "curator_synth.errors", "curator_synth.testing"]
+PACKAGES = [
+    "curator_synth",
+    "curator_synth.clients",
+    "curator_synth.errors",
+    "curator_synth.testing",
+    "curator_synth.prompts",
+    "curator_synth.generators",
+]
 
 
 @pytest.mark.parametrize("module_name", PACKAGES)

@@ -1,0 +1,199 @@
+"""What every generator shares: a client, a default model and parameters, templates run under their journal
+namespace, provenance, and concurrent fan-out that reports per-item failures instead of aborting a stage.
+
+Generators are written once, async (``Async*Generator``); the blocking classes are generated from them by
+:func:`curator_synth.generators.sync.sync_generator` (no twin code). Any client works: an async client, a
+blocking one (its async core is used, or its calls run in a worker thread), or an in-process model client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Generic, TypeVar
+
+from curator_synth.clients.base import AsyncLLMClient, LLMClient
+from curator_synth.clients.bulk import bounded_map
+from curator_synth.clients.engine import journal_namespace
+from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.prompts.base import PromptTemplate
+
+__all__ = ["BaseGenerator", "Failure", "StageResult", "as_async_client", "record_id", "template_of"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _ThreadedAsyncClient(AsyncLLMClient):
+    """Adapts a blocking :class:`LLMClient` with no async core: each call runs in a worker thread."""
+
+    def __init__(self, client: LLMClient) -> None:
+        self.client = client
+
+    async def query_model(self, **kwargs: Any) -> list[str]:
+        return await asyncio.to_thread(lambda: self.client.query_model(**kwargs))
+
+    async def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
+        return await asyncio.to_thread(lambda: self.client.query_reward_model(**kwargs))
+
+
+def as_async_client(client: AsyncLLMClient | LLMClient) -> AsyncLLMClient:
+    """The async view of any client (a sync facade's own async core, so limits and journal are shared)."""
+    if isinstance(client, AsyncLLMClient):
+        return client
+    core = getattr(client, "async_client", None)
+    if isinstance(core, AsyncLLMClient):
+        return core
+    if isinstance(client, LLMClient):
+        return _ThreadedAsyncClient(client)
+    raise ConfigError(f"expected an LLMClient or AsyncLLMClient, got {type(client).__name__}")
+
+
+def template_of(template: PromptTemplate | str, family: str) -> PromptTemplate:
+    """Accept a :class:`PromptTemplate` or, as NeMo Curator does, a plain format string."""
+    if isinstance(template, PromptTemplate):
+        return template
+    if isinstance(template, str):
+        digest = hashlib.sha256(template.encode()).hexdigest()[:12]
+        return PromptTemplate(id=f"{family}.custom.{digest}", version=1, text=template)
+    raise ConfigError(f"prompt_template must be a PromptTemplate or a str, got {type(template).__name__}")
+
+
+def record_id(*parts: Any) -> str:
+    """A stable id from content (same inputs and outputs on a re-run give the same id)."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One item of a stage that failed: its position, its input, the typed error and the raw answer if any."""
+
+    index: int
+    input: Any
+    error: CuratorSynthError
+
+    @property
+    def reason(self) -> str:
+        return f"{type(self.error).__name__}: {self.error}"
+
+    @property
+    def raw(self) -> str | None:
+        return getattr(self.error, "raw", None)
+
+
+@dataclass
+class StageResult(Generic[T]):
+    """The outputs of a fanned-out stage (input order, failed items left out) and what failed, with why."""
+
+    items: list[T] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def raise_on_failure(self) -> StageResult[T]:
+        """Raise the first failure's error (for callers that want all-or-nothing)."""
+        if self.failures:
+            raise self.failures[0].error
+        return self
+
+
+class BaseGenerator:
+    """Base of all generators. ``model`` and ``params`` (temperature, max_tokens, ...) are defaults per call."""
+
+    family: ClassVar[str] = "base"
+
+    def __init__(
+        self,
+        client: AsyncLLMClient | LLMClient,
+        model: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        conversation_formatter: ConversationFormatter | str | None = None,
+        max_pending: int = 256,
+    ) -> None:
+        self.client = as_async_client(client)
+        self.model = model
+        self.params = dict(params or {})
+        self.conversation_formatter = conversation_formatter
+        self.max_pending = max_pending
+
+    def _model(self, model: str | None) -> str:
+        chosen = model or self.model
+        if not chosen:
+            raise ConfigError(f"{type(self).__name__}: pass model= here or when creating the generator")
+        return chosen
+
+    async def ask(
+        self,
+        template: PromptTemplate,
+        fill: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        model_kwargs: Mapping[str, Any] | None = None,
+        n: int = 1,
+    ) -> list[str]:
+        """Fill ``template``, send it under its journal namespace, return the ``n`` raw answers."""
+        params = {**self.params, **(model_kwargs or {})}
+        if self.conversation_formatter is not None:
+            params.setdefault("conversation_formatter", self.conversation_formatter)
+        with journal_namespace(template.namespace):
+            return await self.client.query_model(
+                messages=template.messages(**fill), model=self._model(model), n=n, **params
+            )
+
+    async def ask_one(self, template: PromptTemplate, fill: Mapping[str, Any], **kwargs: Any) -> str:
+        return (await self.ask(template, fill, **kwargs))[0]
+
+    def provenance(
+        self,
+        template: PromptTemplate,
+        *,
+        method: str,
+        model: str | None = None,
+        model_kwargs: Mapping[str, Any] | None = None,
+        parents: Sequence[str] = (),
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Where a record came from: generator, method, template id+version, model, params, parents, time."""
+        return {
+            "generator": type(self).__name__,
+            "method": method,
+            "template": template.id,
+            "template_version": template.version,
+            "model": self._model(model),
+            "params": {**self.params, **(model_kwargs or {})},
+            "parents": list(parents),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **extra,
+        }
+
+    async def fan_out(
+        self,
+        func: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+    ) -> StageResult[R]:
+        """Run ``func`` over ``items`` concurrently (bounded); failures are collected, not raised."""
+        inputs: list[T] = []
+
+        def remember(source: Iterable[T]) -> Iterable[T]:
+            for item in source:
+                inputs.append(item)
+                yield item
+
+        result: StageResult[R] = StageResult()
+        source = items if isinstance(items, AsyncIterable) else remember(items)
+        async for outcome in bounded_map(func, source, max_pending=self.max_pending, ordered=True):
+            if outcome.error is not None:
+                item = inputs[outcome.index] if outcome.index < len(inputs) else None
+                result.failures.append(Failure(outcome.index, item, outcome.error))
+            else:
+                result.items.append(outcome.value)  # type: ignore[arg-type]
+        return result
