@@ -16,6 +16,7 @@ PACKAGES = [
     "curator_synth.testing",
     "curator_synth.prompts",
     "curator_synth.generators",
+    "curator_synth.parsing",
 ]
 
 
