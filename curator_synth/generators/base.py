@@ -138,16 +138,34 @@ class BaseGenerator:
         *,
         model: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
-        n: int = 1,
+        n: int | None = None,
     ) -> list[str]:
-        """Fill ``template``, send it under its journal namespace, return the ``n`` raw answers."""
+        """Fill ``template``, send it under its journal namespace, return the raw answers."""
+        return await self.ask_messages(
+            template.messages(**fill), namespace=template.namespace, model=model, model_kwargs=model_kwargs, n=n
+        )
+
+    async def ask_messages(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        namespace: str,
+        model: str | None = None,
+        model_kwargs: Mapping[str, Any] | None = None,
+        n: int | None = None,
+    ) -> list[str]:
+        """Send a ready conversation (e.g. a dialogue so far) under ``namespace``; return the raw answers.
+
+        Parameters merge as generator defaults < ``model_kwargs``; ``n`` may come from either (NeMo passes it in
+        ``model_kwargs``) or from the argument, which wins.
+        """
         params = {**self.params, **(model_kwargs or {})}
+        choices = params.pop("n", 1) if n is None else n
+        params.pop("n", None)
         if self.conversation_formatter is not None:
             params.setdefault("conversation_formatter", self.conversation_formatter)
-        with journal_namespace(template.namespace):
-            return await self.client.query_model(
-                messages=template.messages(**fill), model=self._model(model), n=n, **params
-            )
+        with journal_namespace(namespace):
+            return await self.client.query_model(messages=messages, model=self._model(model), n=choices, **params)
 
     async def ask_one(self, template: PromptTemplate, fill: Mapping[str, Any], **kwargs: Any) -> str:
         return (await self.ask(template, fill, **kwargs))[0]

@@ -93,3 +93,22 @@ def test_provenance_and_plain_string_templates() -> None:
     assert custom.fields == {"topic"}
     assert custom.id.startswith("test.custom.")
     assert template_of("Tell me about {topic}", "test").id == custom.id
+
+
+async def test_n_may_come_from_params_model_kwargs_or_the_argument() -> None:
+    with FakeLLMServer(responder=Echo()) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url) as client:
+            generator = AsyncShouter(client, "m", params={"n": 2})
+            assert len(await generator.ask(SHOUT, {"word": "a"})) == 2
+            assert len(await generator.ask(SHOUT, {"word": "b"}, model_kwargs={"n": 3})) == 3
+            assert len(await generator.ask(SHOUT, {"word": "c"}, model_kwargs={"n": 3}, n=1)) == 1
+
+
+async def test_ask_messages_sends_a_ready_conversation(tmp_path: Path) -> None:
+    conversation = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    conversation.append({"role": "user", "content": "again"})
+    with FakeLLMServer(responder=Echo()) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, cache_dir=tmp_path) as client:
+            answer = await AsyncShouter(client, "m").ask_messages(conversation, namespace="test.turn@1")
+    assert answer == ["again"]
+    assert [r.namespace for r in Journal.read(tmp_path)] == ["test.turn@1"]
