@@ -1,6 +1,34 @@
-"""Generators: one module per method family, each async with a generated blocking twin."""
+"""Generators: one module per method family, each async with a generated blocking twin.
 
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, as_async_client
+Every family is registered by name in ``GENERATORS`` (recipes name them; plugins add their own through the
+``curator_synth.generators`` entry point group).
+"""
+
+from curator_synth.generators.base import GENERATORS, BaseGenerator, Failure, StageResult, as_async_client
+from curator_synth.generators.evol import AsyncEvolInstruct, EvolInstruct
+from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
+from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
+from curator_synth.generators.stages import PipelineFailure, PipelineResult
 from curator_synth.generators.sync import sync_generator
 
-__all__ = ["BaseGenerator", "Failure", "StageResult", "as_async_client", "sync_generator"]
+GENERATORS.add("nemotron", AsyncNemotronGenerator)
+GENERATORS.add("evol_instruct", AsyncEvolInstruct)
+GENERATORS.add("self_instruct", AsyncSelfInstruct)
+
+__all__ = [
+    "GENERATORS",
+    "AsyncEvolInstruct",
+    "AsyncNemotronGenerator",
+    "AsyncSelfInstruct",
+    "BaseGenerator",
+    "EvolInstruct",
+    "Failure",
+    "NemotronGenerator",
+    "PipelineFailure",
+    "PipelineResult",
+    "SelfInstruct",
+    "StageResult",
+    "as_async_client",
+    "load_seed_tasks",
+    "sync_generator",
+]

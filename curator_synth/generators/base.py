@@ -22,8 +22,9 @@ from curator_synth.clients.engine import journal_namespace
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.prompts.base import PromptTemplate
+from curator_synth.registry import Registry
 
-__all__ = ["BaseGenerator", "Failure", "StageResult", "as_async_client", "record_id", "template_of"]
+__all__ = ["GENERATORS", "BaseGenerator", "Failure", "StageResult", "as_async_client", "record_id", "template_of"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -120,6 +121,8 @@ class BaseGenerator:
         max_pending: int = 256,
     ) -> None:
         self.client = as_async_client(client)
+        #: The class name recorded in provenance (a generated blocking twin sets its own).
+        self.public_name = type(self).__name__
         self.model = model
         self.params = dict(params or {})
         self.conversation_formatter = conversation_formatter
@@ -182,7 +185,7 @@ class BaseGenerator:
     ) -> dict[str, Any]:
         """Where a record came from: generator, method, template id+version, model, params, parents, time."""
         return {
-            "generator": type(self).__name__,
+            "generator": self.public_name,
             "method": method,
             "template": template.id,
             "template_version": template.version,
@@ -215,3 +218,8 @@ class BaseGenerator:
             else:
                 result.items.append(outcome.value)  # type: ignore[arg-type]
         return result
+
+
+#: Generator classes by family name ("nemotron", "evol_instruct", ...), for recipes; extensible by entry points
+#: (group ``curator_synth.generators``).
+GENERATORS: Registry[type[BaseGenerator]] = Registry("generators")

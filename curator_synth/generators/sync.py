@@ -38,6 +38,7 @@ def sync_generator(async_cls: type, name: str) -> type:
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         self._async = async_cls(*args, **kwargs)
+        self._async.public_name = name  # provenance names the class the caller used
 
     def __getattr__(self: Any, attribute: str) -> Any:  # model, params, client, ...: read from the async one
         if attribute == "_async":

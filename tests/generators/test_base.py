@@ -112,3 +112,19 @@ async def test_ask_messages_sends_a_ready_conversation(tmp_path: Path) -> None:
             answer = await AsyncShouter(client, "m").ask_messages(conversation, namespace="test.turn@1")
     assert answer == ["again"]
     assert [r.namespace for r in Journal.read(tmp_path)] == ["test.turn@1"]
+
+
+def test_registry_and_complete_prompt_catalogue() -> None:
+    from curator_synth.generators import GENERATORS
+    from curator_synth.prompts import PROMPTS
+
+    assert {"nemotron", "evol_instruct", "self_instruct"} <= set(GENERATORS.names())
+    ids = PROMPTS.names()
+    for family in ("nemotron.", "evol.", "self_instruct."):
+        assert any(i.startswith(family) for i in ids), family
+
+
+def test_provenance_names_the_class_the_caller_used() -> None:
+    with FakeLLMServer() as server, OpenAIClient(base_url=server.base_url) as client:
+        assert Shouter(client, "m").provenance(SHOUT, method="shout")["generator"] == "Shouter"
+        assert AsyncShouter(client, "m").provenance(SHOUT, method="shout")["generator"] == "AsyncShouter"
