@@ -5,8 +5,12 @@ Every family is registered by name in ``GENERATORS`` (recipes name them; plugins
 """
 
 from curator_synth.generators.base import GENERATORS, BaseGenerator, Failure, StageResult, as_async_client
+from curator_synth.generators.dialogue import AsyncDialogueGenerator, DialogueGenerator
 from curator_synth.generators.evol import AsyncEvolInstruct, EvolInstruct
+from curator_synth.generators.magpie import AsyncMagpieGenerator, MagpieGenerator
 from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
+from curator_synth.generators.persona import AsyncPersonaGenerator, PersonaGenerator
+from curator_synth.generators.responses import AsyncResponseGenerator, ResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
 from curator_synth.generators.stages import PipelineFailure, PipelineResult
 from curator_synth.generators.sync import sync_generator
@@ -14,18 +18,30 @@ from curator_synth.generators.sync import sync_generator
 GENERATORS.add("nemotron", AsyncNemotronGenerator)
 GENERATORS.add("evol_instruct", AsyncEvolInstruct)
 GENERATORS.add("self_instruct", AsyncSelfInstruct)
+GENERATORS.add("responses", AsyncResponseGenerator)
+GENERATORS.add("dialogue", AsyncDialogueGenerator)
+GENERATORS.add("magpie", AsyncMagpieGenerator)
+GENERATORS.add("persona", AsyncPersonaGenerator)
 
 __all__ = [
     "GENERATORS",
+    "AsyncDialogueGenerator",
     "AsyncEvolInstruct",
+    "AsyncMagpieGenerator",
     "AsyncNemotronGenerator",
+    "AsyncPersonaGenerator",
+    "AsyncResponseGenerator",
     "AsyncSelfInstruct",
     "BaseGenerator",
+    "DialogueGenerator",
     "EvolInstruct",
     "Failure",
+    "MagpieGenerator",
     "NemotronGenerator",
+    "PersonaGenerator",
     "PipelineFailure",
     "PipelineResult",
+    "ResponseGenerator",
     "SelfInstruct",
     "StageResult",
     "as_async_client",

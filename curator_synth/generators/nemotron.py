@@ -15,7 +15,7 @@ without ``{language}`` works), but ``prompt_kwargs`` naming a placeholder the te
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from curator_synth.errors import ConfigError
@@ -24,9 +24,9 @@ from curator_synth.generators.nemotron_pipelines import NemotronPipelines
 from curator_synth.generators.sync import sync_generator
 from curator_synth.parsing import parse_yaml_conversion, remove_prefix
 from curator_synth.prompts import nemotron as prompts
-from curator_synth.prompts.base import PromptTemplate
+from curator_synth.prompts.base import PromptTemplate, transcript
 
-__all__ = ["ASSISTANT_TURN_NAMESPACE", "AsyncNemotronGenerator", "NemotronGenerator", "format_conversation"]
+__all__ = ["ASSISTANT_TURN_NAMESPACE", "AsyncNemotronGenerator", "NemotronGenerator"]
 
 Template = PromptTemplate | str
 Count = int | str  # NeMo accepts "five" as well as 5
@@ -34,11 +34,6 @@ Kwargs = Mapping[str, Any] | None
 
 #: Journal namespace of the assistant turns of dialogues (they are the conversation itself, not a template).
 ASSISTANT_TURN_NAMESPACE = "nemotron.assistant_turn@1"
-
-
-def format_conversation(conversation: Sequence[Mapping[str, str]]) -> str:
-    """The ``{conversation_history}`` text the user-simulation templates get: ``Role: content`` blocks."""
-    return "\n\n".join(f"{turn['role'].capitalize()}: {turn['content']}" for turn in conversation)
 
 
 class AsyncNemotronGenerator(NemotronPipelines):
@@ -317,7 +312,7 @@ class AsyncNemotronGenerator(NemotronPipelines):
         """A conversation of ``n_user_turns`` user turns, each answered by ``assistant_model``.
 
         ``openline`` is the first user turn; the later ones are written by ``user_model`` playing the user
-        with ``prompt_template`` (its ``{conversation_history}`` gets :func:`format_conversation` of the
+        with ``prompt_template`` (its ``{conversation_history}`` gets :func:`~curator_synth.prompts.transcript` of the
         turns so far; a leading "User:" in its answer is removed). Both models default to the generator's
         model. Returns ``[{"role", "content"}, ...]`` alternating user/assistant, ending with the assistant.
         """
@@ -367,7 +362,7 @@ class AsyncNemotronGenerator(NemotronPipelines):
         prompt_kwargs: Kwargs,
         model_kwargs: Kwargs,
     ) -> str:
-        history = format_conversation(conversation)
+        history = transcript(conversation)
         params = {**(model_kwargs or {}), "n": 1}
         answers = await self._prompt(prompt_template, model, prompt_kwargs, params, conversation_history=history)
         return remove_prefix(answers[0], ["User:", "User's next message:"])

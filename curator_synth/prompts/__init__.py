@@ -3,7 +3,18 @@
 Importing this package imports every family, so ``PROMPTS`` is complete (recipes look templates up by id).
 """
 
-from curator_synth.prompts import evol, nemotron, self_instruct
-from curator_synth.prompts.base import PROMPTS, PromptTemplate, register
+from curator_synth.prompts import evol, magpie, nemotron, persona, responses, self_instruct
+from curator_synth.prompts.base import PROMPTS, PromptTemplate, register, transcript
 
-__all__ = ["PROMPTS", "PromptTemplate", "evol", "nemotron", "register", "self_instruct"]
+__all__ = [
+    "PROMPTS",
+    "PromptTemplate",
+    "evol",
+    "magpie",
+    "nemotron",
+    "persona",
+    "register",
+    "responses",
+    "self_instruct",
+    "transcript",
+]

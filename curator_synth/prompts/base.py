@@ -8,14 +8,14 @@ registered by id in ``PROMPTS`` so recipes can name them and tests can check eve
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from curator_synth.errors import ConfigError
 from curator_synth.registry import Registry
 
-__all__ = ["PROMPTS", "PromptTemplate", "register"]
+__all__ = ["PROMPTS", "PromptTemplate", "register", "transcript"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,12 @@ def register(template: PromptTemplate) -> PromptTemplate:
     """Register ``template`` under its id (module-level: ``FOO = register(PromptTemplate(...))``)."""
     PROMPTS.add(template.id, template)
     return template
+
+
+def transcript(messages: Iterable[Mapping[str, str]]) -> str:
+    """A conversation as ``User: ...`` / ``Assistant: ...`` blocks, for templates that show a model the history
+    (user simulation). System messages are left out: the simulated user would not see them."""
+    blocks = [
+        f"{message['role'].capitalize()}: {message['content']}" for message in messages if message["role"] != "system"
+    ]
+    return "\n\n".join(blocks)

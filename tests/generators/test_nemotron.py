@@ -17,11 +17,11 @@ from curator_synth.generators.nemotron import (
     ASSISTANT_TURN_NAMESPACE,
     AsyncNemotronGenerator,
     NemotronGenerator,
-    format_conversation,
 )
 from curator_synth.parsing import parse_list, starts_with_yes_no
 from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts import nemotron as prompts
+from curator_synth.prompts.base import transcript
 from curator_synth.testing import Echo, FakeLLMServer, FakeRequest, Scripted
 
 P = prompts
@@ -296,7 +296,7 @@ async def test_dialogue_alternates_assistant_answers_and_simulated_user_turns() 
     # the assistant always sees the whole conversation so far, ending with the user
     assert model.assistant_calls == [["user"], ["user", "assistant", "user"], ["user", "assistant"] * 2 + ["user"]]
     # the user simulation gets the history as text, through the normal user-turn template
-    assert format_conversation(conversation[:2]) in model.user_prompts[0]
+    assert transcript(conversation[:2]) in model.user_prompts[0]
     assert "User: What is entropy?\n\nAssistant: answer 1 (helper)" in model.user_prompts[0]
 
 
