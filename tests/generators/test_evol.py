@@ -274,10 +274,3 @@ def test_every_forbidden_phrase_is_a_leak_marker(template: object) -> None:
         assert phrase.lower() in LEAK_MARKERS, phrase
     for marker in re.findall(r"#[A-Z][A-Za-z ]+#", template.text):
         assert marker.lower() in LEAK_MARKERS
-
-
-def test_the_documented_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "generators" / "evol_instruct.md").read_text()
-    code, printed = re.search(r"```python\n((?:(?!```).)*)```\n\nprints\n\n```\n(.*?)```", doc, re.S).groups()  # type: ignore[union-attr]
-    exec(compile(code, "evol_instruct.md", "exec"), {})
-    assert capsys.readouterr().out == printed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -178,10 +177,3 @@ def test_clean_query_and_key() -> None:
     assert clean_query("  Why is the sky blue?<|eot_id|><|start_header_id|>", ("<|eot_id|>",)) == "Why is the sky blue?"
     assert clean_query("**Why?**") == "Why?"
     assert query_key("  Why  IS\nthe sky blue? ") == "why is the sky blue?"
-
-
-def test_the_documented_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "generators" / "magpie.md").read_text()
-    code, printed = re.search(r"```python\n((?:(?!```).)*)```\n\nprints\n\n```\n(.*?)```", doc, re.S).groups()  # type: ignore[union-attr]
-    exec(compile(code, "magpie.md", "exec"), {})
-    assert capsys.readouterr().out == printed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -192,10 +191,3 @@ def test_persona_templates_fill_without_stray_braces() -> None:
     assert TEXT_TO_PERSONA.fields == {"text"}
     assert MATH_PROBLEM.fields == KNOWLEDGE_QUESTION.fields == WRITING_TASK.fields == {"persona"}
     assert set(PERSONA_TASKS) == {"math", "knowledge", "writing"}
-
-
-def test_the_documented_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "generators" / "persona.md").read_text()
-    code, printed = re.search(r"```python\n((?:(?!```).)*)```\n\nprints\n\n```\n(.*?)```", doc, re.S).groups()  # type: ignore[union-attr]
-    exec(compile(code, "persona.md", "exec"), {})
-    assert capsys.readouterr().out == printed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import string
 from pathlib import Path
 
@@ -184,10 +183,3 @@ def test_answer_template_and_transcript() -> None:
         {"role": "assistant", "content": "Hello"},
     ]
     assert transcript(messages) == "User: Hi\n\nAssistant: Hello"
-
-
-def test_the_documented_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "generators" / "responses_dialogue.md").read_text()
-    code, printed = re.search(r"```python\n((?:(?!```).)*)```\n\nprints\n\n```\n(.*?)```", doc, re.S).groups()  # type: ignore[union-attr]
-    exec(compile(code, "responses_dialogue.md", "exec"), {})
-    assert capsys.readouterr().out == printed

@@ -363,10 +363,3 @@ def test_few_shot_examples_parse_with_our_own_parsers() -> None:
     output_first = PROMPTS.get("self_instruct.output_first").text
     demo = output_first.split("Two tasks done this way:")[1].split("Task: {instruction}")[0]
     assert Instance("13", "Yes") in parse_labelled_instances(demo)
-
-
-def test_the_documented_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "generators" / "self_instruct.md").read_text()
-    code, printed = re.search(r"```python\n((?:(?!```).)*)```\n\nprints\n\n```\n(.*?)```", doc, re.S).groups()  # type: ignore[union-attr]
-    exec(compile(code, "self_instruct.md", "exec"), {})
-    assert capsys.readouterr().out == printed
