@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -53,3 +55,25 @@ def _no_network() -> object:
     yield
     socket.getaddrinfo = real_getaddrinfo
     socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------- docs
+DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture
+def run_doc(capsys: pytest.CaptureFixture[str]) -> object:
+    """``run_doc("generators/nemotron.md", min_blocks=10)`` runs every ```python block of a docs page in one
+    namespace, in order, and returns the printed lines (pages whose examples all run offline)."""
+    import re
+
+    def run(page: str, *, min_blocks: int = 1) -> list[str]:
+        path = DOCS_DIR / page
+        blocks = re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
+        assert len(blocks) >= min_blocks, f"{page}: expected at least {min_blocks} python examples"
+        namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
+        for number, block in enumerate(blocks):
+            exec(compile(block, f"{page}, block {number}", "exec"), namespace)
+        return capsys.readouterr().out.splitlines()
+
+    return run

@@ -9,11 +9,13 @@ from curator_synth.generators.dialogue import AsyncDialogueGenerator, DialogueGe
 from curator_synth.generators.evol import AsyncEvolInstruct, EvolInstruct
 from curator_synth.generators.magpie import AsyncMagpieGenerator, MagpieGenerator
 from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
+from curator_synth.generators.nemotron_cc import AsyncNemotronCCGenerator, NemotronCCGenerator
 from curator_synth.generators.persona import AsyncPersonaGenerator, PersonaGenerator
 from curator_synth.generators.responses import AsyncResponseGenerator, ResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
 from curator_synth.generators.stages import PipelineFailure, PipelineResult
 from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.transforms import AsyncTransformer, Transformer
 
 GENERATORS.add("nemotron", AsyncNemotronGenerator)
 GENERATORS.add("evol_instruct", AsyncEvolInstruct)
@@ -22,21 +24,26 @@ GENERATORS.add("responses", AsyncResponseGenerator)
 GENERATORS.add("dialogue", AsyncDialogueGenerator)
 GENERATORS.add("magpie", AsyncMagpieGenerator)
 GENERATORS.add("persona", AsyncPersonaGenerator)
+GENERATORS.add("nemotron_cc", AsyncNemotronCCGenerator)
+GENERATORS.add("transforms", AsyncTransformer)
 
 __all__ = [
     "GENERATORS",
     "AsyncDialogueGenerator",
     "AsyncEvolInstruct",
     "AsyncMagpieGenerator",
+    "AsyncNemotronCCGenerator",
     "AsyncNemotronGenerator",
     "AsyncPersonaGenerator",
     "AsyncResponseGenerator",
     "AsyncSelfInstruct",
+    "AsyncTransformer",
     "BaseGenerator",
     "DialogueGenerator",
     "EvolInstruct",
     "Failure",
     "MagpieGenerator",
+    "NemotronCCGenerator",
     "NemotronGenerator",
     "PersonaGenerator",
     "PipelineFailure",
@@ -44,6 +51,7 @@ __all__ = [
     "ResponseGenerator",
     "SelfInstruct",
     "StageResult",
+    "Transformer",
     "as_async_client",
     "load_seed_tasks",
     "sync_generator",

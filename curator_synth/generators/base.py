@@ -162,13 +162,22 @@ class BaseGenerator:
         Parameters merge as generator defaults < ``model_kwargs``; ``n`` may come from either (NeMo passes it in
         ``model_kwargs``) or from the argument, which wins.
         """
-        params = {**self.params, **(model_kwargs or {})}
-        choices = params.pop("n", 1) if n is None else n
-        params.pop("n", None)
-        if self.conversation_formatter is not None:
-            params.setdefault("conversation_formatter", self.conversation_formatter)
+        params, choices = self.request_params(model_kwargs, n)
         with journal_namespace(namespace):
             return await self.client.query_model(messages=messages, model=self._model(model), n=choices, **params)
+
+    def request_params(
+        self, model_kwargs: Mapping[str, Any] | None = None, n: int | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """The request parameters (generator defaults < ``model_kwargs``, plus the conversation formatter) and
+        the number of choices (``n`` argument, else an ``n`` in the parameters, else 1)."""
+        params = {**self.params, **(model_kwargs or {})}
+        choices = params.pop("n", 1)
+        if n is not None:
+            choices = n
+        if self.conversation_formatter is not None:
+            params.setdefault("conversation_formatter", self.conversation_formatter)
+        return params, choices
 
     async def ask_one(self, template: PromptTemplate, fill: Mapping[str, Any], **kwargs: Any) -> str:
         return (await self.ask(template, fill, **kwargs))[0]

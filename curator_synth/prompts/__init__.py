@@ -3,7 +3,7 @@
 Importing this package imports every family, so ``PROMPTS`` is complete (recipes look templates up by id).
 """
 
-from curator_synth.prompts import evol, magpie, nemotron, persona, responses, self_instruct
+from curator_synth.prompts import evol, magpie, nemotron, nemotron_cc, persona, responses, self_instruct, transforms
 from curator_synth.prompts.base import PROMPTS, PromptTemplate, register, transcript
 
 __all__ = [
@@ -12,9 +12,11 @@ __all__ = [
     "evol",
     "magpie",
     "nemotron",
+    "nemotron_cc",
     "persona",
     "register",
     "responses",
     "self_instruct",
     "transcript",
+    "transforms",
 ]

@@ -3,7 +3,6 @@ every method's prompt and answers, YAML conversion, Yes/No classification, dialo
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -364,16 +363,10 @@ def test_yes_no_templates_ask_for_yes_or_no() -> None:
 
 
 # ------------------------------------------------------------------------------------------------- docs
-DOC = Path(__file__).resolve().parents[2] / "docs" / "generators" / "nemotron.md"
 
 
-def test_the_documentation_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
-    assert len(blocks) >= 10
-    namespace: dict[str, Any] = {"__name__": "nemotron_docs"}
-    for number, block in enumerate(blocks):
-        exec(compile(block, f"{DOC.name}, block {number}", "exec"), namespace)
-    printed = capsys.readouterr().out.splitlines()
+def test_the_documentation_examples_run(run_doc: Any) -> None:
+    printed = run_doc("generators/nemotron.md", min_blocks=10)
     for line in [
         "{'macro_topics': 2, 'subtopics': 5, 'openlines': 14, 'revisions': 28}",
         "38 1",
