@@ -260,7 +260,7 @@ def test_templates_fill_without_stray_braces(template: object) -> None:
         assert f"<{name}>" in filled
 
 
-@pytest.mark.parametrize("template", [*DEPTH_OPS.values(), EVOL_OPS["breadth"], *CODE_OPS.values()], ids=str)
+@pytest.mark.parametrize("template", [*DEPTH_OPS.values(), EVOL_OPS["breadth"], *CODE_OPS.values()], ids=lambda t: t.id)
 def test_every_forbidden_phrase_is_a_leak_marker(template: object) -> None:
     """The elimination list is derived from the templates' own wording: what they forbid, we check."""
     from curator_synth.prompts import PromptTemplate
