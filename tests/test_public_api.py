@@ -17,6 +17,7 @@ PACKAGES = [
     "curator_synth.prompts",
     "curator_synth.generators",
     "curator_synth.parsing",
+    "curator_synth.dataset",
 ]
 
 

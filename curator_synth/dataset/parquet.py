@@ -1,0 +1,106 @@
+"""Reading Parquet files into a lazy Dask DataFrame.
+
+Without ``add_filename``/``files_per_partition`` this is ``dask.dataframe.read_parquet`` (row-group aware).
+With either, each partition reads whole files with pandas (``file_name`` column added when asked); the
+schema is the first file's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+
+from curator_synth.dataset.io import DataFormatError
+from curator_synth.errors import ConfigError
+
+__all__ = ["read_parquet"]
+
+EXTENSIONS = (".parquet", ".pq")
+
+
+def _read_files(files: tuple[str, ...], columns: list[str] | None, filename_column: str | None) -> pd.DataFrame:
+    frames = []
+    for path in files:
+        try:
+            frame = pd.read_parquet(path, columns=columns)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataFormatError(path, None, f"not a readable Parquet file: {exc}") from exc
+        if filename_column is not None:
+            frame[filename_column] = pd.Series([os.path.basename(path)] * len(frame), index=frame.index, dtype="str")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _empty_frame(path: str, columns: list[str] | None, filename_column: str | None) -> pd.DataFrame:
+    """The pandas frame with no rows that the file's schema gives (read from the footer only)."""
+    import pyarrow.parquet as pq
+
+    try:
+        frame = pq.read_schema(path).empty_table().to_pandas()
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(path, None, f"not a readable Parquet file: {exc}") from exc
+    if columns is not None:
+        unknown = [c for c in columns if c not in frame.columns]
+        if unknown:
+            raise ConfigError(f"columns {unknown} are not in {path}")
+        frame = frame[columns]
+    if filename_column is not None:
+        if filename_column in frame.columns:
+            raise ConfigError(f"{path} already has a {filename_column!r} column; pass add_filename='<name>'")
+        frame[filename_column] = pd.Series(dtype="str")
+    return frame
+
+
+def _read_partition(
+    files: tuple[str, ...], select: list[str] | None, filename_column: str | None, schema: pd.DataFrame
+) -> pd.DataFrame:
+    # (not named ``columns``: dask would then push its column projections into this function)
+    frame = _read_files(files, select, filename_column)
+    missing = [c for c in schema.columns if c not in frame.columns]
+    if missing:
+        raise DataFormatError(files[0], None, f"columns {missing} of the first file's schema are missing")
+    frame = frame[list(schema.columns)]
+    for column, dtype in schema.dtypes.items():
+        if frame[column].dtype != dtype:
+            try:
+                frame[column] = frame[column].astype(dtype)
+            except (TypeError, ValueError) as exc:
+                raise DataFormatError(files[0], None, f"column {column!r} cannot be read as {dtype}: {exc}") from exc
+    return frame
+
+
+def read_parquet(
+    files: Sequence[str],
+    *,
+    columns: Sequence[str] | None = None,
+    files_per_partition: int | None = None,
+    filename_column: str | None = None,
+    **kwargs: Any,
+) -> dd.DataFrame:
+    """A lazy Dask DataFrame over Parquet ``files`` (extra ``kwargs`` go to ``dask.dataframe.read_parquet``)."""
+    selected = list(columns) if columns is not None else None
+    with dask.config.set({"dataframe.convert-string": False}):
+        if filename_column is None and files_per_partition is None:
+            return dd.read_parquet(list(files), columns=selected, **kwargs)
+        if kwargs:
+            raise ConfigError(f"options {sorted(kwargs)} cannot be combined with add_filename/files_per_partition")
+        per = files_per_partition or 1
+        if per < 1:
+            raise ConfigError(f"files_per_partition must be >= 1, got {per}")
+        groups = [tuple(files[i : i + per]) for i in range(0, len(files), per)]
+        meta = _empty_frame(files[0], selected, filename_column)
+        return dd.from_map(
+            _read_partition,
+            groups,
+            select=selected,
+            filename_column=filename_column,
+            schema=meta,
+            meta=meta,
+            label="read-parquet",
+            enforce_metadata=False,
+        )
