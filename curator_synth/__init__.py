@@ -36,6 +36,12 @@ from curator_synth.errors import (
 #: Public names imported on first use: name -> module.
 _LAZY = {
     "DocumentDataset": "curator_synth.dataset",
+    "DocumentFilter": "curator_synth.filters",
+    "ScoreFilter": "curator_synth.filters",
+    "Score": "curator_synth.filters",
+    "Filter": "curator_synth.filters",
+    "Sequential": "curator_synth.filters",
+    "quality_score": "curator_synth.filters",
 }
 
 
@@ -57,6 +63,8 @@ __all__ = [
     "ConversationFormatter",
     "CuratorSynthError",
     "DocumentDataset",
+    "DocumentFilter",
+    "Filter",
     "LLMClient",
     "Llama3Formatter",
     "MissingDependencyError",
@@ -66,8 +74,12 @@ __all__ = [
     "OpenAIClient",
     "RateLimitError",
     "ResponseParseError",
+    "Score",
+    "ScoreFilter",
+    "Sequential",
     "SingleTurnFormatter",
     "TransportError",
     "YamlConversionError",
     "__version__",
+    "quality_score",
 ]

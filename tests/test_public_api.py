@@ -18,6 +18,7 @@ PACKAGES = [
     "curator_synth.generators",
     "curator_synth.parsing",
     "curator_synth.dataset",
+    "curator_synth.filters",
 ]
 
 

@@ -1,0 +1,152 @@
+"""The filter contract (NeMo Curator 0.9 names): ``DocumentFilter`` scores a text and decides on the score.
+
+A filter is a small object with two jobs, each with a per-item and a batch form:
+
+- ``score_document(text) -> float | int | bool`` / ``score_batch(texts: pd.Series) -> pd.Series``
+- ``keep_document(score) -> bool | (bool, reason)`` / ``keep_batch(scores: pd.Series) -> pd.Series`` (bool)
+
+The batch forms default to loops over the per-item forms; filters where speed matters override them with
+vectorised pandas/numpy code. ``keep_document`` may say *why* it rejects by returning ``(False, "too_short")``
+(datatrove's ``BaseFilter.filter -> bool | (bool, reason)``); a filter that overrides ``keep_batch`` gives its
+reasons through ``reason_batch``. The steps that apply filters to a dataset (``ScoreFilter``, ``Filter``...,
+in :mod:`curator_synth.filters.steps`) do all the bookkeeping: nothing in a filter counts anything.
+
+``PairFilter`` is the same contract for records with two text fields (instruction, response):
+``ScoreFilter(pair_filter, text_field=("instruction", "output"))`` hands it both columns.
+
+Every built-in filter is registered in :data:`FILTERS` under its class name and its ``name`` (both
+case-insensitive), so recipes can say ``WordCountFilter`` or ``word_count``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from curator_synth.registry import Registry
+
+__all__ = [
+    "FILTERS",
+    "DocumentFilter",
+    "PairFilter",
+    "ScoreValue",
+    "Verdict",
+    "batched",
+    "is_batched",
+    "register_filter",
+]
+
+#: What ``keep_document`` returns: a verdict, or a verdict with a finer reason (used when it is ``False``).
+Verdict = bool | tuple[bool, str]
+#: What ``score_document`` returns.
+ScoreValue = float | int | bool
+
+FILTERS: Registry[type[DocumentFilter]] = Registry("filters")
+
+F = TypeVar("F", bound=type["DocumentFilter"])
+C = TypeVar("C", bound=Callable[..., Any])
+
+
+def register_filter(cls: F) -> F:
+    """Class decorator: register a filter in :data:`FILTERS` under its class name and its ``name``."""
+    FILTERS.add(cls.__name__, cls)
+    if cls.name and cls.name.lower() != cls.__name__.lower():
+        FILTERS.add(cls.name, cls)
+    return cls
+
+
+def batched(fn: C) -> C:
+    """Mark a plain function as batched: it takes a ``pd.Series`` and returns one (NeMo's ``@batched``).
+
+    ``Score``/``Filter`` call unmarked functions once per value.
+    """
+    fn._curator_batched = True  # type: ignore[attr-defined]
+    return fn
+
+
+def is_batched(fn: object) -> bool:
+    return bool(getattr(fn, "_curator_batched", False))
+
+
+class DocumentFilter(ABC):
+    """Scores one text and decides from the score whether to keep it.
+
+    ``name`` labels the filter in reports and drop reasons (defaults to the class name). Filters hold only
+    configuration, so they pickle to Dask workers; caches they build lazily must not change results.
+    """
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        # Subclasses call super().__init__(); instances may carry a finer name (e.g. the n of an n-gram filter).
+        if not self.name:
+            self.name = type(self).__name__
+
+    # ------------------------------------------------------------------------------------- per item
+    @abstractmethod
+    def score_document(self, text: Any) -> ScoreValue:
+        """The score of one text (for a :class:`PairFilter`, one ``(instruction, response)`` tuple)."""
+
+    @abstractmethod
+    def keep_document(self, score: Any) -> Verdict:
+        """``True`` to keep; ``False`` or ``(False, "reason")`` to drop."""
+
+    # ---------------------------------------------------------------------------------------- batch
+    def score_batch(self, texts: pd.Series) -> pd.Series:
+        """Scores of a batch (same index). Default: ``score_document`` per item; override for speed."""
+        return pd.Series([self.score_document(t) for t in texts], index=texts.index)
+
+    def keep_batch(self, scores: pd.Series) -> pd.Series:
+        """A bool Series: which rows to keep. Default: ``keep_document`` per item; override for speed."""
+        values = [_verdict(self.keep_document(s))[0] for s in scores]
+        return pd.Series(values, index=scores.index, dtype=bool)
+
+    def reason_batch(self, scores: pd.Series) -> pd.Series:
+        """Finer drop reasons for ``scores`` (called only on the rejected rows; ``None`` = just the name).
+
+        Default: the reason ``keep_document`` returned. A filter overriding ``keep_batch`` may override this
+        with vectorised code too.
+        """
+        return pd.Series([_verdict(self.keep_document(s))[1] for s in scores], index=scores.index, dtype=object)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "name")
+        return f"{type(self).__name__}({params})"
+
+
+class PairFilter(DocumentFilter):
+    """A filter over two text fields, e.g. instruction and response (echoes, overlap).
+
+    Applied with ``ScoreFilter(f, text_field=("instruction", "output"))``: ``score_batch`` then receives a
+    DataFrame whose first column is the instruction and second the response. Subclasses implement
+    ``score_pair`` and ``keep_document``.
+    """
+
+    @abstractmethod
+    def score_pair(self, instruction: str, response: str) -> ScoreValue:
+        """The score of one (instruction, response) pair."""
+
+    def score_document(self, text: Any) -> ScoreValue:
+        instruction, response = text
+        return self.score_pair(_text(instruction), _text(response))
+
+    def score_batch(self, texts: pd.Series | pd.DataFrame) -> pd.Series:
+        if not isinstance(texts, pd.DataFrame) or texts.shape[1] != 2:
+            raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=(instruction, response))")
+        pairs = zip(texts.iloc[:, 0], texts.iloc[:, 1], strict=True)
+        return pd.Series([self.score_pair(_text(i), _text(r)) for i, r in pairs], index=texts.index)
+
+
+def _text(value: Any) -> str:
+    """Missing values (None, NaN, NA) read as the empty text."""
+    return value if isinstance(value, str) else ("" if value is None or pd.isna(value) else str(value))
+
+
+def _verdict(result: Verdict) -> tuple[bool, str | None]:
+    if isinstance(result, tuple):
+        keep, reason = result
+        return bool(keep), (None if keep else reason)
+    return bool(result), None
