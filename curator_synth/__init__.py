@@ -42,6 +42,8 @@ _LAZY = {
     "Filter": "curator_synth.filters",
     "Sequential": "curator_synth.filters",
     "quality_score": "curator_synth.filters",
+    "ExactDuplicates": "curator_synth.dedup",
+    "FuzzyDuplicates": "curator_synth.dedup",
 }
 
 
@@ -64,7 +66,9 @@ __all__ = [
     "CuratorSynthError",
     "DocumentDataset",
     "DocumentFilter",
+    "ExactDuplicates",
     "Filter",
+    "FuzzyDuplicates",
     "LLMClient",
     "Llama3Formatter",
     "MissingDependencyError",

@@ -19,6 +19,7 @@ PACKAGES = [
     "curator_synth.parsing",
     "curator_synth.dataset",
     "curator_synth.filters",
+    "curator_synth.dedup",
 ]
 
 

@@ -1,5 +1,40 @@
-"""Deduplication: exact, fuzzy (MinHash-LSH), semantic, and ROUGE-L novelty against a pool."""
+"""Deduplication: exact (normalised hash), fuzzy (MinHash-LSH), semantic (embeddings), and ROUGE-L novelty.
+
+The Dask-based classes are imported on first use, so modules that need only the ROUGE-L index (Self-Instruct)
+do not load pandas and Dask.
+"""
+
+import importlib
+from typing import Any
 
 from curator_synth.dedup.novelty import RougeLIndex, rouge_l, rouge_tokens
 
-__all__ = ["RougeLIndex", "rouge_l", "rouge_tokens"]
+_LAZY = {
+    "ExactDuplicates": "curator_synth.dedup.exact",
+    "remove_duplicates": "curator_synth.dedup.exact",
+    "normalize_text": "curator_synth.dedup.exact",
+    "HASH_METHODS": "curator_synth.dedup.exact",
+    "FuzzyDuplicates": "curator_synth.dedup.fuzzy",
+    "FuzzyDuplicatesConfig": "curator_synth.dedup.fuzzy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'curator_synth.dedup' has no attribute {name!r}")
+
+
+__all__ = [
+    "HASH_METHODS",
+    "ExactDuplicates",
+    "FuzzyDuplicates",
+    "FuzzyDuplicatesConfig",
+    "RougeLIndex",
+    "normalize_text",
+    "remove_duplicates",
+    "rouge_l",
+    "rouge_tokens",
+]
