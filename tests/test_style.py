@@ -27,3 +27,10 @@ def test_mypy() -> None:
     assert mypy, "mypy is part of the dev extra: pip install -e '.[dev]'"
     result = subprocess.run([mypy, "curator_synth"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_test_module_names_are_unique() -> None:
+    """Test folders have no __init__.py, so two test modules with one basename stop pytest's collection."""
+    names = [path.name for path in (ROOT / "tests").rglob("*.py") if path.name != "conftest.py"]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    assert not duplicates, f"rename these test modules: {duplicates}"
