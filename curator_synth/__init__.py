@@ -44,6 +44,10 @@ _LAZY = {
     "quality_score": "curator_synth.filters",
     "ExactDuplicates": "curator_synth.dedup",
     "FuzzyDuplicates": "curator_synth.dedup",
+    "SemanticDuplicates": "curator_synth.dedup",
+    "DiversitySampler": "curator_synth.diversity",
+    "compute_diversity_score": "curator_synth.diversity",
+    "Embedder": "curator_synth.embeddings",
 }
 
 
@@ -64,8 +68,10 @@ __all__ = [
     "ConfigError",
     "ConversationFormatter",
     "CuratorSynthError",
+    "DiversitySampler",
     "DocumentDataset",
     "DocumentFilter",
+    "Embedder",
     "ExactDuplicates",
     "Filter",
     "FuzzyDuplicates",
@@ -80,10 +86,12 @@ __all__ = [
     "ResponseParseError",
     "Score",
     "ScoreFilter",
+    "SemanticDuplicates",
     "Sequential",
     "SingleTurnFormatter",
     "TransportError",
     "YamlConversionError",
     "__version__",
+    "compute_diversity_score",
     "quality_score",
 ]

