@@ -1,11 +1,12 @@
 """Writing a Dask DataFrame as JSON Lines or Parquet files, atomically.
 
 Two phases. Each partition is written by a Dask task (on the local scheduler or a distributed worker) to
-hidden temporary files in the output directory (``.{name}.{write id}.{partition}.tmp``). Once every task
-has succeeded, the caller renames them to their final names with ``os.replace`` (concatenating, in partition
-order, the chunks of a source file that was split over several partitions). A failure anywhere deletes this
-write's temporary files, so a final name only ever holds a complete file; a hard crash can leave only hidden
-``*.tmp`` files, which the readers never pick up.
+temporary files in a hidden staging directory inside the output directory (``.write-{write id}/``). Once every
+task has succeeded, the caller renames them to their final names with ``os.replace`` (concatenating, in
+partition order, the chunks of a source file that was split over several partitions). A failure anywhere
+removes the staging directory; a task still running then cannot leave a file behind, because tasks never
+create the directory (their writes fail). So a final name only ever holds a complete file, and a hard crash
+can leave only the hidden staging directory, which the readers never pick up.
 
 Output names: ``part.{i}.jsonl`` / ``part.{i}.parquet`` per partition, or with ``write_to_filename`` one file
 per value of the file-name column (the source file's stem plus the output extension).
@@ -38,6 +39,7 @@ _EXTENSIONS: dict[str, str] = {"jsonl": ".jsonl", "parquet": ".parquet"}
 @dataclass(frozen=True)
 class _Spec:
     directory: str
+    staging: str  # hidden directory for this write's temporary files
     fmt: Format
     write_id: str
     filename_column: str | None  # set when writing one file per source file name
@@ -98,7 +100,7 @@ def _output_name(source: object, fmt: Format) -> str:
 
 def _write_partition(frame: pd.DataFrame, partition: int, spec: _Spec) -> list[_Chunk]:
     def temp_for(final: str) -> str:
-        return os.path.join(spec.directory, f".{final}.{spec.write_id}.{partition}.tmp")
+        return os.path.join(spec.staging, f"{final}.{partition}.tmp")
 
     if spec.filename_column is None:
         final = f"part.{partition}{_EXTENSIONS[spec.fmt]}"
@@ -141,7 +143,7 @@ def _commit(chunks: Sequence[_Chunk], spec: _Spec) -> list[Path]:
         if len(parts) == 1:
             os.replace(parts[0].temp, target)
         else:  # a source file split over several partitions: join its chunks in partition order
-            joined = os.path.join(spec.directory, f".{final}.{spec.write_id}.tmp")
+            joined = os.path.join(spec.staging, f"{final}.joined.tmp")
             _concatenate(parts, joined, spec.fmt)
             os.replace(joined, target)
             for part in parts:
@@ -151,8 +153,14 @@ def _commit(chunks: Sequence[_Chunk], spec: _Spec) -> list[Path]:
 
 
 def _clean_up(spec: _Spec) -> None:
-    for leftover in Path(spec.directory).glob(f".*.{spec.write_id}*.tmp"):
-        leftover.unlink(missing_ok=True)
+    """Remove the staging directory. It is renamed first: a task still running after a failure elsewhere can
+    then no longer create a file under the old path, and any file it created before is seen by ``rmtree``."""
+    discarded = f"{spec.staging}.discarded"
+    try:
+        os.rename(spec.staging, discarded)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(discarded, ignore_errors=True)
 
 
 def write(
@@ -179,12 +187,13 @@ def write(
                 f"write_to_filename needs a {column!r} column with source file names (read with add_filename=True)"
             )
     os.makedirs(directory, exist_ok=True)
-    spec = _Spec(directory, fmt, uuid.uuid4().hex[:12], column, keep_filename_column)
+    write_id = uuid.uuid4().hex[:12]
+    spec = _Spec(directory, os.path.join(directory, f".write-{write_id}"), fmt, write_id, column, keep_filename_column)
+    os.makedirs(spec.staging)
     tasks = [dask.delayed(_write_partition)(part, i, spec) for i, part in enumerate(df.to_delayed())]
     try:
         results = dask.compute(*tasks)
         written = _commit([chunk for chunks in results for chunk in chunks], spec)
-    except BaseException:
+    finally:
         _clean_up(spec)
-        raise
     return written
