@@ -14,6 +14,7 @@ model, body size), never headers or bodies of the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from os import PathLike
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +26,7 @@ __all__ = [
     "ConnectError",
     "ConversationFormatError",
     "CuratorSynthError",
+    "DataFormatError",
     "JournalError",
     "MalformedResponseError",
     "MissingDependencyError",
@@ -196,6 +198,26 @@ class YamlConversionError(ResponseParseError):
 # ----------------------------------------------------------------------------------------------- journal
 class JournalError(CuratorSynthError):
     """The request journal could not be written (disk full, I/O error): stop rather than pay unjournaled."""
+
+
+# ---------------------------------------------------------------------------------------------- data
+class DataFormatError(CuratorSynthError, ValueError):
+    """Input data that cannot be read as the format promised: names the file and the 1-based line.
+
+    ``line`` is ``None`` when the problem is not tied to one line (e.g. a column whose values in one file
+    cannot take the dtype the dataset's schema has).
+    """
+
+    def __init__(self, path: str | PathLike[str], line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[type[DataFormatError], tuple[str, int | None, str]]:
+        # Picklable with its attributes, so the error crosses from a distributed worker to the client intact.
+        return (type(self), (self.path, self.line, self.reason))
 
 
 # ------------------------------------------------------------------------------------------------ config

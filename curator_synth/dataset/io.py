@@ -16,7 +16,7 @@ from typing import Union
 
 from dask.utils import parse_bytes
 
-from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.errors import ConfigError, DataFormatError
 
 __all__ = [
     "DEFAULT_BLOCKSIZE",
@@ -34,25 +34,6 @@ __all__ = [
 DEFAULT_BLOCKSIZE = "64MB"
 
 InputFiles = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]  # noqa: UP007 (runtime alias, py3.10)
-
-
-class DataFormatError(CuratorSynthError, ValueError):
-    """Input data that cannot be read as the format promised: names the file and the 1-based line.
-
-    ``line`` is ``None`` when the problem is not tied to one line (e.g. a column whose values in one file
-    cannot take the dtype the dataset's schema has).
-    """
-
-    def __init__(self, path: str | os.PathLike[str], line: int | None, reason: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
-
-    def __reduce__(self) -> tuple[type[DataFormatError], tuple[str, int | None, str]]:
-        # Picklable with its attributes, so the error crosses from a distributed worker to the client intact.
-        return (type(self), (self.path, self.line, self.reason))
 
 
 @dataclass(frozen=True)
