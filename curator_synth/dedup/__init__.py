@@ -7,7 +7,7 @@ do not load pandas and Dask.
 import importlib
 from typing import Any
 
-from curator_synth.dedup.novelty import RougeLIndex, rouge_l, rouge_tokens
+from curator_synth.dedup.novelty import NoveltyDuplicates, RougeLIndex, rouge_l, rouge_tokens
 
 _LAZY = {
     "ExactDuplicates": "curator_synth.dedup.exact",
@@ -35,6 +35,7 @@ __all__ = [
     "ExactDuplicates",
     "FuzzyDuplicates",
     "FuzzyDuplicatesConfig",
+    "NoveltyDuplicates",
     "RougeLIndex",
     "SemanticDuplicates",
     "cluster_embeddings",

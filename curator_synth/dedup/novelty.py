@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
-__all__ = ["RougeLIndex", "rouge_l", "rouge_tokens"]
+__all__ = ["NoveltyDuplicates", "RougeLIndex", "rouge_l", "rouge_tokens"]
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -99,3 +99,54 @@ class _Block:
                 lcs = bits.count("1", offset, offset + m)
                 if lcs:
                     out[index] = 2 * lcs / (m + n)
+
+
+class NoveltyDuplicates:
+    """Self-Instruct's novelty rule as a dedup step over a :class:`~curator_synth.dataset.DocumentDataset`.
+
+    In dataset order, a record is a duplicate when its ROUGE-L F1 with a record kept before it, or with a text
+    of ``pool`` (e.g. the seed tasks), is above ``threshold`` (0.7 in the paper). The rule is sequential (what
+    is kept depends on what came before), so it runs on the client over the id and text columns only; the
+    index scores a text against 1 000 kept texts in ~0.4 ms, so 100 000 instructions take minutes, not hours.
+    """
+
+    def __init__(
+        self, threshold: float = 0.7, *, pool: Iterable[str] = (), text_field: str = "text", id_field: str = "id"
+    ) -> None:
+        if not 0.0 < threshold <= 1.0:
+            from curator_synth.errors import ConfigError
+
+            raise ConfigError(f"threshold must be in (0, 1], got {threshold!r}")
+        self.threshold = threshold
+        self.pool = list(pool)
+        self.text_field = text_field
+        self.id_field = id_field
+
+    def identify_duplicates(self, dataset: Any) -> Any:
+        """A DataFrame with one row per duplicate: ``id``, ``duplicate_of`` (the id of the kept record, or
+        ``"pool:<i>"``), and ``rouge_l`` (its score)."""
+        import pandas as pd
+
+        frame = dataset.df[[self.id_field, self.text_field]].compute()
+        index = RougeLIndex(self.pool)
+        owners: list[object] = [f"pool:{i}" for i in range(len(self.pool))]
+        rows = []
+        for record_id, text in zip(frame[self.id_field], frame[self.text_field], strict=True):
+            scores = index.scores(str(text))
+            best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+            if best >= 0 and scores[best] > self.threshold:
+                rows.append((record_id, owners[best], scores[best]))
+            else:
+                index.add(str(text))
+                owners.append(record_id)
+        return pd.DataFrame(rows, columns=[self.id_field, "duplicate_of", "rouge_l"])
+
+    def remove(self, dataset: Any, duplicates: Any = None) -> Any:
+        """The dataset without the duplicates (computed here if not given); lazy."""
+        from curator_synth.dataset import DocumentDataset
+
+        if duplicates is None:
+            duplicates = self.identify_duplicates(dataset)
+        drop = set(duplicates[self.id_field])
+        df = dataset.df
+        return DocumentDataset(df[~df[self.id_field].isin(drop)])
