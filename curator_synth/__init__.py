@@ -4,9 +4,7 @@ The public API is listed in ``__all__``; everything else is internal and may cha
 or Dask (``DocumentDataset``, ...) are imported on first access, so ``import curator_synth`` stays light.
 """
 
-import importlib
-from typing import Any
-
+from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth._version import __version__
 from curator_synth.clients import (
     AsyncLLMClient,
@@ -51,12 +49,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'curator_synth' has no attribute {name!r}")
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

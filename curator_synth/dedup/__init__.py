@@ -4,9 +4,7 @@ The Dask-based classes are imported on first use, so modules that need only the 
 do not load pandas and Dask.
 """
 
-import importlib
-from typing import Any
-
+from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth.dedup.novelty import NoveltyDuplicates, RougeLIndex, rouge_l, rouge_tokens
 
 _LAZY = {
@@ -22,12 +20,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'curator_synth.dedup' has no attribute {name!r}")
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

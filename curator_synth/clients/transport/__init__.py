@@ -5,9 +5,9 @@ httpx and openai transports are imported on first use so ``import curator_synth`
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth.clients.config import ConnectionConfig
 from curator_synth.clients.transport.aiohttp_transport import AiohttpTransport
 from curator_synth.clients.transport.base import (
@@ -35,10 +35,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(name)
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 def _lazy_factory(class_name: str) -> TransportFactory:
