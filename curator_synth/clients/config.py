@@ -60,7 +60,6 @@ class ConnectionConfig:
     timeout: float | None = 300.0
     max_connections: int = 64
     headers: tuple[tuple[str, str], ...] = ()
-    key_env_vars: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -103,7 +103,6 @@ class AsyncOpenAIClient(AsyncLLMClient):
             timeout=timeout,
             max_connections=max_concurrency,
             headers=tuple((default_headers or {}).items()),
-            key_env_vars=self.key_env_vars,
         )
         self.transport_name = transport if isinstance(transport, str) else ("openai" if client else "aiohttp")
         factory: TransportFactory = transport if callable(transport) else TRANSPORTS.get(self.transport_name)
@@ -114,7 +113,6 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
             retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
         self.on_truncated: protocol.OnTruncated = on_truncated
-        self.cache_dir = cache_dir
         self._engine = RequestEngine(
             self.connection,
             factory,
@@ -127,6 +125,11 @@ class AsyncOpenAIClient(AsyncLLMClient):
     @property
     def base_url(self) -> str:
         return self.connection.base_url
+
+    @property
+    def cache_dir(self) -> str | os.PathLike[str] | None:
+        """The journal directory (None: no journal)."""
+        return self._engine.cache_dir
 
     @property
     def stats(self) -> ClientStats:
