@@ -158,8 +158,9 @@ def test_config_object_and_defaults() -> None:
     config = FuzzyDuplicatesConfig(num_buckets=10, hashes_per_bucket=5, num_hashes=50)
     assert FuzzyDuplicates(config).config is config
     default = FuzzyDuplicatesConfig()
-    assert (default.char_ngrams, default.word_ngrams, default.num_hashes) == (5, None, 260)
-    assert default.collision_probability(0.9) > 0.997
+    assert (default.char_ngrams, default.word_ngrams, default.num_hashes) == (5, None, 270)
+    assert default.collision_probability(0.9) > 0.98
+    assert default.collision_probability(0.95) > 0.9999
     assert default.collision_probability(0.3) < 1e-5
     with pytest.raises(ConfigError):
         FuzzyDuplicates(config, seed=1)
