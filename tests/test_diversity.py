@@ -16,7 +16,9 @@ import pytest
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.diversity import (
+    SAMPLING_STRATEGIES,
     DiversitySampler,
+    SamplingStrategy,
     balanced_allocation,
     compute_diversity_score,
     distinct_n,
@@ -172,12 +174,30 @@ def test_cluster_balanced_raises_the_vendi_score(skewed_pool: pd.DataFrame, pool
 
 
 def test_sampler_configuration_errors() -> None:
-    with pytest.raises(ConfigError, match="unknown strategy"):
-        DiversitySampler("kmeans", n=3)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"unknown sampling_strategies 'kmeans'; known: .*random"):
+        DiversitySampler("kmeans", n=3)
     with pytest.raises(ConfigError, match="topic_field"):
         DiversitySampler("topic_stratified", n=3)
     with pytest.raises(ConfigError):
         DiversitySampler("random", n=-1)
+
+
+def test_a_registered_strategy_is_usable_by_name() -> None:
+    """Strategies come from a registry (plugins add theirs by entry point), not an if-chain."""
+
+    class EveryOtherRow(SamplingStrategy):
+        name = "every_other_row_test"
+
+        def groups(self, sampler, column, embedding_field):  # type: ignore[no-untyped-def]
+            labels = np.arange(len(column(sampler.text_field))) % 2
+            return labels, lambda sizes, n: [min(n, sizes[0]), 0]  # only group 0: the even rows
+
+    SAMPLING_STRATEGIES.add(EveryOtherRow.name, EveryOtherRow)
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(10)]})
+    sample = DiversitySampler("every_other_row_test", n=3, seed=1).sample(frame)
+    assert len(sample) == 3
+    assert all(index % 2 == 0 for index in sample.index)
+    assert "every_other_row_test" in SAMPLING_STRATEGIES.names()
 
 
 # --------------------------------------------------------------------------------------------- metrics

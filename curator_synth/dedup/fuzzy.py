@@ -18,7 +18,8 @@ steep part of that curve at 0.825, just above the default ``jaccard_threshold`` 
 (docs/benchmarks.md) the pairs they assert are 0.967 of the true pairs at 0.992 precision. NeMo Curator's
 defaults (``b=20, r=13``, midpoint 0.794) find slightly more pairs (0.981) with more false ones (0.983
 precision); pass them for NeMo-identical settings. A pair at Jaccard 0.9 shares a bucket with probability
-0.984 (0.997 with NeMo's), one at 0.95 with 0.99998, one at 0.3 almost never. Documents without any shingle (empty text) are never duplicates.
+0.984 (0.997 with NeMo's), one at 0.95 with 0.99998, one at 0.3 almost never. Documents without any shingle
+(empty text) are never duplicates.
 """
 
 from __future__ import annotations

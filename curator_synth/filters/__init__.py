@@ -6,23 +6,25 @@ kept/dropped rows and drop reasons per step. Filters are registered by name in :
 
 from curator_synth.filters.base import FILTERS, DocumentFilter, PairFilter, batched, is_batched, register_filter
 from curator_synth.filters.heuristic import (
-    BoilerPlateStringFilter,
-    BulletsFilter,
     CommonEnglishWordsFilter,
-    EllipsisFilter,
     LongWordFilter,
     MeanWordLengthFilter,
     NonAlphaNumericFilter,
     NumbersFilter,
     ParenthesesFilter,
-    PunctuationFilter,
-    SubstringFilter,
     SymbolsToWordsFilter,
-    TokenCountFilter,
     UrlsFilter,
     WhiteSpaceFilter,
     WordCountFilter,
     WordsWithoutAlphabetsFilter,
+)
+from curator_synth.filters.heuristic_lines import (
+    BoilerPlateStringFilter,
+    BulletsFilter,
+    EllipsisFilter,
+    PunctuationFilter,
+    SubstringFilter,
+    TokenCountFilter,
 )
 from curator_synth.filters.instruction import (
     EchoFilter,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from curator_synth.errors import MissingDependencyError
 from curator_synth.filters.base import DocumentFilter, PairFilter, register_filter
-from curator_synth.filters.heuristic import _AtLeast, _AtMost, _objects
+from curator_synth.filters.thresholds import _AtLeast, _AtMost, _objects
 
 __all__ = [
     "EchoFilter",

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from curator_synth.filters.base import register_filter
-from curator_synth.filters.heuristic import _AtLeast, _AtMost
+from curator_synth.filters.thresholds import _AtLeast, _AtMost
 
 __all__ = [
     "RepeatedLinesByCharFilter",

@@ -120,13 +120,18 @@ def test_pair_filter_needs_two_columns() -> None:
 
 def test_every_filter_is_registered_by_class_name_and_name() -> None:
     import curator_synth.filters.heuristic
+    import curator_synth.filters.heuristic_lines
     import curator_synth.filters.instruction
     import curator_synth.filters.repetition
 
     assert FILTERS.get("WordCountFilter") is WordCountFilter
     assert FILTERS.get("word_count") is WordCountFilter
     assert FILTERS.get("alpha_numeric") is NonAlphaNumericFilter
-    for module in (curator_synth.filters.heuristic, curator_synth.filters.instruction):
+    for module in (
+        curator_synth.filters.heuristic,
+        curator_synth.filters.heuristic_lines,
+        curator_synth.filters.instruction,
+    ):
         for name in module.__all__:
             assert FILTERS.get(name) is getattr(module, name)
     with pytest.raises(ConfigError, match="unknown filters"):

@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import curator_synth.filters as h
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.filters import FilteredDataset, ScoreFilter, Sequential
-from curator_synth.filters import heuristic as h
 from curator_synth.filters import repetition as r
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
