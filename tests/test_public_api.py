@@ -20,6 +20,9 @@ PACKAGES = [
     "curator_synth.dataset",
     "curator_synth.filters",
     "curator_synth.dedup",
+    "curator_synth.diversity",
+    "curator_synth.exports",
+    "curator_synth.report",
 ]
 
 

@@ -1,0 +1,66 @@
+"""PNG plots of the report's charts, drawn with matplotlib's Agg canvas (the ``report`` extra).
+
+matplotlib is imported on first use, and only through ``Figure`` and the Agg canvas: no ``pyplot``, so the
+caller's backend and global figure state are never touched and no display is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+from curator_synth.errors import MissingDependencyError
+from curator_synth.report.stats import Chart
+
+__all__ = ["render_charts", "render_png"]
+
+#: Above this many bars the cluster labels are not written under the bars.
+MAX_BAR_LABELS = 40
+_COLOR = "#4c72b0"
+
+
+def _matplotlib() -> tuple[Any, Any]:
+    """``(Figure, FigureCanvasAgg)``, or :class:`MissingDependencyError` with the pip hint."""
+    try:
+        import matplotlib  # noqa: F401  (imported first: a missing package fails here, not on a submodule)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise MissingDependencyError("matplotlib", "report", "Report plots") from exc
+    return Figure, FigureCanvasAgg
+
+
+def render_png(chart: Chart, figure_cls: Any = None, canvas_cls: Any = None) -> bytes:
+    """One chart as PNG bytes."""
+    if figure_cls is None or canvas_cls is None:
+        figure_cls, canvas_cls = _matplotlib()
+    figure = figure_cls(figsize=(6.4, 3.6), dpi=100)
+    canvas_cls(figure)
+    axes = figure.add_subplot()
+    if chart.kind == "histogram":
+        edges = list(chart.edges)
+        widths = [high - low for low, high in pairwise(edges)]
+        axes.bar(edges[:-1], chart.counts, width=widths, align="edge", color=_COLOR, edgecolor="white")
+        axes.set_xlim(edges[0], edges[-1])
+    else:
+        positions = list(range(len(chart.counts)))
+        axes.bar(positions, chart.counts, color=_COLOR)
+        if len(positions) <= MAX_BAR_LABELS:
+            axes.set_xticks(positions, labels=list(chart.labels), rotation=45 if len(positions) > 10 else 0)
+        else:
+            axes.set_xticks([])
+    axes.set_title(chart.title)
+    axes.set_xlabel(chart.xlabel)
+    axes.set_ylabel("records")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def render_charts(charts: Sequence[Chart]) -> dict[str, bytes]:
+    """PNG bytes by chart name; raises :class:`MissingDependencyError` when matplotlib is not installed."""
+    figure_cls, canvas_cls = _matplotlib()
+    return {chart.name: render_png(chart, figure_cls, canvas_cls) for chart in charts}

@@ -1,0 +1,193 @@
+"""The report's numbers: :func:`build_stats` (everything ``stats.json`` holds) and :func:`build_charts` (the
+data of every plot, drawn by ``plots.py`` or shown as a table when matplotlib is missing)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any, Literal
+
+import numpy as np
+
+from curator_synth.diversity import Histogram, histogram
+from curator_synth.report.data import ReportData, TokenUsage
+from curator_synth.reward.scores import ATTRIBUTES
+
+__all__ = ["Chart", "build_charts", "build_stats", "summarise"]
+
+#: Scales the values usually have; a histogram uses the scale when every value fits in it, else the data's range.
+_SCORE_SCALES: dict[str, tuple[float, float]] = {name: (0.0, 4.0) for name in ATTRIBUTES} | {"overall": (0.0, 1.0)}
+_UNIT_SCALE = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One plot's data: a histogram (``edges`` has one more item than ``counts``) or a bar chart."""
+
+    name: str  # file stem of the PNG, e.g. "score_helpfulness"
+    title: str
+    xlabel: str
+    kind: Literal["histogram", "bar"]
+    labels: tuple[str, ...]  # one per bar or bin
+    counts: tuple[int, ...]
+    edges: tuple[float, ...] = ()
+
+
+def summarise(values: Sequence[float]) -> dict[str, float | int]:
+    """``count``, ``mean``, ``std`` (population), ``min``, ``p25``, ``median``, ``p75``, ``p90``, ``max``."""
+    if not values:
+        return {"count": 0}
+    array = np.asarray(values, dtype=np.float64)
+    p25, median, p75, p90 = (float(q) for q in np.percentile(array, [25, 50, 75, 90]))
+    return {
+        "count": len(array),
+        "mean": float(array.mean()),
+        "std": float(array.std()),
+        "min": float(array.min()),
+        "p25": p25,
+        "median": median,
+        "p75": p75,
+        "p90": p90,
+        "max": float(array.max()),
+    }
+
+
+def _value_range(values: Sequence[float], scale: tuple[float, float] | None) -> tuple[float, float]:
+    low, high = float(min(values)), float(max(values))
+    if scale is not None and scale[0] <= low and high <= scale[1]:
+        return scale
+    if low == high:
+        return (low - 0.5, high + 0.5)
+    return (low, high)
+
+
+def _histogram(values: Sequence[float], bins: int, scale: tuple[float, float] | None) -> Histogram:
+    return histogram(values, bins=bins, value_range=_value_range(values, scale))
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _histogram_chart(name: str, title: str, xlabel: str, hist: Histogram) -> Chart:
+    labels = tuple(f"{_number(low)} – {_number(high)}" for low, high in pairwise(hist.edges))
+    return Chart(name, title, xlabel, "histogram", labels, tuple(hist.counts), tuple(hist.edges))
+
+
+def _distribution(values: Sequence[float], bins: int, scale: tuple[float, float] | None) -> dict[str, Any]:
+    stats: dict[str, Any] = dict(summarise(values))
+    if values:
+        hist = _histogram(values, bins, scale)
+        stats["histogram"] = {"edges": hist.edges, "counts": hist.counts}
+    return stats
+
+
+def _usage(usage: TokenUsage) -> dict[str, Any]:
+    pricing = usage.pricing
+    return {
+        "requests": usage.requests,
+        "from_journal": usage.from_journal,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost": usage.cost,
+        "currency": pricing.currency if pricing else None,
+        "prompt_price_per_1m": pricing.prompt_per_1m if pricing else None,
+        "completion_price_per_1m": pricing.completion_per_1m if pricing else None,
+    }
+
+
+def _usage_total(data: ReportData) -> dict[str, Any]:
+    usages = list(data.usage.values())
+    priced = [u for u in usages if u.pricing is not None]
+    currencies = sorted({u.pricing.currency for u in priced if u.pricing is not None})
+    return {
+        "requests": sum(u.requests for u in usages),
+        "from_journal": sum(u.from_journal for u in usages),
+        "prompt_tokens": sum(u.prompt_tokens for u in usages),
+        "completion_tokens": sum(u.completion_tokens for u in usages),
+        "total_tokens": sum(u.total_tokens for u in usages),
+        # A sum over mixed currencies means nothing: then, and when nothing is priced, there is no total.
+        "cost": sum(u.cost or 0.0 for u in priced) if priced and len(currencies) == 1 else None,
+        "currency": currencies[0] if len(currencies) == 1 else None,
+        "unpriced": [name for name, u in data.usage.items() if u.pricing is None],
+    }
+
+
+def build_stats(data: ReportData, plots: Sequence[str] = ()) -> dict[str, Any]:
+    """Every number of the report as JSON-ready values (``None`` for not-a-number); ``plots``: the PNG paths."""
+    stages = [
+        {
+            "name": s.name,
+            "records_in": s.records_in,
+            "records_out": s.records_out,
+            "dropped": s.dropped,
+            "seconds": s.seconds,
+        }
+        for s in data.stages
+    ]
+    stats: dict[str, Any] = {
+        "title": data.title,
+        "info": dict(data.info),
+        "stages": stages,
+        "totals": {
+            "records_in": data.stages[0].records_in if data.stages else None,
+            "records_out": data.stages[-1].records_out if data.stages else None,
+            "seconds": sum(s.seconds for s in data.stages),
+        },
+        "rejections": {name: dict(reasons) for name, reasons in data.rejections.items()},
+        "rejected": sum(sum(reasons.values()) for reasons in data.rejections.values()),
+        "scores": {
+            name: _distribution(values, data.bins, _SCORE_SCALES.get(name)) for name, values in data.scores.items()
+        },
+        "lengths": {
+            "unit": data.length_unit,
+            **{name: _distribution(values, data.bins, None) for name, values in data.lengths.items()},
+        },
+        "rouge_l_to_seed": _distribution(data.rouge_l_to_seed, data.bins, _UNIT_SCALE),
+        "diversity": dict(data.diversity),
+        "cluster_sizes": dict(data.cluster_sizes),
+        "usage": {
+            "clients": {name: _usage(usage) for name, usage in data.usage.items()},
+            "total": _usage_total(data),
+        },
+        "plots": list(plots),
+    }
+    return _json_ready(stats)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build_charts(data: ReportData) -> list[Chart]:
+    """The plots of the report, in display order: scores, lengths, ROUGE-L to seeds, cluster sizes."""
+    charts: list[Chart] = []
+    for name, values in data.scores.items():
+        if values:
+            hist = _histogram(values, data.bins, _SCORE_SCALES.get(name))
+            charts.append(_histogram_chart(f"score_{name}", f"Reward score: {name}", name, hist))
+    for name, lengths in data.lengths.items():
+        if lengths:
+            hist = _histogram(lengths, data.bins, (0.0, float(max(lengths)) or 1.0))
+            title = f"{name} length ({data.length_unit})"
+            charts.append(_histogram_chart(f"length_{name}", title, data.length_unit, hist))
+    if data.rouge_l_to_seed:
+        hist = _histogram(data.rouge_l_to_seed, data.bins, _UNIT_SCALE)
+        charts.append(_histogram_chart("rouge_l_to_seed", "ROUGE-L F1 to the nearest seed", "ROUGE-L F1", hist))
+    if data.cluster_sizes:
+        ordered = sorted(data.cluster_sizes.items(), key=lambda item: -item[1])
+        labels = tuple(label for label, _ in ordered)
+        counts = tuple(size for _, size in ordered)
+        charts.append(Chart("cluster_sizes", "Cluster sizes (largest first)", "cluster", "bar", labels, counts))
+    return charts
