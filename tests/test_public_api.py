@@ -23,6 +23,7 @@ PACKAGES = [
     "curator_synth.diversity",
     "curator_synth.exports",
     "curator_synth.report",
+    "curator_synth.reward",
 ]
 
 

@@ -3,16 +3,29 @@
 Importing this package imports every family, so ``PROMPTS`` is complete (recipes look templates up by id).
 """
 
-from curator_synth.prompts import evol, magpie, nemotron, nemotron_cc, persona, responses, self_instruct, transforms
+from curator_synth.prompts import (
+    evol,
+    judge,
+    magpie,
+    nemotron,
+    nemotron_cc,
+    pairwise,
+    persona,
+    responses,
+    self_instruct,
+    transforms,
+)
 from curator_synth.prompts.base import PROMPTS, PromptTemplate, register, transcript
 
 __all__ = [
     "PROMPTS",
     "PromptTemplate",
     "evol",
+    "judge",
     "magpie",
     "nemotron",
     "nemotron_cc",
+    "pairwise",
     "persona",
     "register",
     "responses",

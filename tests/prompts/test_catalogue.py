@@ -13,7 +13,17 @@ PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 def test_the_catalogue_covers_every_family() -> None:
     families = {name.split(".")[0] for name in PROMPTS.names()}
-    assert {"nemotron", "nemotron_cc", "transforms", "evol", "self_instruct", "persona", "responses"} <= families
+    assert {
+        "nemotron",
+        "nemotron_cc",
+        "transforms",
+        "evol",
+        "self_instruct",
+        "persona",
+        "responses",
+        "judge",
+        "pairwise",
+    } <= families
 
 
 @pytest.mark.parametrize("template_id", PROMPTS.names())

@@ -1,0 +1,60 @@
+"""The heuristic mode on real answers: the Self-Instruct user-oriented instructions answered by real models.
+
+text-davinci-003 (instruction-tuned with RLHF) must score far above base davinci, which continues the few-shot
+pattern instead of answering (loops, ``Input:``/``Output:`` lines, cut-off text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from curator_synth.dataset import DocumentDataset
+from curator_synth.filters.quality import quality_scores
+from curator_synth.reward import ATTRIBUTES, AsyncRewardModel, RewardModel
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
+
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason="the shared Self-Instruct data is not available")
+
+
+def pairs(model: str) -> pd.DataFrame:
+    """The 252 (instruction + input, response) pairs of one model, as the user sent them."""
+    df = pd.read_json(DATA / f"predictions_{model}.jsonl", lines=True)
+    instruction = (df["instruction"].str.strip() + "\n\n" + df["input"].fillna("").str.strip()).str.strip()
+    return pd.DataFrame({"instruction": instruction, "response": df["response"].fillna("")})
+
+
+def test_the_prediction_files_are_there() -> None:
+    names = sorted(path.name for path in DATA.glob("predictions_*.jsonl"))
+    assert "predictions_text-davinci-003.jsonl" in names
+    assert "predictions_davinci.jsonl" in names
+    assert len(pairs("davinci")) == len(pairs("text-davinci-003")) == 252
+
+
+def test_text_davinci_003_scores_higher_than_base_davinci() -> None:
+    judge = RewardModel(mode="heuristic")
+    means: dict[str, pd.Series] = {}
+    for model in ("text-davinci-003", "davinci-t0-ft", "davinci"):
+        scored = judge.score_dataset(DocumentDataset.from_pandas(pairs(model), npartitions=4)).to_pandas()
+        assert len(scored) == 252
+        assert scored["reward_error"].isna().all()
+        assert scored["reward_overall"].between(0, 1).all()
+        means[model] = scored[[f"reward_{name}" for name in (*ATTRIBUTES, "overall")]].mean()
+    best, middle, base = means["text-davinci-003"], means["davinci-t0-ft"], means["davinci"]
+    assert best["reward_overall"] > middle["reward_overall"] > base["reward_overall"]
+    assert best["reward_overall"] > 0.8 > 0.1 > base["reward_overall"]
+    # The proxies move with it: base davinci loops (coherence) and rambles past the answer (verbosity).
+    assert best["reward_coherence"] > base["reward_coherence"] + 1.0
+    assert best["reward_correctness"] > base["reward_correctness"]
+    assert best["reward_verbosity"] < base["reward_verbosity"]
+
+
+async def test_heuristic_overall_matches_the_quality_score_row_by_row() -> None:
+    frame = pairs("text-davinci-001")
+    scored = await AsyncRewardModel(mode="heuristic").score_dataset(frame)
+    expected = quality_scores(frame, "instruction", "response")
+    assert scored["reward_overall"].tolist() == pytest.approx(expected.tolist())
+    assert scored["reward_helpfulness"].tolist() == pytest.approx((4 * expected).tolist())
