@@ -24,6 +24,8 @@ PACKAGES = [
     "curator_synth.exports",
     "curator_synth.report",
     "curator_synth.reward",
+    "curator_synth.pipeline",
+    "curator_synth.pipeline.stages",
 ]
 
 

@@ -6,6 +6,7 @@ statistics. See ``docs/testing.md``.
 """
 
 from curator_synth.testing.faults import FAULT_KINDS, Faults
+from curator_synth.testing.plausible import Plausible
 from curator_synth.testing.responders import (
     HELPSTEER2_ATTRIBUTES,
     Cycle,
@@ -30,6 +31,7 @@ __all__ = [
     "FakeRequest",
     "Faults",
     "Fixed",
+    "Plausible",
     "Responder",
     "Reward",
     "Scripted",

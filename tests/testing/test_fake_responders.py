@@ -32,7 +32,7 @@ def req(prompt: str = "hi", messages: list[dict[str, Any]] | None = None, choice
 
 def test_all_is_complete_and_importable() -> None:
     public = {name for name in dir(testing) if not name.startswith("_")}
-    submodules = {"faults", "responders", "server"}
+    submodules = {"faults", "plausible", "responders", "server"}
     assert set(testing.__all__) == public - submodules
     for name in testing.__all__:
         assert getattr(testing, name) is not None
@@ -179,3 +179,18 @@ def test_rolling_rate_limiter_window() -> None:
     assert refused.headers["Retry-After"] == "0.1"  # 160.5 - 160.44 rounded up to 0.1
     with pytest.raises(ConfigError):
         RollingRateLimiter(0)
+
+
+def test_plausible_answers_in_the_shape_each_parser_expects() -> None:
+    from curator_synth.parsing import parse_list
+    from curator_synth.testing import FakeRequest, Plausible
+
+    def ask(prompt: str) -> str:
+        return str(Plausible()(FakeRequest("chat", "m", [], prompt, {})))
+
+    tasks = ask("Come up with a series of tasks:\n1. Write a poem.\nList numbered from 9.")
+    assert tasks.startswith("9. ")
+    assert len(parse_list(tasks)) >= 5
+    assert ask("Is it classification? Task: x") in {"Yes", "No"}
+    assert ask("same prompt") == ask("same prompt")  # deterministic
+    assert "[[A]]" in ask("Answer [[A]] or [[B]].")

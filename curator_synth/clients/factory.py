@@ -1,0 +1,229 @@
+"""Clients by name, and :class:`ClientSpec`: a picklable description of a client that any process can build.
+
+A client holds sockets, an event-loop-bound engine and an API key, so it cannot travel to a Dask worker. A
+``ClientSpec`` can: it names the client kind (registered in :data:`CLIENTS`), the endpoint and the budget,
+and the *name* of the environment variable that holds the key, so the key is read where the client is built
+and is never pickled, logged or shown in a ``repr``. ``spec.build(share)`` makes a client with ``share`` of
+the concurrency and rate budget, which is how a cluster-wide budget is split between partitions
+(:mod:`curator_synth.distributed`).
+
+Client kinds are registered in ``CLIENTS`` (``"openai"``, ``"nemotron"``; third-party kinds by entry point
+group ``curator_synth.clients``). A registered object is any callable taking keyword arguments and returning
+an :class:`AsyncLLMClient`; options it does not take may be left at their defaults, never set.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any
+
+from curator_synth.clients.base import AsyncLLMClient
+from curator_synth.clients.config import resolve_api_key
+from curator_synth.clients.nemotron import AsyncNemotronClient
+from curator_synth.clients.openai import AsyncOpenAIClient
+from curator_synth.clients.transport import TRANSPORTS
+from curator_synth.errors import ConfigError
+from curator_synth.registry import Registry
+
+__all__ = ["CLIENTS", "ClientFactory", "ClientSpec"]
+
+#: Anything that builds an async client from keyword options (a client class, usually).
+ClientFactory = Callable[..., AsyncLLMClient]
+
+#: Async client constructors by kind, for recipes, the CLI and :class:`ClientSpec`.
+CLIENTS: Registry[ClientFactory] = Registry("clients")
+CLIENTS.add("openai", AsyncOpenAIClient)
+CLIENTS.add("nemotron", AsyncNemotronClient)
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Options that must not be in a spec: the key travels by environment variable, a live client cannot travel.
+_FORBIDDEN_OPTIONS = {
+    "api_key": "give the name of the environment variable holding the key as api_key_env",
+    "client": "a live client object cannot be sent to workers; describe the endpoint with base_url",
+}
+_SENSITIVE = ("header", "key", "token", "secret", "auth", "password")
+# Spec fields passed to the client constructor under the same name.
+_CLIENT_FIELDS = ("base_url", "max_concurrency", "rpm", "tpm", "max_retries", "timeout", "cache_dir", "transport")
+
+
+@dataclass(frozen=True, repr=False)
+class ClientSpec:
+    """A frozen, validated, picklable description of an async LLM client.
+
+    - ``kind``: a name in :data:`CLIENTS` (``"openai"``, ``"nemotron"``, ...).
+    - ``base_url``: the endpoint (None: the client's default, e.g. ``$OPENAI_BASE_URL`` or OpenAI's URL).
+    - ``api_key_env``: the *name* of the environment variable holding the key, read by :meth:`build` in the
+      process that builds the client (on a cluster: set it on every worker). None: the client's own fallback
+      (``OPENAI_API_KEY`` for ``"openai"``, ``NVIDIA_API_KEY`` for ``"nemotron"``), no key if unset.
+    - ``max_concurrency`` / ``rpm`` / ``tpm``: the whole budget; :meth:`build` takes a share of it.
+    - ``max_retries``, ``timeout``, ``cache_dir`` (request journal), ``transport``: as for the client.
+    - ``options``: further constructor keywords (e.g. ``on_truncated``, ``default_headers``); must pickle.
+    """
+
+    kind: str = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = 64
+    rpm: float | None = None
+    tpm: float | None = None
+    max_retries: int = 5
+    timeout: float | None = 300.0
+    cache_dir: str | None = None
+    transport: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        factory = _factory(self.kind)
+        if self.base_url is not None and not (
+            isinstance(self.base_url, str) and self.base_url.startswith(("http://", "https://"))
+        ):
+            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        if self.api_key_env is not None and not (
+            isinstance(self.api_key_env, str) and _ENV_NAME.match(self.api_key_env)
+        ):
+            # never echo the value: people paste the key itself here
+            raise ConfigError("api_key_env must be the name of an environment variable (letters, digits, _)")
+        if isinstance(self.max_concurrency, bool) or not isinstance(self.max_concurrency, int):
+            raise ConfigError(f"max_concurrency must be an int, got {self.max_concurrency!r}")
+        if self.max_concurrency < 1:
+            raise ConfigError(f"max_concurrency must be >= 1, got {self.max_concurrency}")
+        for name in ("rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ConfigError(f"max_retries must be an int >= 0, got {self.max_retries!r}")
+        if self.timeout is not None and not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+            raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
+        if self.cache_dir is not None:
+            object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
+        if self.transport is not None and (not isinstance(self.transport, str) or self.transport not in TRANSPORTS):
+            raise ConfigError(f"transport must be one of {TRANSPORTS.names()} or None, got {self.transport!r}")
+        if not isinstance(self.options, Mapping):
+            raise ConfigError(f"options must be a mapping, got {type(self.options).__name__}")
+        for name in self.options:
+            if name in _FORBIDDEN_OPTIONS:
+                raise ConfigError(f"ClientSpec options may not hold {name!r}: {_FORBIDDEN_OPTIONS[name]}")
+            if name in _CLIENT_FIELDS or name in ("kind", "api_key_env"):
+                raise ConfigError(f"{name!r} is a ClientSpec field, not an option")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+        self._check_accepted(factory)
+
+    # ---------------------------------------------------------------------------------------- derived specs
+    def scaled(self, share: float) -> ClientSpec:
+        """This spec with ``share`` of the budget: ``max_concurrency`` rounded down (at least 1), rpm and tpm."""
+        if not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise ConfigError(f"share must be in (0, 1], got {share!r}")
+        if share == 1:
+            return self
+        taken = _accepted(_factory(self.kind), self._kwargs())  # a kind without e.g. rpm keeps the default
+        changes: dict[str, Any] = {}
+        if "max_concurrency" in taken:
+            changes["max_concurrency"] = max(1, int(self.max_concurrency * share + 1e-9))
+        for name in ("rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None and name in taken:
+                changes[name] = value * share
+        return replace(self, **changes)
+
+    def with_cache_dir(self, path: str | os.PathLike[str] | None) -> ClientSpec:
+        """This spec journaling into ``path`` (None: no journal)."""
+        return replace(self, cache_dir=None if path is None else os.fspath(path))
+
+    @property
+    def key_env_vars(self) -> tuple[str, ...]:
+        """The environment variables the key is read from, in order."""
+        if self.api_key_env is not None:
+            return (self.api_key_env,)
+        return tuple(getattr(_factory(self.kind), "key_env_vars", ()))
+
+    # ---------------------------------------------------------------------------------------------- build
+    def build(self, share: float = 1.0) -> AsyncLLMClient:
+        """A new client with ``share`` of the budget (see :meth:`scaled`), its key read from the environment.
+
+        Raises :class:`ConfigError` if ``api_key_env`` was given and that variable is not set here.
+        """
+        spec = self.scaled(share)
+        factory = _factory(spec.kind)
+        kwargs = spec._kwargs()
+        key = resolve_api_key(None, spec.key_env_vars)
+        if key is None and spec.api_key_env is not None:
+            raise ConfigError(
+                f"ClientSpec: the environment variable {spec.api_key_env} (api_key_env) is not set in this "
+                f"process (pid {os.getpid()}); on a cluster, set it in every worker's environment"
+            )
+        if key is not None:
+            kwargs["api_key"] = key
+        client = factory(**_accepted(factory, kwargs))
+        if not isinstance(client, AsyncLLMClient):
+            raise ConfigError(f"client kind {spec.kind!r} built a {type(client).__name__}, not an AsyncLLMClient")
+        return client
+
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs = {name: getattr(self, name) for name in _CLIENT_FIELDS}
+        return {**kwargs, **self.options}
+
+    def _check_accepted(self, factory: ClientFactory) -> None:
+        """Options and non-default fields the client kind cannot take are errors now, not on a worker later."""
+        defaults = {f.name: f.default for f in fields(self) if f.name in _CLIENT_FIELDS}
+        kwargs = self._kwargs()
+        taken = _accepted(factory, kwargs)
+        refused = [
+            name
+            for name in kwargs
+            if name not in taken and (name in self.options or kwargs[name] != defaults.get(name))
+        ]
+        if refused:
+            raise ConfigError(f"client kind {self.kind!r} does not take {sorted(refused)}")
+
+    # ---------------------------------------------------------------------------------- pickling, display
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], ClientSpec], tuple[dict[str, Any]]]:
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["options"] = dict(self.options)
+        return (_restore, (state,))
+
+    def __hash__(self) -> int:
+        values = tuple(getattr(self, f.name) for f in fields(self) if f.name != "options")
+        return hash((values, tuple(sorted(self.options))))
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "options"]
+        options = {
+            name: "***" if any(word in name.lower() for word in _SENSITIVE) else value
+            for name, value in self.options.items()
+        }
+        return f"ClientSpec({', '.join(shown)}, options={options!r})"
+
+
+def _factory(kind: object) -> ClientFactory:
+    if not isinstance(kind, str):
+        raise ConfigError(f"kind must be a client name such as 'openai', got {kind!r}")
+    if kind not in CLIENTS:
+        raise ConfigError(f"unknown client kind {kind!r}; known: {', '.join(CLIENTS.names())}")
+    return CLIENTS.get(kind)
+
+
+def _accepted(factory: ClientFactory, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``kwargs`` that ``factory`` takes (all of them if it takes ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # no introspectable signature: pass everything
+        return dict(kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return dict(kwargs)
+    names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {name: value for name, value in kwargs.items() if name in names}
+
+
+def _restore(state: dict[str, Any]) -> ClientSpec:
+    """Unpickle without re-validating: the spec was checked where it was made, and a kind registered by a
+    plugin may not be imported yet in the unpickling process (``build`` resolves it, with a clear error)."""
+    spec = object.__new__(ClientSpec)
+    for name, value in state.items():
+        object.__setattr__(spec, name, MappingProxyType(value) if name == "options" else value)
+    return spec

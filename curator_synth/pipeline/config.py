@@ -1,0 +1,226 @@
+"""``PipelineConfig``: a recipe, validated. Loaded from YAML; every mistake is reported with file, line and key path.
+
+A recipe names its stages (``stage: self_instruct``, ``stage: filter`` ...) and each stage validates its own
+options (:data:`~curator_synth.pipeline.stages.STAGES`), so an unknown key anywhere — top level, client, or
+inside a stage — is an error such as ``recipe.yaml:14: stages[3].min_scor: unknown key``. Relative paths in a
+recipe (data, seeds) are relative to the recipe file; ``output_dir`` is relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curator_synth.errors import ConfigError
+
+__all__ = [
+    "ClientConfig",
+    "DaskConfig",
+    "ExportConfig",
+    "PipelineConfig",
+    "PricingConfig",
+    "ReportConfig",
+    "StageSpec",
+    "load_config",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientConfig(_Strict):
+    """The endpoint. ``kind`` names a client in ``curator_synth.clients.factory.CLIENTS`` (openai, nemotron...).
+    The API key is never written in a recipe: ``api_key_env`` names the environment variable holding it."""
+
+    kind: str = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = Field(64, ge=1)
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    max_retries: int = Field(5, ge=0)
+    timeout: float | None = Field(300.0, gt=0)
+    transport: str | None = None
+
+
+class DaskConfig(_Strict):
+    """Where partitions run: ``scheduler_address`` (a running cluster), else a ``LocalCluster`` of ``n_workers``
+    processes when ``local_cluster`` (the default), else Dask's default local scheduler in this process."""
+
+    scheduler_address: str | None = None
+    local_cluster: bool = True
+    n_workers: int = Field(2, ge=1)
+    threads_per_worker: int = Field(1, ge=1)
+
+
+class PricingConfig(_Strict):
+    """Prices per million tokens, for the cost estimate in the report and in ``--dry-run``."""
+
+    prompt_per_1m: float = Field(ge=0)
+    completion_per_1m: float = Field(ge=0)
+    currency: str = "USD"
+
+
+class ExportConfig(_Strict):
+    """One export of the final dataset: ``format`` in ``EXPORT_FORMATS``, ``path`` relative to ``output_dir``."""
+
+    format: str
+    path: str
+    fields: dict[str, str] = Field(default_factory=dict)
+    metadata: list[str] = Field(default_factory=list)
+
+
+class ReportConfig(_Strict):
+    enabled: bool = True
+    title: str | None = None
+    plots: bool = True
+
+
+class StageSpec(BaseModel):
+    """One validated stage of a recipe: its registered ``name`` and its options (the stage's own model)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    name: str
+    options: Any
+
+
+class PipelineConfig(_Strict):
+    """A whole recipe. ``stages`` is a list of mappings, each with a ``stage`` key naming a registered stage;
+    use :meth:`stage_specs` (or :func:`load_config`) to get them validated."""
+
+    name: str
+    description: str = ""
+    output_dir: str | None = None
+    model: str | None = None
+    client: ClientConfig | None = None
+    dask: DaskConfig = DaskConfig.model_validate({})
+    seeds: str | None = None
+    seed_field: str = "instruction"
+    stages: list[dict[str, Any]] = Field(min_length=1)
+    exports: list[ExportConfig] = Field(default_factory=list)
+    report: ReportConfig = ReportConfig.model_validate({})
+    pricing: PricingConfig | None = None
+    seed: int = 0
+    base_dir: str = Field(default=".", exclude=True)
+
+    def resolve(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` relative to the recipe's directory (absolute paths and ``~`` as given)."""
+        candidate = Path(os.path.expanduser(os.fspath(path)))
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` (default ``runs/<name>``), relative to the working directory, not to the recipe."""
+        return Path(os.path.expanduser(self.output_dir or f"runs/{self.name}"))
+
+    def stage_specs(self) -> list[StageSpec]:
+        """Each stage's options validated by its own model (errors name ``stages[i].key``)."""
+        return _stage_specs(self.stages, None, {})
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] = ".", source: str | None = None
+    ) -> PipelineConfig:
+        return _validate(dict(data), base_dir, source, {})
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> PipelineConfig:
+        return load_config(path)
+
+
+# ----------------------------------------------------------------------------------------------- loading
+def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
+    """Read and validate a YAML recipe; errors name the file, the line and the key path."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read recipe {file}: {error.strerror or error}") from error
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_map(yaml.compose(text))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', None) or error}") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: a recipe is a YAML mapping (name:, stages: ...), got {type(data).__name__}")
+    return _validate(data, file.resolve().parent, str(file), lines)
+
+
+def _validate(data: dict[str, Any], base_dir: Any, source: str | None, lines: dict[tuple[Any, ...], int]) -> Any:
+    try:
+        config = PipelineConfig.model_validate({**data, "base_dir": os.fspath(base_dir)})
+    except ValidationError as error:
+        raise ConfigError(_describe(error, (), source, lines)) from None
+    _stage_specs(config.stages, source, lines)
+    return config
+
+
+def _stage_specs(stages: Sequence[Mapping[str, Any]], source: str | None, lines: dict[tuple[Any, ...], int]) -> Any:
+    from curator_synth.pipeline.stages import STAGES
+
+    specs = []
+    for index, raw in enumerate(stages):
+        where = _where(source, lines, ("stages", index))
+        if "stage" not in raw:
+            raise ConfigError(f"{where}stages[{index}]: missing 'stage:' (one of {', '.join(STAGES.names())})")
+        options = {key: value for key, value in raw.items() if key != "stage"}
+        try:
+            stage = STAGES.get(str(raw["stage"]))
+        except ConfigError as error:
+            raise ConfigError(
+                f"{_where(source, lines, ('stages', index, 'stage'))}stages[{index}].stage: {error}"
+            ) from None
+        try:
+            specs.append(StageSpec(name=stage.name, options=stage.Options.model_validate(options)))
+        except ValidationError as error:
+            raise ConfigError(_describe(error, ("stages", index), source, lines)) from None
+    return specs
+
+
+def _describe(error: ValidationError, prefix: tuple[Any, ...], source: str | None, lines: Any) -> str:
+    problems = []
+    for item in error.errors():
+        loc = prefix + tuple(item["loc"])
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        problems.append(f"{_where(source, lines, loc)}{_key_path(loc)}: {message}")
+    return "invalid recipe:\n  " + "\n  ".join(problems) if len(problems) > 1 else problems[0]
+
+
+def _key_path(loc: Sequence[Any]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(recipe)"
+
+
+def _where(source: str | None, lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> str:
+    for cut in range(len(loc), -1, -1):  # the deepest node that exists (a missing key: its parent)
+        if loc[:cut] in lines:
+            return f"{source}:{lines[loc[:cut]]}: " if source else f"line {lines[loc[:cut]]}: "
+    return f"{source}: " if source else ""
+
+
+def _line_map(node: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Key path -> 1-based line, from PyYAML's node tree (keys point at the key's own line)."""
+    found: dict[tuple[Any, ...], int] = {}
+    if node is None:
+        return found
+    found[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            found.update(_line_map(value, child))
+            found[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            found.update(_line_map(value, (*path, index)))
+    return found

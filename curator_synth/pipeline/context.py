@@ -1,0 +1,165 @@
+"""What a running stage can reach: the recipe, its directories, the client, the Dask client, the seeds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from curator_synth.errors import ConfigError
+
+if TYPE_CHECKING:
+    from curator_synth.clients.base import AsyncLLMClient
+    from curator_synth.clients.factory import ClientSpec
+    from curator_synth.dataset import DocumentDataset
+    from curator_synth.filters.report import FilterReport
+    from curator_synth.pipeline.config import PipelineConfig
+
+__all__ = ["RunContext"]
+
+
+@dataclass
+class RunContext:
+    """Shared by the stages of one run. ``stage_dir`` is the running stage's own directory (set by the runner).
+
+    LLM work goes through :meth:`map_llm` (partitions on Dask, each journaled and written once) or, for
+    inherently sequential generators (Self-Instruct's growing pool), through :meth:`llm_client` on the driver.
+    """
+
+    config: PipelineConfig
+    output_dir: Path
+    client_spec: ClientSpec | None = None
+    client: AsyncLLMClient | None = None
+    dask_client: Any = None
+    partitions: int = 4
+    progress: Callable[[str, int, int], None] | None = None
+    stage_dir: Path = field(default_factory=Path)
+    notes: list[str] = field(default_factory=list)
+    filter_reports: list[FilterReport] = field(default_factory=list)
+    #: Token usage per LLM stage (``requests``, ``prompt_tokens``, ``completion_tokens``, ``from_journal``).
+    usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    _seeds: list[str] | None = None
+    _driver_client: AsyncLLMClient | None = None
+
+    @property
+    def model(self) -> str:
+        if not self.config.model:
+            raise ConfigError("this recipe has stages that call a model: set `model:` in the recipe")
+        return self.config.model
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.output_dir / "journal"
+
+    def dataset(self, frame: pd.DataFrame) -> DocumentDataset:
+        from curator_synth.dataset import DocumentDataset
+
+        return DocumentDataset.from_pandas(
+            frame.reset_index(drop=True), npartitions=max(1, min(self.partitions, len(frame)))
+        )
+
+    def seeds(self) -> list[str]:
+        """The recipe's seed texts (``seeds:`` file, field ``seed_field``), read once."""
+        if self._seeds is None:
+            if not self.config.seeds:
+                raise ConfigError("this recipe needs seeds: set `seeds:` (a .jsonl file) in the recipe")
+            path = self.config.resolve(self.config.seeds)
+            self._seeds = read_seed_texts(path, self.config.seed_field)
+        return self._seeds
+
+    def llm_client(self) -> AsyncLLMClient:
+        """The driver's client: the one given to the pipeline, else built from the recipe (journal in the run)."""
+        if self.client is not None:
+            return self.client
+        if self._driver_client is None:
+            if self.client_spec is None:
+                raise ConfigError("this recipe has stages that call a model: give a client or a `client:` section")
+            self._driver_client = self.client_spec.with_cache_dir(self.journal_dir).build()
+        return self._driver_client
+
+    def map_llm(self, data: DocumentDataset, task: Any) -> tuple[DocumentDataset, dict[str, Any]]:
+        """Run ``task`` (a picklable ``PartitionTask``) over every partition, each written once to
+        ``<stage_dir>/parts``: on Dask with the recipe's client spec (a share of the budget per running
+        partition, per-partition journals), or in this process with a client object. A re-run keeps finished
+        partitions. Returns the new dataset and the stage's usage (requests, tokens, journal hits)."""
+        from curator_synth.distributed import run_llm_stage, stage_stats
+
+        parts = self.stage_dir / "parts"
+        if self.client is not None:
+            return self._map_in_process(data, task, parts), {}
+        if self.client_spec is None:
+            raise ConfigError("this recipe has stages that call a model: give a client or a `client:` section")
+        done = 0
+
+        def progress(_: Any) -> None:
+            nonlocal done
+            done += 1
+            self._progress(done, data.npartitions)
+
+        result = run_llm_stage(data, task, self.client_spec, parts, dask_client=self.dask_client, progress=progress)
+        stats = stage_stats(parts)
+        usage = {
+            "requests": stats.requests_sent,
+            "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens,
+            "from_journal": stats.from_journal,
+        }
+        return result, usage
+
+    def _map_in_process(self, data: DocumentDataset, task: Any, parts: Path) -> DocumentDataset:
+        """The same contract with a client object that cannot travel to workers (e.g. an in-process model)."""
+        import os
+
+        from curator_synth.clients.sync import run_sync
+        from curator_synth.dataset import DocumentDataset
+
+        parts.mkdir(parents=True, exist_ok=True)
+        files = []
+        for number, partition in enumerate(data.df.to_delayed()):
+            target = parts / f"part-{number:05d}.parquet"
+            if not target.exists():
+                assert self.client is not None
+                frame = run_sync(task(partition.compute(), self.client))
+                temp = target.with_name(f".{target.name}.tmp")
+                frame.reset_index(drop=True).to_parquet(temp, index=False)
+                os.replace(temp, target)
+            files.append(str(target))
+            self._progress(number + 1, data.npartitions)
+        return DocumentDataset.read_parquet(files, files_per_partition=1)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(self.stage_dir.name, done, total)
+
+    async def aclose(self) -> None:
+        if self._driver_client is not None:
+            await self._driver_client.aclose()
+            self._driver_client = None
+
+
+def read_seed_texts(path: Path, field: str) -> list[str]:
+    """The ``field`` of every line of a JSON Lines file (or every line of a .txt file); errors name file and line."""
+    from curator_synth.errors import DataFormatError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read seeds {path}: {error.strerror or error}") from error
+    if path.suffix == ".txt":
+        return [line.strip() for line in lines if line.strip()]
+    texts = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataFormatError(str(path), number, f"not JSON: {error.msg}") from None
+        if not isinstance(record, dict) or not isinstance(record.get(field), str):
+            raise DataFormatError(str(path), number, f"expected an object with a string {field!r}")
+        texts.append(record[field])
+    return texts

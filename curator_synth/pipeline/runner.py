@@ -1,0 +1,254 @@
+"""``SyntheticDataPipeline``: run a recipe's stages in order, persisting each stage so a re-run resumes.
+
+Layout of a run (``output_dir``)::
+
+    stages/00-load/data/*.parquet + manifest.json     one directory per stage; manifest written last
+    stages/01-responses/parts/part-00000.parquet     per-partition outputs of an LLM stage (+ journals)
+    journal/                                          the driver's request journal (Self-Instruct ...)
+    final/*.parquet, exports..., report/report.html   the curated dataset, its exports, the report
+
+A stage whose ``manifest.json`` carries the same fingerprint (hash of its options and of every stage before
+it) is loaded instead of run, so a killed run restarts at the first unfinished stage; inside an LLM stage,
+finished partitions are kept and paid requests come back from the journals. Changing a stage's options
+re-runs it and everything after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curator_synth.dataset import DocumentDataset
+from curator_synth.errors import ConfigError
+from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
+from curator_synth.pipeline.context import RunContext
+from curator_synth.pipeline.stages import STAGES, StageOutput
+
+__all__ = ["PipelineResult", "SyntheticDataPipeline"]
+
+MANIFEST = "manifest.json"
+USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
+
+
+@dataclass
+class PipelineResult:
+    """What a run produced: the final dataset, where it and the report are, and per-stage figures."""
+
+    dataset: DocumentDataset
+    output_dir: Path
+    report_path: Path | None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    exports: dict[str, Path] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+
+class SyntheticDataPipeline:
+    """Run a recipe: ``SyntheticDataPipeline(client, config).run(seed_file=...)``.
+
+    ``client``: an LLM client object (used in this process), or None to build clients from the recipe's
+    ``client:`` section (shipped to Dask workers as a spec). ``config``: a :class:`PipelineConfig`, a path to a
+    YAML recipe, or a mapping. ``progress(stage, done, total)`` is called as work finishes.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        config: PipelineConfig | str | os.PathLike[str] | dict[str, Any] | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        if config is None:
+            raise ConfigError("SyntheticDataPipeline needs a config: a PipelineConfig, a recipe path or a mapping")
+        if isinstance(config, PipelineConfig):
+            self.config = config
+        elif isinstance(config, dict):
+            self.config = PipelineConfig.from_dict(config)
+        else:
+            self.config = load_config(config)
+        self.client = client
+        self.progress = progress
+        self.specs: list[StageSpec] = self.config.stage_specs()
+
+    def plan(self) -> list[dict[str, Any]]:
+        """The stages in order with their options (what ``--dry-run`` and ``inspect`` print)."""
+        return [{"stage": spec.name, **spec.options.model_dump()} for spec in self.specs]
+
+    def run(
+        self, seed_file: str | os.PathLike[str] | None = None, *, output_dir: str | os.PathLike[str] | None = None
+    ) -> PipelineResult:
+        """Run (or resume) every stage, then write ``final/``, the exports and the report."""
+        config = self.config
+        if seed_file is not None:
+            config = config.model_copy(update={"seeds": str(Path(seed_file).resolve())})
+        out = Path(output_dir) if output_dir is not None else config.output_path
+        out.mkdir(parents=True, exist_ok=True)
+        from curator_synth.clients.sync import run_sync
+        from curator_synth.report import ReportData
+
+        report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
+        with _dask_client(config, self._needs_cluster()) as dask_client:
+            ctx = RunContext(
+                config=config,
+                output_dir=out,
+                client_spec=_client_spec(config) if self.client is None else None,
+                client=_async_view(self.client),
+                dask_client=dask_client,
+                partitions=max(2, 2 * config.dask.n_workers),
+                progress=self.progress,
+            )
+            try:
+                data, stages = self._run_stages(ctx, report)
+                final = out / "final"
+                _replace_dir(final, lambda tmp: data.to_parquet(tmp))
+                exports = self._export(data, out)
+                report_path = self._report(report, data, ctx, out) if config.report.enabled else None
+            finally:
+                run_sync(ctx.aclose())
+        return PipelineResult(DocumentDataset.read_parquet(final), out, report_path, stages, exports)
+
+    # ------------------------------------------------------------------------------------------ stages
+    def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[dict[str, Any]]]:
+        data: DocumentDataset | None = None
+        fingerprint = hashlib.sha256(json.dumps({"seeds": _seed_digest(ctx)}).encode()).hexdigest()
+        summaries = []
+        for number, spec in enumerate(self.specs):
+            stage = STAGES.get(spec.name)(spec.options)
+            options = json.dumps(spec.options.model_dump(mode="json"), sort_keys=True)
+            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{options}".encode()).hexdigest()
+            ctx.stage_dir = ctx.output_dir / "stages" / f"{number:02d}-{spec.name}"
+            manifest = _read_manifest(ctx.stage_dir)
+            if number == 0 and not stage.first:
+                raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
+            if manifest is not None and manifest.get("fingerprint") == fingerprint:
+                data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
+                summary = manifest["summary"]
+            else:
+                summary = self._run_stage(stage, data, ctx, fingerprint)
+                data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
+            report.add_stage(spec.name, summary["records_in"], summary["records_out"], summary["seconds"])
+            tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
+            if tokens:
+                ctx.usage[f"{number:02d}-{spec.name}"] = tokens
+            for name, reasons in summary["rejections"].items():
+                report.add_rejections(name, reasons)
+            summaries.append(summary)
+            if self.progress is not None:
+                self.progress("stages", number + 1, len(self.specs))
+        assert data is not None
+        return data, summaries
+
+    def _run_stage(self, stage: Any, data: DocumentDataset | None, ctx: RunContext, fingerprint: str) -> dict[str, Any]:
+        records_in = len(data) if data is not None else 0
+        ctx.stage_dir.mkdir(parents=True, exist_ok=True)
+        (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
+        started = time.perf_counter()
+        output: StageOutput = stage.run(data, ctx)
+        _replace_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
+        summary = {
+            "stage": stage.name,
+            "records_in": records_in,
+            "records_out": len(DocumentDataset.read_parquet(ctx.stage_dir / "data")),
+            "seconds": round(time.perf_counter() - started, 3),
+            "rejections": output.rejections,
+            "usage": output.usage,
+        }
+        _atomic_json(ctx.stage_dir / MANIFEST, {"fingerprint": fingerprint, "summary": summary})
+        return summary
+
+    def _needs_cluster(self) -> bool:
+        uses_llm = any(STAGES.get(spec.name)(spec.options).needs_client() for spec in self.specs)
+        return uses_llm or self.config.dask.scheduler_address is not None
+
+    # ---------------------------------------------------------------------------------- exports, report
+    def _export(self, data: DocumentDataset, out: Path) -> dict[str, Path]:
+        from curator_synth.exports import export
+
+        written = {}
+        for item in self.config.exports:
+            target = out / item.path
+            export(data, target, item.format, metadata=item.metadata or None, **item.fields)
+            written[item.format] = target
+        return written
+
+    def _report(self, report: Any, data: DocumentDataset, ctx: RunContext, out: Path) -> Path:
+        from curator_synth.pipeline.summary import fill_report
+        from curator_synth.report import write_report
+
+        fill_report(report, data.to_pandas(), ctx)
+        return write_report(report, out / "report", plots=self.config.report.plots)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def _async_view(client: Any) -> Any:
+    if client is None:
+        return None
+    from curator_synth.generators.base import as_async_client
+
+    return as_async_client(client)
+
+
+def _client_spec(config: PipelineConfig) -> Any:
+    if config.client is None:
+        return None
+    from curator_synth.clients.factory import ClientSpec
+
+    return ClientSpec(**config.client.model_dump(exclude_none=True))
+
+
+def _seed_digest(ctx: RunContext) -> str | None:
+    if not ctx.config.seeds:
+        return None
+    path = ctx.config.resolve(ctx.config.seeds)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@contextlib.contextmanager
+def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
+    """A distributed client for LLM stages (a LocalCluster by default, or the configured scheduler)."""
+    settings = config.dask
+    if not needed or (settings.scheduler_address is None and not settings.local_cluster):
+        yield None
+        return
+    from curator_synth.distributed import cluster
+
+    with cluster(
+        settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
+    ) as client:
+        yield client
+
+
+def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((stage_dir / MANIFEST).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) and (stage_dir / "data").is_dir() else None
+
+
+def _atomic_json(path: Path, value: Any) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(value, indent=2, default=str))
+    os.replace(temp, path)
+
+
+def _replace_dir(target: Path, write: Callable[[Path], Sequence[Path] | Any]) -> None:
+    """Write a directory next to ``target`` and swap it in, so ``target`` is either old or complete."""
+    temp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(temp, ignore_errors=True)
+    write(temp)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(temp, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,22 @@
+"""The pipeline's stages, registered by name in :data:`STAGES` (recipes name them; plugins add their own)."""
+
+from curator_synth.pipeline.stages.base import STAGES, Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.data import DedupStage, FilterStage, LoadStage, RedactPiiStage, SampleStage
+from curator_synth.pipeline.stages.llm import EvolStage, ResponsesStage, ScoreStage, SelfInstructStage
+
+__all__ = [
+    "STAGES",
+    "DedupStage",
+    "EvolStage",
+    "FilterStage",
+    "LoadStage",
+    "RedactPiiStage",
+    "ResponsesStage",
+    "SampleStage",
+    "ScoreStage",
+    "SelfInstructStage",
+    "Stage",
+    "StageOptions",
+    "StageOutput",
+    "register_stage",
+]

@@ -1,0 +1,80 @@
+"""The stage contract: a registered name, a pydantic ``Options`` model (unknown keys are errors) and one method.
+
+``run(data, ctx) -> StageOutput`` takes the previous stage's dataset (None for the first stage) and returns the
+next one plus what the report needs (rejections by reason, token usage). Persistence, resume, timing and
+progress live in the runner, not in the stages (DESIGN rule 3). Third-party stages register through the entry
+point group ``curator_synth.stages`` and recipes name them like the built-ins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from curator_synth.errors import ConfigError
+from curator_synth.registry import Registry
+
+if TYPE_CHECKING:
+    from curator_synth.dataset import DocumentDataset
+    from curator_synth.pipeline.context import RunContext
+
+__all__ = ["STAGES", "Stage", "StageOptions", "StageOutput", "register_stage"]
+
+
+class StageOptions(BaseModel):
+    """Base of every stage's options: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class StageOutput:
+    """A stage's result: the dataset, drops by reason (``{filter: {reason: count}}``), and request usage."""
+
+    data: DocumentDataset
+    rejections: dict[str, dict[str, int]] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+class Stage:
+    """Base of the pipeline stages. Subclasses set ``name`` and ``Options`` and implement :meth:`run`.
+
+    ``uses_llm``: the stage sends requests (``--dry-run`` plans them; it needs ``client`` and ``model``).
+    ``first``: the stage can start a pipeline (it does not need a previous dataset).
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[StageOptions]] = StageOptions
+    uses_llm: ClassVar[bool] = False
+    first: ClassVar[bool] = False
+
+    def __init__(self, options: StageOptions | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def needs_client(self) -> bool:
+        """Whether this stage, with its options, sends requests (default: ``uses_llm``)."""
+        return self.uses_llm
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        raise NotImplementedError
+
+    def require(self, data: DocumentDataset | None) -> DocumentDataset:
+        if data is None:
+            raise ConfigError(f"stage {self.name!r} needs input records: put a generating or load stage before it")
+        return data
+
+    def require_columns(self, data: DocumentDataset, *columns: str) -> None:
+        missing = [column for column in columns if column not in data.columns]
+        if missing:
+            raise ConfigError(f"stage {self.name!r} needs column(s) {missing}; the records have {data.columns}")
+
+
+STAGES: Registry[type[Stage]] = Registry("stages")
+
+
+def register_stage(cls: type[Stage]) -> type[Stage]:
+    """Class decorator: register a stage under its ``name``."""
+    STAGES.add(cls.name, cls)
+    return cls

@@ -1,0 +1,187 @@
+"""Stages that call a model: Self-Instruct generation (on the driver: its pool grows step by step), and the
+per-record stages run over partitions on Dask (responses, Evol-Instruct, reward/judge scoring)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from pydantic import Field
+
+from curator_synth.dataset import DocumentDataset
+from curator_synth.pipeline.context import RunContext
+from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.data import normalise_records
+from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, ScoreTask
+
+__all__ = ["EvolStage", "ResponsesStage", "ScoreStage", "SelfInstructStage"]
+
+
+def _params(temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+    params = {"temperature": temperature, "max_tokens": max_tokens}
+    return {key: value for key, value in params.items() if value is not None}
+
+
+# ------------------------------------------------------------------------------------------ self-instruct
+class SelfInstructOptions(StageOptions):
+    num_instructions: int = Field(100, ge=1)
+    batch_size: int = Field(5, ge=1)
+    num_human: int = Field(6, ge=1)
+    num_machine: int = Field(2, ge=0)
+    num_new: int = Field(7, ge=1)
+    similarity_threshold: float = Field(0.7, gt=0, le=1)
+    classify: bool = True
+    instances: bool = True
+    temperature: float | None = 0.7
+    max_tokens: int | None = 1024
+
+
+@register_stage
+class SelfInstructStage(Stage):
+    """Grow instructions from the recipe's ``seeds`` (Self-Instruct, ROUGE-L novelty), with their instances:
+    one record per (instruction, instance) pair; instructions without instances get an empty response."""
+
+    name = "self_instruct"
+    Options = SelfInstructOptions
+    uses_llm = True
+    first = True
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        from curator_synth.clients.sync import run_sync
+        from curator_synth.generators.self_instruct import AsyncSelfInstruct
+
+        options: SelfInstructOptions = self.options  # type: ignore[assignment]
+        generator = AsyncSelfInstruct(
+            ctx.llm_client(), ctx.model, params=_params(options.temperature, options.max_tokens)
+        )
+        result = run_sync(
+            generator.generate(
+                ctx.seeds(),
+                options.num_instructions,
+                classify=options.classify,
+                instances=options.instances,
+                batch_size=options.batch_size,
+                num_human=options.num_human,
+                num_machine=options.num_machine,
+                num_new=options.num_new,
+                similarity_threshold=options.similarity_threshold,
+                seed=ctx.config.seed,
+            )
+        )
+        rows = []
+        for record in result.instructions:
+            provenance = json.dumps({**record.provenance, "avg_similarity": record.avg_similarity}, default=str)
+            pairs = [(i.input, i.output) for i in record.instances] or [("", "")]
+            for number, (text_input, output) in enumerate(pairs):
+                rows.append({
+                    "id": f"{record.id}-{number}", "instruction": record.instruction, "input": text_input,
+                    "response": output, "source": "self_instruct", "provenance": provenance,
+                    "is_classification": bool(record.is_classification),
+                })  # fmt: skip
+        import pandas as pd
+
+        frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
+        discarded = result.discard_counts()
+        return StageOutput(ctx.dataset(frame), {"self_instruct": discarded} if discarded else {})
+
+
+# ----------------------------------------------------------------------------------------------- responses
+class ResponsesOptions(StageOptions):
+    system_prompt: str | None = None
+    overwrite: bool = False
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@register_stage
+class ResponsesStage(Stage):
+    """Answer every record's instruction (with its input) over partitions; ``overwrite`` replaces existing
+    responses, otherwise only empty ones are asked for."""
+
+    name = "responses"
+    Options = ResponsesOptions
+    uses_llm = True
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        options: ResponsesOptions = self.options  # type: ignore[assignment]
+        dataset = self.require(data)
+        task = ResponseTask(ctx.model, _params(options.temperature, options.max_tokens), options.system_prompt,
+                            options.overwrite)  # fmt: skip
+        return _llm_output(ctx, dataset, task)
+
+
+# -------------------------------------------------------------------------------------------------- evol
+class EvolOptions(StageOptions):
+    rounds: int = Field(1, ge=1, le=5)
+    keep_original: bool = True
+    temperature: float | None = 0.7
+    max_tokens: int | None = None
+
+
+@register_stage
+class EvolStage(Stage):
+    """Evol-Instruct: evolve each instruction ``rounds`` times (depth/breadth mutations, elimination rules);
+    evolved instructions get empty responses for a following ``responses`` stage."""
+
+    name = "evol_instruct"
+    Options = EvolOptions
+    uses_llm = True
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        options: EvolOptions = self.options  # type: ignore[assignment]
+        task = EvolTask(ctx.model, _params(options.temperature, options.max_tokens), options.rounds,
+                        options.keep_original, ctx.config.seed)  # fmt: skip
+        return _llm_output(ctx, self.require(data), task)
+
+
+# ------------------------------------------------------------------------------------------------- score
+class ScoreOptions(StageOptions):
+    mode: str = "heuristic"
+    weights: dict[str, float] | None = None
+    rationale: bool = False
+    prefix: str = "reward_"
+    judge_model: str | None = None
+
+
+@register_stage
+class ScoreStage(Stage):
+    """Score every record with :class:`~curator_synth.reward.RewardModel` (``mode``: nemotron, llm_judge,
+    heuristic — one line of YAML switches); adds ``reward_*`` columns. Rows the model could not score keep NaN
+    scores and a ``reward_error``; they are counted, never silently zero."""
+
+    name = "score"
+    Options = ScoreOptions
+    uses_llm = True  # except mode: heuristic (see needs_client)
+
+    def needs_client(self) -> bool:
+        return bool(self.options.mode != "heuristic")  # type: ignore[attr-defined]
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        options: ScoreOptions = self.options  # type: ignore[assignment]
+        dataset = self.require(data)
+        model = options.judge_model or (ctx.config.model if self.needs_client() else None)
+        task = ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix)
+        if not self.needs_client():
+            frame = dataset.to_pandas()
+            scored = task.score_offline(frame)
+            output = StageOutput(ctx.dataset(scored))
+        else:
+            output = _llm_output(ctx, dataset, task)
+        errors = output.data.df[f"{options.prefix}error"].dropna().compute()
+        if len(errors):
+            output.rejections = {"score": dict(Counter(str(e).split(":")[0] for e in errors))}
+        return output
+
+
+def _llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any) -> StageOutput:
+    """Run ``task`` over the partitions; rows that failed (``llm_error``) are counted by error type and dropped."""
+    result, usage = ctx.map_llm(dataset, task)
+    frame = result.to_pandas()
+    rejections: dict[str, dict[str, int]] = {}
+    if ERROR_COLUMN in frame.columns:
+        errors = frame[ERROR_COLUMN].dropna()
+        if len(errors):
+            rejections[task.name] = dict(Counter(str(error).split(":")[0] for error in errors))
+        frame = frame[frame[ERROR_COLUMN].isna()].drop(columns=[ERROR_COLUMN])
+    return StageOutput(ctx.dataset(frame), rejections, usage)
