@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import dask
 import pandas as pd
 
+from curator_synth._files import atomic_write
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.factory import ClientSpec
 from curator_synth.clients.stats import ClientStats
@@ -177,21 +178,12 @@ def _part_path(output_dir: str | os.PathLike[str], partition: int, suffix: str =
     return Path(output_dir) / f"part-{partition:05d}{suffix}"
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def _check_manifest(output_dir: Path, name: str, npartitions: int) -> None:
     """One output directory holds one stage over one partitioning: a re-run must not mix parts of another."""
     path = output_dir / MANIFEST
     expected = {"task": name, "npartitions": npartitions}
     if not path.exists():
-        _atomic_write(path, lambda temp: temp.write_text(json.dumps(expected)))
+        atomic_write(path, lambda temp: temp.write_text(json.dumps(expected)))
         return
     found = json.loads(path.read_text())
     if found != expected:
@@ -263,8 +255,8 @@ def _produce(frame: pd.DataFrame, job: _Job) -> PartitionStats:
         worker, seconds = f"{socket.gethostname()}:{os.getpid()}", round(time.perf_counter() - started, 3)
         stats = PartitionStats(job.partition, len(frame), len(result), **counts, seconds=seconds, worker=worker)
         stats_file = _part_path(job.output_dir, job.partition, ".stats.json")
-        _atomic_write(stats_file, lambda temp: temp.write_text(json.dumps(asdict(stats))))
-        _atomic_write(part, lambda temp: result.to_parquet(temp, index=False))
+        atomic_write(stats_file, lambda temp: temp.write_text(json.dumps(asdict(stats))))
+        atomic_write(part, lambda temp: result.to_parquet(temp, index=False))
     return stats
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curator_synth._files import atomic_write
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.filters.base import DocumentFilter, is_batched
@@ -262,8 +262,5 @@ def _write_jsonl(rows: pd.DataFrame, directory: Path, label: str, number: int) -
     directory.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.#-]+", "_", label)
     target = directory / f"{stem}.{number:05d}.jsonl"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        if len(rows):
-            handle.write(rows.to_json(orient="records", lines=True, force_ascii=False))
-    os.replace(tmp, target)
+    text = rows.to_json(orient="records", lines=True, force_ascii=False) if len(rows) else ""
+    atomic_write(target, lambda temp: temp.write_text(text, encoding="utf-8"))

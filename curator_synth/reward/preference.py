@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
+from curator_synth._files import atomic_write
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import StageResult
@@ -332,14 +332,11 @@ def write_dpo_jsonl(pairs: Iterable[PreferencePair], path: str | os.PathLike[str
     if target.is_dir():
         raise ConfigError(f"write_dpo_jsonl writes one file; {os.fspath(target)!r} is a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+
+    def write(temp: Path) -> None:
+        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
             for index, pair in enumerate(pairs):
                 handle.write(json.dumps(_dpo_row(pair, index, row_of), ensure_ascii=False, default=_json_default))
                 handle.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic_write(target, write)
