@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,17 @@ from curator_synth.errors import ConfigError
 from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
 from curator_synth.filters.steps import FilterStep
 
-__all__ = ["PII_KINDS", "PiiFilter", "PiiMatch", "RedactPii", "detect_pii", "luhn_valid", "redact_pii", "redact_series"]
+__all__ = [
+    "PII_KINDS",
+    "PiiFilter",
+    "PiiMatch",
+    "RedactPii",
+    "detect_pii",
+    "luhn_valid",
+    "redact_matches",
+    "redact_pii",
+    "redact_series",
+]
 
 #: Every kind :func:`detect_pii` reports, in priority order for overlapping matches.
 PII_KINDS = ("api_key", "email", "credit_card", "ssn", "ip_address", "phone")
@@ -197,7 +207,11 @@ def detect_pii(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
 
 def redact_pii(text: str, replacement: str = "[{kind}]", kinds: Iterable[str] | None = None) -> str:
     """``text`` with every PII span replaced by ``replacement.format(kind=...)`` (e.g. ``[email]``)."""
-    matches = detect_pii(text, kinds)
+    return redact_matches(text, detect_pii(text, kinds), replacement)
+
+
+def redact_matches(text: str, matches: Sequence[PiiMatch], replacement: str = "[{kind}]") -> str:
+    """``text`` with the given spans (from :func:`detect_pii`, in order) replaced by ``replacement``."""
     if not matches:
         return text
     pieces: list[str] = []

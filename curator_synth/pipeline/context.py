@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from curator_synth.clients.base import AsyncLLMClient
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.dataset import DocumentDataset
-    from curator_synth.filters.report import FilterReport
     from curator_synth.pipeline.config import PipelineConfig
 
 __all__ = ["RunContext"]
@@ -38,8 +37,6 @@ class RunContext:
     partitions: int = 4
     progress: Callable[[str, int, int], None] | None = None
     stage_dir: Path = field(default_factory=Path)
-    notes: list[str] = field(default_factory=list)
-    filter_reports: list[FilterReport] = field(default_factory=list)
     #: Token usage per LLM stage (``requests``, ``prompt_tokens``, ``completion_tokens``, ``from_journal``).
     usage: dict[str, dict[str, int]] = field(default_factory=dict)
     _seeds: list[str] | None = None
@@ -112,8 +109,9 @@ class RunContext:
 
     def _map_in_process(self, data: DocumentDataset, task: Any, parts: Path) -> DocumentDataset:
         """The same contract with a client object that cannot travel to workers (e.g. an in-process model)."""
-        import os
+        import functools
 
+        from curator_synth._files import atomic_write
         from curator_synth.clients.sync import run_sync
         from curator_synth.dataset import DocumentDataset
 
@@ -123,10 +121,8 @@ class RunContext:
             target = parts / f"part-{number:05d}.parquet"
             if not target.exists():
                 assert self.client is not None
-                frame = run_sync(task(partition.compute(), self.client))
-                temp = target.with_name(f".{target.name}.tmp")
-                frame.reset_index(drop=True).to_parquet(temp, index=False)
-                os.replace(temp, target)
+                frame = run_sync(task(partition.compute(), self.client)).reset_index(drop=True)
+                atomic_write(target, functools.partial(frame.to_parquet, index=False))
             files.append(str(target))
             self._progress(number + 1, data.npartitions)
         return DocumentDataset.read_parquet(files, files_per_partition=1)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curator_synth._files import atomic_write
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
@@ -133,8 +134,7 @@ class SyntheticDataPipeline:
                 data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
                 summary = manifest["summary"]
             else:
-                summary = self._run_stage(stage, data, ctx, fingerprint)
-                data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
+                summary, data = self._run_stage(stage, data, ctx, fingerprint)
             report.add_stage(spec.name, summary["records_in"], summary["records_out"], summary["seconds"])
             tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
             if tokens:
@@ -147,23 +147,27 @@ class SyntheticDataPipeline:
         assert data is not None
         return data, summaries
 
-    def _run_stage(self, stage: Any, data: DocumentDataset | None, ctx: RunContext, fingerprint: str) -> dict[str, Any]:
+    def _run_stage(
+        self, stage: Any, data: DocumentDataset | None, ctx: RunContext, fingerprint: str
+    ) -> tuple[dict[str, Any], DocumentDataset]:
         records_in = len(data) if data is not None else 0
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
         started = time.perf_counter()
         output: StageOutput = stage.run(data, ctx)
         _replace_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
+        written = DocumentDataset.read_parquet(ctx.stage_dir / "data")
         summary = {
             "stage": stage.name,
             "records_in": records_in,
-            "records_out": len(DocumentDataset.read_parquet(ctx.stage_dir / "data")),
+            "records_out": len(written),
             "seconds": round(time.perf_counter() - started, 3),
             "rejections": output.rejections,
             "usage": output.usage,
         }
-        _atomic_json(ctx.stage_dir / MANIFEST, {"fingerprint": fingerprint, "summary": summary})
-        return summary
+        manifest = json.dumps({"fingerprint": fingerprint, "summary": summary}, indent=2, default=str)
+        atomic_write(ctx.stage_dir / MANIFEST, lambda temp: temp.write_text(manifest))
+        return summary, written
 
     def _needs_cluster(self) -> bool:
         uses_llm = any(STAGES.get(spec.name)(spec.options).needs_client() for spec in self.specs)
@@ -233,12 +237,6 @@ def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return manifest if isinstance(manifest, dict) and (stage_dir / "data").is_dir() else None
-
-
-def _atomic_json(path: Path, value: Any) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(value, indent=2, default=str))
-    os.replace(temp, path)
 
 
 def _replace_dir(target: Path, write: Callable[[Path], Sequence[Path] | Any]) -> None:

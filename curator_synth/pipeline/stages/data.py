@@ -175,7 +175,6 @@ class FilterStage(Stage):
             for step in report.steps
             if step.dropped
         }
-        ctx.filter_reports.append(report)
         return StageOutput(ctx.dataset(kept), rejections)
 
 
@@ -194,7 +193,7 @@ class RedactPiiStage(Stage):
     Options = RedactOptions
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        from curator_synth.filters.pii import detect_pii, redact_pii
+        from curator_synth.filters.pii import detect_pii, redact_matches
 
         options: RedactOptions = self.options  # type: ignore[assignment]
         frame = self.require(data).to_pandas()
@@ -202,11 +201,13 @@ class RedactPiiStage(Stage):
         for field in options.fields:
             if field not in frame.columns:
                 continue
+            redacted = []
             for text in frame[field].fillna("").astype(str):
-                for match in detect_pii(text, options.kinds):
+                matches = detect_pii(text, options.kinds)
+                for match in matches:
                     counts[match.kind] = counts.get(match.kind, 0) + 1
-            frame[field] = [redact_pii(text, options.replacement, options.kinds) for text in frame[field].fillna("")]
-        ctx.notes.append(f"PII redacted: {counts or 'none found'}")
+                redacted.append(redact_matches(text, matches, options.replacement))
+            frame[field] = redacted
         return StageOutput(ctx.dataset(frame), usage={"pii_redactions": counts})
 
 
