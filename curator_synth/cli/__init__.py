@@ -1,0 +1,51 @@
+"""The ``curator-synth`` command line.
+
+Commands: ``run`` (a YAML recipe, end to end, resumable; ``--dry-run`` plans it against the simulator),
+``inspect`` (validate a recipe and show its plan), the single-step commands ``generate``, ``score``,
+``filter``, ``dedup``, ``sample``, ``export`` and ``report`` (one stage over a data file), ``query`` (send one
+prompt to an endpoint, handy for checking a URL/key/model) and ``fake-server`` (run the loopback
+:class:`~curator_synth.testing.FakeLLMServer` to try recipes offline).
+
+Exit codes: 0 done, 1 a run failed (the message says why and where), 2 a bad recipe or bad arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from curator_synth._version import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="curator-synth",
+    help="Generate and curate synthetic instruction-tuning and preference data for LLM training.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"curator-synth {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],  # noqa: UP045 - typer needs Optional on 3.10
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """curator-synth: synthetic data generation and curation."""
+
+
+def main() -> None:
+    app()
+
+
+# The command modules register their commands on ``app`` when imported.
+from curator_synth.cli import run, tools  # noqa: E402, F401

@@ -1,0 +1,82 @@
+"""``run`` and ``inspect``: a YAML recipe end to end, and its validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from curator_synth.cli import app
+from curator_synth.cli._common import BAD_INPUT, fail
+from curator_synth.errors import CuratorSynthError
+
+
+@app.command()
+def run(
+    recipe: Annotated[
+        Path, typer.Argument(help="A YAML recipe, e.g. prompt_templates/recipes/curate_self_instruct.yaml")
+    ],
+    output_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Where the run goes (default: the recipe's output_dir, else runs/<name>)."),
+    ] = None,
+    seeds: Annotated[Optional[Path], typer.Option(help="Seed file overriding the recipe's seeds:.")] = None,  # noqa: UP045
+) -> None:
+    """Run a recipe end to end; a re-run resumes after the last finished stage (and finished partitions)."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from curator_synth.pipeline import SyntheticDataPipeline
+
+    pipeline = _pipeline_or_exit(recipe)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            label = "stages" if name == "stages" else f"  {name} partitions"
+            if name not in tasks:
+                tasks[name] = progress.add_task(label, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        pipeline.progress = report
+        try:
+            result = SyntheticDataPipeline.run(pipeline, seed_file=seeds, output_dir=output_dir)
+        except CuratorSynthError as error:
+            progress.stop()
+            fail(error)
+    for stage in result.stages:
+        dropped = sum(sum(reasons.values()) for reasons in stage["rejections"].values())
+        typer.echo(f"{stage['stage']:>14}: {stage['records_in']:>6} -> {stage['records_out']:>6}"
+                   f"  ({dropped} dropped, {stage['seconds']:.1f} s)")  # fmt: skip
+    typer.echo(f"{len(result)} records in {result.output_dir / 'final'}")
+    for name, path in result.exports.items():
+        typer.echo(f"export {name}: {path}")
+    if result.report_path is not None:
+        typer.echo(f"report: {result.report_path}")
+
+
+@app.command()
+def inspect(
+    recipe: Annotated[Path, typer.Argument(help="A YAML recipe to validate.")],
+) -> None:
+    """Validate a recipe and print its stages with every option (defaults filled in)."""
+    pipeline = _pipeline_or_exit(recipe)
+    config = pipeline.config
+    typer.echo(f"recipe {config.name}: {len(pipeline.specs)} stages; output in {config.output_path}")
+    if config.model or config.client:
+        endpoint = config.client.base_url if config.client else "(client given in code)"
+        typer.echo(f"model {config.model} at {endpoint}")
+    for number, step in enumerate(pipeline.plan()):
+        name = step.pop("stage")
+        options = ", ".join(f"{key}={value!r}" for key, value in step.items())
+        typer.echo(f"  {number:02d} {name}: {options}")
+
+
+def _pipeline_or_exit(recipe: Path) -> Any:
+    from curator_synth.pipeline import SyntheticDataPipeline
+
+    try:
+        return SyntheticDataPipeline(None, recipe)
+    except CuratorSynthError as error:
+        fail(error, BAD_INPUT)
