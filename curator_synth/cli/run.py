@@ -22,6 +22,18 @@ def run(
         typer.Option(help="Where the run goes (default: the recipe's output_dir, else runs/<name>)."),
     ] = None,
     seeds: Annotated[Optional[Path], typer.Option(help="Seed file overriding the recipe's seeds:.")] = None,  # noqa: UP045
+    scheduler_address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Run the LLM stages on this Dask scheduler (tcp://host:8786) instead of a LocalCluster."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Run against the loopback simulator (no endpoint, no key) and print the planned requests, tokens"
+            " and cost; with --output-dir the simulated run is kept there.",
+        ),
+    ] = False,
 ) -> None:
     """Run a recipe end to end; a re-run resumes after the last finished stage (and finished partitions)."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -29,6 +41,12 @@ def run(
     from curator_synth.pipeline import SyntheticDataPipeline
 
     pipeline = _pipeline_or_exit(recipe)
+    if scheduler_address is not None:
+        dask = pipeline.config.dask.model_copy(update={"scheduler_address": scheduler_address})
+        pipeline.config = pipeline.config.model_copy(update={"dask": dask})
+    if dry_run:
+        _dry_run(pipeline.config, seeds, output_dir)
+        return
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as progress:
         tasks: dict[str, Any] = {}
@@ -54,6 +72,18 @@ def run(
         typer.echo(f"export {name}: {path}")
     if result.report_path is not None:
         typer.echo(f"report: {result.report_path}")
+
+
+def _dry_run(config: Any, seeds: Path | None, output_dir: Path | None) -> None:
+    from curator_synth.pipeline.dryrun import dry_run
+
+    try:
+        plan = dry_run(config, seed_file=seeds, output_dir=output_dir)
+    except CuratorSynthError as error:
+        fail(error)
+    typer.echo(plan.format())
+    if plan.output_dir is not None:
+        typer.echo(f"simulated run kept in {plan.output_dir}")
 
 
 @app.command()

@@ -105,6 +105,9 @@ class ServerCore:
         self.rate_limited = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.completion_token_limit = 0
+        self.unlimited_choices = 0
+        self.unlimited_completion_tokens = 0
         self.max_in_flight = self.in_flight
         self.by_endpoint: dict[str, int] = {"chat": 0, "completions": 0, "models": 0}
         self.by_status: dict[str, int] = {}
@@ -124,6 +127,9 @@ class ServerCore:
             "max_in_flight": self.max_in_flight,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "completion_token_limit": self.completion_token_limit,
+            "unlimited_choices": self.unlimited_choices,
+            "unlimited_completion_tokens": self.unlimited_completion_tokens,
             "body_hits": dict(self.body_hits),
             "faults_config": self._plan.faults.to_json() if self._plan.faults else None,
             "latency": self._latency if not callable(self._latency) else repr(self._latency),
@@ -297,6 +303,11 @@ class ServerCore:
         self.responses_ok += 1
         self.prompt_tokens += parsed.prompt_tokens
         self.completion_tokens += completion_tokens
+        if parsed.max_tokens is None:
+            self.unlimited_choices += parsed.n
+            self.unlimited_completion_tokens += completion_tokens
+        else:
+            self.completion_token_limit += parsed.max_tokens * parsed.n
         return _response(200, encoded, rate_headers)
 
     def _fault_429(self, rate_headers: dict[str, str] | None) -> web.Response:

@@ -269,8 +269,10 @@ class FakeLLMServer:
         ``rate_limited`` (429s of ``rpm_limit``), ``by_endpoint`` (``chat``, ``completions``, ``models``),
         ``by_status`` (status as str → count; dropped requests have none), ``faults`` (injected faults per
         kind), ``in_flight``, ``max_in_flight`` (peak concurrent ``/v1`` requests, latency sleeps included),
-        ``prompt_tokens`` and ``completion_tokens`` (of well-formed answers), ``body_hits`` (sha256 of the
-        canonical body → count, see :meth:`hits`), ``faults_config`` and ``latency`` (current settings).
+        ``prompt_tokens`` and ``completion_tokens`` (of well-formed answers), ``completion_token_limit`` (the
+        sum of ``max_tokens`` × ``n`` they asked for), ``unlimited_choices`` and ``unlimited_completion_tokens``
+        (answers asked without a limit, and their tokens), ``body_hits`` (sha256 of the canonical body → count,
+        see :meth:`hits`), ``faults_config`` and ``latency`` (current settings).
         """
         stats: dict[str, Any] = self._control("GET", "/_fake/stats")
         return stats

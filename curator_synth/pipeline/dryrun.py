@@ -1,0 +1,212 @@
+"""``dry_run``: run a recipe against the loopback simulator and say what a real run would send and cost.
+
+The recipe runs for real — every stage, the partitions, the journals, the exports, the report — but its
+endpoint is a :class:`~curator_synth.testing.FakeLLMServer` answering with
+:class:`~curator_synth.testing.Plausible` (parser-shaped nonsense), so nothing is paid and no key is needed.
+What comes out is the plan: requests, prompt tokens and completion tokens per stage, and a cost estimate from
+the recipe's ``pricing:``. Prompt tokens are close to a real run's (the prompts are real; the simulator counts
+whitespace tokens, a real tokenizer gives somewhat more); completion tokens are given twice, as the simulated
+answers' and as the ceiling the requests' ``max_tokens`` allow. Stages whose request count depends on the
+answers (Self-Instruct keeps asking until it has enough novel instructions) are estimates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curator_synth.pipeline.config import ClientConfig, PipelineConfig
+
+__all__ = ["DryRunPlan", "StagePlan", "dry_run"]
+
+#: The simulator's "key" (not a secret): set for the dry run so no real key from the environment is sent.
+_KEY_ENV = "CURATOR_SYNTH_DRY_RUN_KEY"
+_COUNTERS = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "completion_token_limit",
+    "unlimited_choices",
+    "unlimited_completion_tokens",
+)
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage of a dry run: records in and out, and what it sent to the simulator."""
+
+    stage: str
+    records_in: int
+    records_out: int
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    completion_token_limit: int = 0
+    unlimited_choices: int = 0
+    unlimited_completion_tokens: int = 0
+
+    @property
+    def completion_ceiling(self) -> int:
+        """Completion tokens if every answer reached its ``max_tokens``; answers asked without one count at
+        their simulated length (see ``unlimited_choices``)."""
+        return self.completion_token_limit + self.unlimited_completion_tokens
+
+
+@dataclass
+class DryRunPlan:
+    """What a real run of the recipe would send; :meth:`format` is what ``curator-synth run --dry-run`` prints."""
+
+    recipe: str
+    model: str | None
+    stages: list[StagePlan]
+    records: int
+    pricing: Any = None  # curator_synth.report.Pricing or None
+    output_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def total(self, counter: str) -> int:
+        return sum(int(getattr(stage, counter)) for stage in self.stages)
+
+    def cost(self) -> tuple[float, float] | None:
+        """(cost with the simulated answers' lengths, ceiling with every answer at ``max_tokens``); None without
+        pricing. Answers asked without ``max_tokens`` count at their simulated length in the ceiling too."""
+        if self.pricing is None:
+            return None
+        prompt = self.total("prompt_tokens")
+        simulated = self.pricing.cost(prompt, self.total("completion_tokens"))
+        ceiling = self.pricing.cost(prompt, sum(stage.completion_ceiling for stage in self.stages))
+        return simulated, ceiling
+
+    def format(self) -> str:
+        header = f"{'stage':<22}{'records':>16}{'requests':>10}{'prompt tok':>12}{'completion tok (sim / max)':>30}"
+        lines = [
+            f"dry run of {self.recipe!r} (model {self.model or '-'}) against the loopback simulator:"
+            " no endpoint was called",
+            header,
+        ]
+        for number, stage in enumerate(self.stages):
+            records = f"{stage.records_in} -> {stage.records_out}"
+            lines.append(
+                f"{number:02d} {stage.stage:<19}{records:>16}{stage.requests:>10,}{stage.prompt_tokens:>12,}"
+                f"{_completion(stage.completion_tokens, stage.completion_ceiling, stage.unlimited_choices):>30}"
+            )
+        ceiling = sum(stage.completion_ceiling for stage in self.stages)
+        completion = _completion(self.total("completion_tokens"), ceiling, self.total("unlimited_choices"))
+        lines.append(f"{'total':<38}{self.total('requests'):>10,}{self.total('prompt_tokens'):>12,}{completion:>30}")
+        cost = self.cost()
+        if cost is None:
+            lines.append("cost: no `pricing:` in the recipe (prompt_per_1m, completion_per_1m) to estimate it")
+        else:
+            currency = self.pricing.currency
+            lines.append(
+                f"cost estimate: {cost[0]:.4f} {currency} with answers as long as the simulated ones, at most"
+                f" {cost[1]:.4f} {currency} with every answer at max_tokens"
+                f" ({self.pricing.prompt_per_1m:g}/{self.pricing.completion_per_1m:g} per 1M prompt/completion)"
+            )
+        unlimited = self.total("unlimited_choices")
+        if unlimited:
+            lines.append(
+                f"* {unlimited:,} answers were asked without max_tokens: counted at their simulated length in the"
+                " ceiling; a real endpoint's own limit applies"
+            )
+        lines.append(f"{self.records:,} records would come out (with the simulator's answers)")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+def _completion(simulated: int, ceiling: int, unlimited: int) -> str:
+    return f"{simulated:,} / {ceiling:,}{'*' if unlimited else ''}" if simulated or ceiling else "-"
+
+
+def dry_run(
+    config: PipelineConfig,
+    *,
+    seed_file: str | os.PathLike[str] | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> DryRunPlan:
+    """Run ``config`` against a FakeLLMServer with the Plausible responder and return the plan.
+
+    The recipe's endpoint, key and rate limits are replaced by the simulator's; its Dask settings are kept,
+    except a ``scheduler_address`` (remote workers cannot reach this machine's loopback), which becomes a
+    LocalCluster. ``output_dir``: keep the run there (default: a temporary directory, removed afterwards).
+    """
+    from curator_synth.pipeline.runner import SyntheticDataPipeline
+    from curator_synth.testing import FakeLLMServer, Plausible
+
+    notes = []
+    if config.dask.scheduler_address is not None:
+        notes.append(f"(ran on a LocalCluster instead of the scheduler at {config.dask.scheduler_address})")
+    with (
+        FakeLLMServer(responder=Plausible()) as server,
+        tempfile.TemporaryDirectory(prefix="dry-run-") as temp,
+        _environ(_KEY_ENV, "dry-run"),
+    ):
+        simulated = _simulated(config, server.base_url)
+        snapshots: list[dict[str, Any]] = [server.stats()]
+
+        def on_progress(name: str, done: int, total: int) -> None:
+            if name == "stages":
+                snapshots.append(server.stats())
+            if progress is not None:
+                progress(name, done, total)
+
+        pipeline = SyntheticDataPipeline(None, simulated, progress=on_progress)
+        out = Path(output_dir) if output_dir is not None else Path(temp)
+        result = pipeline.run(seed_file, output_dir=out)
+        records = len(result)
+    stages = [
+        StagePlan(
+            summary["stage"],
+            summary["records_in"],
+            summary["records_out"],
+            **{key: int(after[key]) - int(before[key]) for key in _COUNTERS},
+        )
+        for summary, before, after in zip(result.stages, snapshots[:-1], snapshots[1:], strict=True)
+    ]
+    return DryRunPlan(
+        recipe=config.name,
+        model=config.model,
+        stages=stages,
+        records=records,
+        pricing=_pricing(config),
+        output_dir=out if output_dir is not None else None,
+        notes=notes,
+    )
+
+
+def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:
+    """The recipe pointed at the simulator: no key, no rate limits, no remote scheduler."""
+    client = config.client or ClientConfig.model_validate({})
+    client = client.model_copy(update={"base_url": base_url, "api_key_env": _KEY_ENV, "rpm": None, "tpm": None})
+    dask = config.dask
+    if dask.scheduler_address is not None:
+        dask = dask.model_copy(update={"scheduler_address": None, "local_cluster": True})
+    return config.model_copy(update={"client": client, "dask": dask})
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """``name=value`` in this process's environment (and in the workers it starts) for the block."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _pricing(config: PipelineConfig) -> Any:
+    if config.pricing is None:
+        return None
+    from curator_synth.report import Pricing
+
+    return Pricing(config.pricing.prompt_per_1m, config.pricing.completion_per_1m, config.pricing.currency)
