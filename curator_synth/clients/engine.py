@@ -2,7 +2,8 @@
 
 For each request: answer it from the journal if it was answered before; else wait for the rate limits, take a
 slot of the adaptive concurrency window (a slow request holds only its own slot), send, journal the raw answer
-on receipt, classify and interpret it. On a retryable failure the slot is released *before* backing off (at
+on receipt (the slot is held until it is committed, so a killed process re-pays at most the requests in
+flight), classify and interpret it. On a retryable failure the slot is released *before* backing off (at
 least ``Retry-After``), so waiting requests never starve the window; after ``max_retries`` the typed error is
 raised. Everything is counted in :class:`ClientStats`.
 
@@ -146,19 +147,19 @@ class RequestEngine:
                 try:
                     self.stats.requests_sent += 1
                     response = await state.transport.send(request)
+                    self._observe_limits(response.headers, window)
+                    try:
+                        payload = protocol.decode_response(
+                            response, lambda: state.transport.summary(request), self._redact
+                        )
+                    except RateLimitError:
+                        window.record(True)
+                        raise
+                    window.record(False)
+                    if journal is not None:  # the slot is held until the answer is on disk (see Journal)
+                        await _journaled(journal, key, namespace or "", request, response.body)
                 finally:
                     window.release()
-                self._observe_limits(response.headers, window)
-                try:
-                    payload = protocol.decode_response(response, lambda: state.transport.summary(request), self._redact)
-                except RateLimitError:
-                    window.record(True)
-                    raise
-                window.record(False)
-                if journal is not None:
-                    journal.record(key, namespace or "", request.path, request.body, response.body)
-                    if journal.backlog > journal.max_backlog:  # the writer is behind: let it catch up
-                        await asyncio.to_thread(journal.wait_for_room)
                 self._account(payload.get("usage"), limiter, estimate)
                 result = self._interpret(payload, response.body, request, interpret)
                 self.stats.responses_ok += 1
@@ -224,3 +225,20 @@ class RequestEngine:
             await asyncio.to_thread(journal.release)
         if self.stats.requests_sent or self.stats.from_journal:
             self.stats.log()
+
+
+async def _journaled(journal: Journal, key: bytes, namespace: str, request: HTTPRequest, body: bytes) -> None:
+    """Record ``body`` and wait until the writer thread has committed it (raises :class:`JournalError` if not)."""
+    loop = asyncio.get_running_loop()
+    committed: asyncio.Future[BaseException | None] = loop.create_future()
+
+    def resolve(error: BaseException | None) -> None:
+        if not committed.done():
+            committed.set_result(error)
+
+    def notify(error: BaseException | None) -> None:  # in the writer thread
+        loop.call_soon_threadsafe(resolve, error)
+
+    journal.record(key, namespace, request.path, request.body, body, notify)
+    if await committed is not None:
+        journal.raise_failure()

@@ -155,3 +155,50 @@ def test_wait_for_room_returns_once_the_writer_has_caught_up(tmp_path: Path) -> 
     assert journal.backlog <= journal.max_backlog // 2
     journal.close()
     assert sum(1 for _ in Journal.read(tmp_path)) == 50
+
+
+def test_on_commit_runs_after_the_row_is_on_disk_without_waiting_for_a_batch(tmp_path: Path) -> None:
+    import threading
+
+    journal = Journal(tmp_path, flush_interval=30.0)  # a batch would gather for 30 s: the callback must not wait
+    key = request_key("", "p", b"x")
+    seen: list[object] = []
+    done = threading.Event()
+
+    def committed(error: BaseException | None) -> None:
+        seen.append(error)
+        seen.append(sum(1 for _ in Journal.read(tmp_path)))  # what another process would find now
+        done.set()
+
+    journal.record(key, "", "p", b"x", b"answer", on_commit=committed)
+    assert done.wait(timeout=5)
+    assert seen == [None, 1]
+    journal.close()
+
+
+def test_on_commit_reports_a_failed_commit(tmp_path: Path) -> None:
+    import threading
+
+    journal = Journal(tmp_path)
+    with sqlite3.connect(tmp_path / FILENAME) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON responses BEGIN SELECT RAISE(FAIL, 'disk full'); END")
+    outcome: list[BaseException | None] = []
+    done = threading.Event()
+    journal.record(
+        request_key("", "p", b"y"), "", "p", b"y", b"lost", on_commit=lambda e: (outcome.append(e), done.set())
+    )
+    assert done.wait(timeout=5)
+    assert isinstance(outcome[0], sqlite3.Error)
+    assert "disk full" in str(outcome[0])
+    journal.close()
+
+
+async def test_engine_reports_a_journal_that_cannot_commit_as_a_journal_error(tmp_path: Path) -> None:
+    with FakeLLMServer(responder=Echo()) as server:
+        client = AsyncOpenAIClient(base_url=server.base_url, api_key="k", cache_dir=tmp_path)
+        await client.query_model(messages=USER, model="m")  # opens and writes the journal
+        with sqlite3.connect(tmp_path / FILENAME) as db:
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON responses BEGIN SELECT RAISE(FAIL, 'disk full'); END")
+        with pytest.raises(JournalError, match="disk full"):
+            await client.query_model(messages=[{"role": "user", "content": "another"}], model="m")
+        await client.aclose()
