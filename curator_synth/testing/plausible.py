@@ -46,6 +46,26 @@ class Plausible:
         if "json" in lowered and "helpfulness" in lowered:
             scores = {name: rng.randint(1, 4) for name in HELPSTEER2_ATTRIBUTES}
             return json.dumps({**scores, "rationale": "Plausible reply from the simulator."})
+        if '"here is a paraphrased text:"' in lowered:  # Nemotron-CC Wikipedia-style rephrasing: its lead-in
+            return f"Here is a paraphrased text:\n{self._text(rng, words)}"
+        if 'start your answer with "paraphrased text:"' in lowered:  # Nemotron-CC distillation: its lead-in
+            return f"Paraphrased Text: {self._text(rng, words)}"
+        if "here are the questions and answers based on the provided text:" in lowered:  # Nemotron-CC diverse QA
+            pairs = (
+                f"- Question: {self._task(rng, words)[:-1]}? Answer: {self._text(rng, words)}"
+                for _ in range(rng.randint(2, 4))
+            )
+            return "Here are the questions and answers based on the provided text:\n" + "\n".join(pairs)
+        if "bulleted list of the factual information" in lowered:  # Nemotron-CC knowledge list
+            return "\n".join(f"- {self._task(rng, words)}" for _ in range(rng.randint(3, 6)))
+        if "answer with exactly 'equal' or 'not equal'" in lowered:  # Evol-Instruct equality judge: mostly a gain
+            return "Not Equal" if rng.random() < 0.8 else "Equal"
+        if "answer with a numbered list" in lowered and (
+            counts := re.findall(r"\b(?:propose|write|name|rewrite it in)\s+(\d+)\b", lowered)
+        ):  # Nemotron topic pipelines: exactly the number of items asked for (the last count: after any document)
+            return "\n".join(f"{i}. {self._task(rng, words)}" for i in range(1, min(int(counts[-1]), 50) + 1))
+        if 'begin your answer with "yes" or "no"' in lowered:  # Nemotron math/Python topic classification
+            return rng.choice(("Yes, it is.", "Yes, it is.", "Yes, it is.", "No, it is not."))
         if re.search(r"\b(list|generate|give)\b.*\b\d+\b", lowered):
             return "\n".join(f"{i}. {self._task(rng, words)}" for i in range(1, 6))
         return self._text(rng, words)
