@@ -48,4 +48,4 @@ def main() -> None:
 
 
 # The command modules register their commands on ``app`` when imported.
-from curator_synth.cli import run, tools  # noqa: E402, F401
+from curator_synth.cli import data, run, tools  # noqa: E402, F401

@@ -36,8 +36,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a recipe end to end; a re-run resumes after the last finished stage (and finished partitions)."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
+    from curator_synth.cli._progress import show_progress
     from curator_synth.pipeline import SyntheticDataPipeline
 
     pipeline = _pipeline_or_exit(recipe)
@@ -47,22 +46,11 @@ def run(
     if dry_run:
         _dry_run(pipeline.config, seeds, output_dir)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as progress:
-        tasks: dict[str, Any] = {}
-
-        def report(name: str, done: int, total: int) -> None:
-            label = "stages" if name == "stages" else f"  {name} partitions"
-            if name not in tasks:
-                tasks[name] = progress.add_task(label, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
-        pipeline.progress = report
-        try:
+    try:
+        with show_progress(pipeline):
             result = SyntheticDataPipeline.run(pipeline, seed_file=seeds, output_dir=output_dir)
-        except CuratorSynthError as error:
-            progress.stop()
-            fail(error)
+    except CuratorSynthError as error:
+        fail(error)
     for stage in result.stages:
         dropped = sum(sum(reasons.values()) for reasons in stage["rejections"].values())
         typer.echo(f"{stage['stage']:>14}: {stage['records_in']:>6} -> {stage['records_out']:>6}"
