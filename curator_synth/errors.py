@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from os import PathLike
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
@@ -72,9 +72,24 @@ class RequestSummary:
 
 
 class CuratorSynthError(Exception):
-    """Root of every error curator_synth raises on purpose."""
+    """Root of every error curator_synth raises on purpose.
+
+    Every error pickles with its type, message and attributes (whatever its constructor's signature), so one
+    raised on a Dask worker reaches the driver as the same class: ``except AuthenticationError`` still works.
+    """
 
     retryable: ClassVar[bool] = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[CuratorSynthError], args: tuple[Any, ...], state: dict[str, Any]) -> CuratorSynthError:
+    """Unpickle an error without calling its (often keyword-only) constructor."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 # --------------------------------------------------------------------------------------------- transport
@@ -200,6 +215,12 @@ class JournalError(CuratorSynthError):
     """The request journal could not be written (disk full, I/O error): stop rather than pay unjournaled."""
 
 
+# ------------------------------------------------------------------------------------------- pipeline
+class StageError(CuratorSynthError):
+    """A pipeline stage produced nothing usable (e.g. every request of an LLM stage failed); it is not saved,
+    so a re-run does it again."""
+
+
 # ---------------------------------------------------------------------------------------------- data
 class DataFormatError(CuratorSynthError, ValueError):
     """Input data that cannot be read as the format promised: names the file and the 1-based line.
@@ -214,10 +235,6 @@ class DataFormatError(CuratorSynthError, ValueError):
         self.reason = reason
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")
-
-    def __reduce__(self) -> tuple[type[DataFormatError], tuple[str, int | None, str]]:
-        # Picklable with its attributes, so the error crosses from a distributed worker to the client intact.
-        return (type(self), (self.path, self.line, self.reason))
 
 
 # ------------------------------------------------------------------------------------------------ config

@@ -68,3 +68,26 @@ def test_status_error_message() -> None:
     assert "HTTP 429" in str(error)
     assert "slow down" in str(error)
     assert len(error.body) == 300
+
+
+def test_every_error_pickles_with_its_class_message_and_attributes() -> None:
+    """Errors raised on Dask workers reach the driver as themselves (keyword-only constructors included)."""
+    import pickle
+
+    summary = e.RequestSummary.create("POST", "http://127.0.0.1:1/v1/chat/completions", "m")
+    errors = [
+        e.AuthenticationError("bad key", status_code=401, request=summary, body="no"),
+        e.RateLimitError("slow down", status_code=429, request=summary, retry_after=2.5),
+        e.ConnectError("dropped", request=summary),
+        e.MissingDependencyError("torch", "transformers", "the in-process model client"),
+        e.DataFormatError("data.jsonl", 7, "not JSON"),
+        e.StageError("responses: all 3 records failed"),
+    ]
+    for error in errors:
+        error.add_note("partition 3")
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert copy.__dict__ == error.__dict__
+        assert copy.__notes__ == ["partition 3"]
+    assert pickle.loads(pickle.dumps(errors[1])).retry_after == 2.5

@@ -7,8 +7,9 @@ Layout of a run (``output_dir``)::
     journal/                                          the driver's request journal (Self-Instruct ...)
     final/*.parquet, exports..., report/report.html   the curated dataset, its exports, the report
 
-A stage whose ``manifest.json`` carries the same fingerprint (hash of its options and of every stage before
-it) is loaded instead of run, so a killed run restarts at the first unfinished stage; inside an LLM stage,
+A stage whose ``manifest.json`` carries the same fingerprint (hash of its options, of what else it depends on —
+the files a ``load`` reads, the model and endpoint of an LLM stage, the seeds and ``seed`` — and of every
+stage before it) is loaded instead of run, so a killed run restarts at the first unfinished stage; inside an LLM stage,
 finished partitions are kept and paid requests come back from the journals. Changing a stage's options
 re-runs it and everything after it.
 """
@@ -36,6 +37,7 @@ from curator_synth.pipeline.stages import STAGES, StageOutput
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
 MANIFEST = "manifest.json"
+STARTED = "started.json"  # the fingerprint of the run that owns the stage's partial work (parts/)
 USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
 
 
@@ -120,12 +122,14 @@ class SyntheticDataPipeline:
     # ------------------------------------------------------------------------------------------ stages
     def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[dict[str, Any]]]:
         data: DocumentDataset | None = None
-        fingerprint = hashlib.sha256(json.dumps({"seeds": _seed_digest(ctx)}).encode()).hexdigest()
+        start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
+        fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
         summaries = []
         for number, spec in enumerate(self.specs):
             stage = STAGES.get(spec.name)(spec.options)
-            options = json.dumps(spec.options.model_dump(mode="json"), sort_keys=True)
-            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{options}".encode()).hexdigest()
+            inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
+            text = json.dumps(inputs, sort_keys=True, default=str)
+            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
             ctx.stage_dir = ctx.output_dir / "stages" / f"{number:02d}-{spec.name}"
             manifest = _read_manifest(ctx.stage_dir)
             if number == 0 and not stage.first:
@@ -153,6 +157,7 @@ class SyntheticDataPipeline:
         records_in = len(data) if data is not None else 0
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
+        _claim_stage_dir(ctx.stage_dir, fingerprint)
         started = time.perf_counter()
         output: StageOutput = stage.run(data, ctx)
         _replace_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
@@ -229,6 +234,22 @@ def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
         settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
     ) as client:
         yield client
+
+
+def _claim_stage_dir(stage_dir: Path, fingerprint: str) -> None:
+    """Keep the finished partitions of an interrupted run of *this* stage (same fingerprint); drop those of a run
+    with other options or inputs. The journals stay: they are keyed by request, so they never answer wrongly."""
+    marker = stage_dir / STARTED
+    try:
+        started = json.loads(marker.read_text()).get("fingerprint")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        started = None
+    if started != fingerprint:
+        for part in (stage_dir / "parts").glob("part-*"):
+            part.unlink()
+        (stage_dir / "parts" / "_stage.json").unlink(missing_ok=True)
+        text = json.dumps({"fingerprint": fingerprint})
+        atomic_write(marker, lambda temp: temp.write_text(text))
 
 
 def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:

@@ -172,20 +172,20 @@ def test_a_failed_run_exits_1_and_leaves_the_output_alone(
     result = invoke("generate", "self_instruct", "-o", out, "--seeds", SEEDS, "--model", "m", "--base-url",
                     server.base_url, "--api-key-env", "WRONG_KEY", "--set", "num_instructions=4")  # fmt: skip
     assert result.exit_code == 1, result.output
-    assert "no usable answer from the model" in result.output
+    assert "self_instruct: nothing generated, 20 failed" in result.output
     assert "sk-wrong" not in result.output
     assert out.read_text() == "previous content\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".generated.jsonl.work", "generated.jsonl"]
 
 
 def test_the_output_is_never_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from curator_synth.cli import data
+    from curator_synth.cli import steps
 
     def broken(frame: pd.DataFrame, path: Path) -> None:
         path.write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setitem(data.OUTPUT_WRITERS, ".parquet", broken)
+    monkeypatch.setitem(steps.OUTPUT_WRITERS, ".parquet", broken)
     result = invoke("sample", ANSWERS, "-o", tmp_path / "out.parquet", "--strategy", "random", "-n", 5)
     assert isinstance(result.exception, OSError)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.parquet.work"]

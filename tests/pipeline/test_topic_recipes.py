@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, StageError
 from curator_synth.generators.base import template_of
 from curator_synth.pipeline import PipelineConfig, SyntheticDataPipeline, load_config
 from curator_synth.prompts.library import (
@@ -131,15 +131,16 @@ class NoRevisionList(Plausible):
         return super().__call__(request)
 
 
-def test_failed_items_are_counted_as_rejections(tmp_path: Path) -> None:
+def test_a_stage_whose_every_item_failed_is_an_error_not_an_empty_dataset(
+    server: FakeLLMServer, tmp_path: Path
+) -> None:
     options = {"n_macro_topics": 1, "n_subtopics": 1, "n_openlines": 2, "n_revisions": 2, "combine_topics": False}
     with FakeLLMServer(responder=NoRevisionList()) as fake:
         config = small_recipe([{"stage": "topic_prompts", "pipeline": "open_qa", "options": options}], fake)
-        result = SyntheticDataPipeline(None, config).run(output_dir=tmp_path)
-    assert len(result) == 0
-    rejected = summaries(tmp_path)["00-topic_prompts"]["rejections"]["topic_prompts"]
-    assert sum(rejected.values()) == 2  # both questions of the one topic: their rewrites could not be read
-    assert all(reason.startswith("revisions: ") for reason in rejected)
+        # both questions of the one topic: their rewrites could not be read, so nothing came out
+        with pytest.raises(StageError, match=r"topic_prompts: nothing generated, 2 failed \(revisions: "):
+            SyntheticDataPipeline(None, config).run(output_dir=tmp_path)
+    assert "00-topic_prompts" not in summaries(tmp_path)  # not saved: a re-run asks again
 
 
 def test_template_overrides_text_and_references(server: FakeLLMServer, tmp_path: Path) -> None:

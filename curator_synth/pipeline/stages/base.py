@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from curator_synth.dataset import DocumentDataset
     from curator_synth.pipeline.context import RunContext
 
-__all__ = ["STAGES", "Stage", "StageOptions", "StageOutput", "register_stage"]
+__all__ = ["STAGES", "Stage", "StageOptions", "StageOutput", "register_stage", "require_some_output"]
 
 
 class StageOptions(BaseModel):
@@ -57,6 +57,15 @@ class Stage:
         """Whether this stage, with its options, sends requests (default: ``uses_llm``)."""
         return self.uses_llm
 
+    def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
+        """What, besides the options and the stages before, decides this stage's output (part of the resume
+        fingerprint): the model and endpoint for stages that call one. Stages reading files add the files."""
+        if not self.needs_client():
+            return {}
+        client = ctx.config.client
+        endpoint = client.model_dump(include={"kind", "base_url"}) if client is not None else None
+        return {"model": ctx.config.model, "client": endpoint}
+
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         raise NotImplementedError
 
@@ -69,6 +78,18 @@ class Stage:
         missing = [column for column in columns if column not in data.columns]
         if missing:
             raise ConfigError(f"stage {self.name!r} needs column(s) {missing}; the records have {data.columns}")
+
+
+def require_some_output(stage: str, records: int, failures: int, detail: str = "") -> None:
+    """A generating stage that produced nothing because its requests failed raises
+    :class:`~curator_synth.errors.StageError` (it is then not saved, and a re-run asks again)."""
+    if records == 0 and failures > 0:
+        from curator_synth.errors import StageError
+
+        raise StageError(
+            f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}."
+            " Check the endpoint (base_url), the model name and the API key."
+        )
 
 
 STAGES: Registry[type[Stage]] = Registry("stages")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from curator_synth.dataset import DocumentDataset
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
 
@@ -83,10 +84,24 @@ class LoadStage(Stage):
     Options = LoadOptions
     first = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+    def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
+        """The files read (name, size, modification time): an edited input is loaded again."""
+        from curator_synth.dataset.io import resolve_input_files
+
+        try:
+            files = resolve_input_files(self._paths(ctx), (".parquet", ".jsonl", ".json", ".gz"))
+        except CuratorSynthError:
+            return {}  # reported by run()
+        return {"files": [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in files]}
+
+    def _paths(self, ctx: RunContext) -> list[str]:
         options: LoadOptions = self.options  # type: ignore[assignment]
         paths = [options.path] if isinstance(options.path, str) else options.path
-        files = [str(ctx.config.resolve(path)) for path in paths]
+        return [str(ctx.config.resolve(path)) for path in paths]
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        options: LoadOptions = self.options  # type: ignore[assignment]
+        files = self._paths(ctx)
         parquet = all(path.endswith(".parquet") for path in files)
         if parquet:
             loaded = DocumentDataset.read_parquet(files, add_filename=True, columns=options.columns)

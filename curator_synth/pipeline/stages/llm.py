@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import Field
 
 from curator_synth.dataset import DocumentDataset
+from curator_synth.errors import StageError
 from curator_synth.pipeline.context import RunContext
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.data import normalise_records
 from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, ScoreTask
 
@@ -81,8 +82,9 @@ class SelfInstructStage(Stage):
                 })  # fmt: skip
         import pandas as pd
 
-        frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         discarded = result.discard_counts()
+        require_some_output(self.name, len(rows), discarded.get("request_failed", 0))
+        frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         return StageOutput(ctx.dataset(frame), {"self_instruct": discarded} if discarded else {})
 
 
@@ -163,25 +165,37 @@ class ScoreStage(Stage):
         model = options.judge_model or (ctx.config.model if self.needs_client() else None)
         task = ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix)
         if not self.needs_client():
-            frame = dataset.to_pandas()
-            scored = task.score_offline(frame)
-            output = StageOutput(ctx.dataset(scored))
-        else:
-            output = _llm_output(ctx, dataset, task)
-        errors = output.data.df[f"{options.prefix}error"].dropna().compute()
-        if len(errors):
-            output.rejections = {"score": dict(Counter(str(e).split(":")[0] for e in errors))}
-        return output
+            scored = task.score_offline(dataset.to_pandas())
+            errors = scored[f"{options.prefix}error"].dropna()
+            rejections = {"score": dict(Counter(str(e).split(":")[0] for e in errors))} if len(errors) else {}
+            return StageOutput(ctx.dataset(scored), rejections)
+        return _llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
 
 
-def _llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any) -> StageOutput:
-    """Run ``task`` over the partitions; rows that failed (``llm_error``) are counted by error type and dropped."""
+def _llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_column: str = ERROR_COLUMN) -> StageOutput:
+    """Run ``task`` over the partitions; rows that failed (``error_column``) are counted by error type and, for
+    ``llm_error``, dropped. If every row failed, the stage raises :class:`StageError` (see :func:`_all_failed`)."""
     result, usage = ctx.map_llm(dataset, task)
     frame = result.to_pandas()
     rejections: dict[str, dict[str, int]] = {}
-    if ERROR_COLUMN in frame.columns:
-        errors = frame[ERROR_COLUMN].dropna()
+    if error_column in frame.columns:
+        errors = frame[error_column].dropna()
         if len(errors):
             rejections[task.name] = dict(Counter(str(error).split(":")[0] for error in errors))
-        frame = frame[frame[ERROR_COLUMN].isna()].drop(columns=[ERROR_COLUMN])
+            if len(errors) == len(frame):
+                _all_failed(ctx, task.name, errors)
+        if error_column == ERROR_COLUMN:
+            frame = frame[frame[ERROR_COLUMN].isna()].drop(columns=[ERROR_COLUMN])
     return StageOutput(ctx.dataset(frame), rejections, usage)
+
+
+def _all_failed(ctx: RunContext, name: str, errors: Any) -> NoReturn:
+    """Every request of the stage failed (a wrong URL, key or model, an endpoint down): keep nothing of it — the
+    partitions are removed (their journals stay), so a re-run asks again — and say what went wrong."""
+    for path in (ctx.stage_dir / "parts").glob("part-*"):
+        path.unlink(missing_ok=True)
+    counts = Counter(str(error).split(":")[0] for error in errors)
+    raise StageError(
+        f"{name}: all {len(errors)} records failed ({', '.join(f'{k} {v}' for k, v in counts.most_common())});"
+        f" the first: {errors.iloc[0]}. Check the endpoint (base_url), the model name and the API key."
+    )

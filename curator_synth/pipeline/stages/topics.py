@@ -33,7 +33,7 @@ from curator_synth.errors import ConfigError
 from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron_pipelines import NemotronPipelines, PipelineFailure, PipelineResult
 from curator_synth.pipeline.context import RunContext, read_seed_texts
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.data import normalise_records
 from curator_synth.pipeline.stages.llm import _params
 from curator_synth.registry import Registry
@@ -254,6 +254,10 @@ class TopicPromptsStage(Stage):
         arguments = chosen.arguments(data, ctx)
         result, usage = self._generate(options, arguments, ctx)
         rows = [_row(options.pipeline, item, result, chosen.record_input(item, arguments)) for item in result.items]
+        failures = Counter(f"{_stage_of(failure)}: {type(failure.error).__name__}" for failure in result.failures)
+        require_some_output(
+            self.name, len(rows), len(result.failures), ", ".join(f"{k} {v}" for k, v in failures.items())
+        )
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         duplicates = int(frame["id"].duplicated().sum())
         frame = frame.drop_duplicates("id", ignore_index=True)

@@ -1,0 +1,306 @@
+"""How the single-step commands run: an in-memory recipe for one step (:class:`Step`), run in a working
+directory beside the output with the pipeline (resume and errors as for recipes), its records written atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from curator_synth.cli._common import BAD_INPUT, RUN_FAILED, fail
+from curator_synth.errors import ConfigError, CuratorSynthError, DataFormatError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from curator_synth.pipeline import PipelineConfig, PipelineResult, Stage
+    from curator_synth.registry import Registry
+
+#: Library errors that mean bad arguments or a bad input file (exit 2); any other one is a failed run (exit 1).
+BAD_INPUT_ERRORS = (ConfigError, DataFormatError)
+#: A directory given as INPUT is read as its Parquet files, else as its JSON Lines files.
+INPUT_SUFFIXES = ((".parquet",), (".jsonl", ".json"))
+
+
+def _write_jsonl(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_json(path, orient="records", lines=True, force_ascii=False)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+#: Record writers by output suffix (``-o``).
+OUTPUT_WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+    ".jsonl": _write_jsonl,
+    ".json": _write_jsonl,
+    ".parquet": _write_parquet,
+}
+#: Suffixes an export file may have, by the export format's file format.
+EXPORT_SUFFIXES = {"jsonl": (".jsonl", ".json"), "parquet": (".parquet",)}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The model endpoint of a step that calls one; the API key stays in its environment variable."""
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = 64
+    kind: str = "openai"
+
+    def recipe(self, stage: str) -> dict[str, Any]:
+        """The recipe's ``model:`` and ``client:`` sections."""
+        if self.model is None:
+            fail(f"stage {stage!r} calls a model: give --model (and --base-url)", BAD_INPUT)
+        if self.api_key_env is not None and self.api_key_env not in os.environ:  # never echo it: may be the key
+            fail("the environment variable named by --api-key-env is not set (give its name, not the key)", BAD_INPUT)
+        client = {"kind": self.kind, "base_url": self.base_url, "api_key_env": self.api_key_env}
+        return {"model": self.model, "client": {**client, "max_concurrency": self.max_concurrency}}
+
+
+@dataclass
+class Step:
+    """One single-step run: the command's ``stage`` and its options, where the records come from and go.
+
+    ``source`` None: the stage generates (no ``load``). ``stage == "load"``: the load stage is the only one
+    (``export``, ``report``) and ``--set`` applies to it.
+    """
+
+    stage: str
+    output: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    sets: list[str] = field(default_factory=list)
+    source: Path | None = None
+    renames: list[str] = field(default_factory=list)
+    limit: int | None = None
+    work_dir: Path | None = None
+    endpoint: Endpoint = field(default_factory=Endpoint)
+    seeds: Path | None = None
+    seed_field: str = "instruction"
+    seed: int = 0
+    scheduler_address: str | None = None
+    exports: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def work(self) -> Path:
+        return self.work_dir or self.output.with_name(f".{self.output.name}.work")
+
+
+# ------------------------------------------------------------------------------------------------- running
+def run_to_file(step: Step) -> None:
+    """Run ``step`` and write its records to ``step.output`` (suffix checked first), atomically."""
+    from curator_synth._files import atomic_write
+
+    writer = OUTPUT_WRITERS.get(step.output.suffix.lower())
+    if writer is None:
+        fail(f"the output must end in {', '.join(OUTPUT_WRITERS)}; got {str(step.output)!r}", BAD_INPUT)
+    result, _ = run_step(step)
+    frame = result.dataset.to_pandas()
+    step.output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(step.output, functools.partial(writer, frame))
+    typer.echo(f"{len(frame)} records written to {step.output}")
+
+
+def run_step(step: Step) -> tuple[PipelineResult, PipelineConfig]:
+    """Run (or resume) the step's recipe in its working directory; print one summary line per stage."""
+    from curator_synth.cli._progress import show_progress
+    from curator_synth.pipeline import SyntheticDataPipeline
+
+    config = _config(step)
+    before = _manifests(step.work)
+    try:
+        pipeline = SyntheticDataPipeline(None, config)
+        with show_progress(pipeline):
+            result = pipeline.run(output_dir=step.work)
+    except CuratorSynthError as error:
+        fail(error, exit_code(error))
+    after = _manifests(step.work)
+    for number, summary in enumerate(result.stages):
+        name = f"{number:02d}-{summary['stage']}"
+        typer.echo(_stage_line(summary, resumed=name in before and before[name] == after.get(name)))
+    return result, config
+
+
+def _config(step: Step) -> PipelineConfig:
+    from curator_synth.pipeline import PipelineConfig
+
+    stages = _stages(step)
+    dask = {"scheduler_address": step.scheduler_address} if step.scheduler_address else {"local_cluster": False}
+    recipe: dict[str, Any] = {"name": f"cli-{step.stage}", "stages": stages, "dask": dask, "seed": step.seed,
+                              "report": {"enabled": False}, "exports": step.exports}  # fmt: skip
+    if _stage(stages[-1]).needs_client():
+        recipe.update(step.endpoint.recipe(step.stage))
+    if step.seeds is not None:
+        if not step.seeds.is_file():
+            fail(f"seed file not found: {str(step.seeds)!r}", BAD_INPUT)
+        recipe.update(seeds=os.path.abspath(step.seeds), seed_field=step.seed_field)
+    try:
+        return PipelineConfig.from_dict(recipe)
+    except ConfigError as error:
+        fail(error, BAD_INPUT)
+
+
+def _stages(step: Step) -> list[dict[str, Any]]:
+    """The recipe's ``stages:``: ``load`` for the input (unless generating), then the command's stage."""
+    options = _with_sets(step.options, step.sets)
+    if step.source is None:
+        return [{"stage": step.stage, **options}]
+    load: dict[str, Any] = {"stage": "load", "path": _input_files(step.source), "limit": step.limit}
+    load.update(rename=pairs(step.renames, "--rename"))
+    return [{**load, **options}] if step.stage == "load" else [load, {"stage": step.stage, **options}]
+
+
+def _stage(spec: dict[str, Any]) -> Stage:
+    """The stage of a recipe entry, its options validated: an unknown option is named, with the valid ones."""
+    from pydantic import ValidationError
+
+    from curator_synth.pipeline import STAGES
+
+    cls = STAGES.get(spec["stage"])
+    try:
+        return cls(cls.Options.model_validate({key: value for key, value in spec.items() if key != "stage"}))
+    except ValidationError as error:
+        fail("; ".join(_option_problem(cls.name, sorted(cls.Options.model_fields), e) for e in error.errors()),
+             BAD_INPUT)  # fmt: skip
+
+
+def _option_problem(stage: str, valid: list[str], problem: Any) -> str:
+    key = ".".join(str(part) for part in problem["loc"]) or "(options)"
+    if problem["type"] == "extra_forbidden":
+        return f"unknown option {key!r} of stage {stage!r} (its options: {', '.join(valid)})"
+    return f"option {key!r} of stage {stage!r}: {problem['msg']}"
+
+
+def exit_code(error: CuratorSynthError) -> int:
+    return BAD_INPUT if isinstance(error, BAD_INPUT_ERRORS) else RUN_FAILED
+
+
+def _stage_line(summary: dict[str, Any], *, resumed: bool) -> str:
+    """``filter: 252 -> 231 records; dropped or flagged: refusal/refusal 18, ...`` (a first stage has 0 in)."""
+    line = f"{summary['stage']}: {summary['records_in']} -> {summary['records_out']} records"
+    if summary["rejections"]:
+        line += f"; dropped or flagged: {', '.join(_reasons(summary))}"
+    return line + (" (resumed)" if resumed else f" ({summary['seconds']:.1f} s)")
+
+
+def _reasons(summary: dict[str, Any]) -> list[str]:
+    return [f"{name}/{reason} {n}" for name, counts in summary["rejections"].items() for reason, n in counts.items()]
+
+
+# --------------------------------------------------------------------------------------------- resume
+def _manifests(work: Path) -> dict[str, int]:
+    return {path.parent.name: path.stat().st_mtime_ns for path in work.glob("stages/*/manifest.json")}
+
+
+# ------------------------------------------------------------------------------------------ arguments
+def require_generator(name: str) -> None:
+    from curator_synth.pipeline import STAGES
+
+    generators = [stage for stage in STAGES.names() if STAGES.get(stage).first and STAGES.get(stage).uses_llm]
+    if name.lower() not in generators:
+        fail(f"unknown generating stage {name!r}; known: {', '.join(generators)}", BAD_INPUT)
+
+
+def check_names(registry: Registry[Any], names: Iterable[str]) -> list[Any]:
+    """The registered objects of ``names``; an unknown name exits with 2, listing the known ones."""
+    try:
+        return [registry.get(name) for name in names]
+    except ConfigError as error:
+        fail(error, BAD_INPUT)
+
+
+def _input_files(source: Path) -> list[str]:
+    """INPUT as absolute file paths: a file, a glob, or a directory's Parquet (else JSON Lines) files."""
+    from curator_synth.dataset.io import resolve_input_files
+
+    problems = []
+    for suffixes in INPUT_SUFFIXES:
+        try:
+            return resolve_input_files(os.path.abspath(source), suffixes)
+        except ConfigError as error:
+            problems.append(error)
+    fail(problems[-1], BAD_INPUT)
+
+
+def pairs(items: Iterable[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{flag} expects KEY=VALUE, got {item!r}", BAD_INPUT)
+        pairs[key.strip()] = value
+    return pairs
+
+
+def _with_sets(options: dict[str, Any], sets: list[str]) -> dict[str, Any]:
+    """``options`` with each ``--set key=value`` applied (value parsed as YAML; ``a.b=`` sets a nested key)."""
+    import yaml
+
+    merged = copy.deepcopy(options)
+    for key, text in pairs(sets, "--set").items():
+        *parents, last = key.split(".")
+        target = merged
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                fail(f"--set {key}: {part!r} is not a mapping", BAD_INPUT)
+        try:
+            target[last] = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            fail(f"--set {key}: not a YAML value: {error}", BAD_INPUT)
+    return merged
+
+
+def filter_specs(flags: list[str], file: Path | None) -> list[dict[str, Any]]:
+    """The filters of ``--filters FILE`` then of each ``--filter NAME[:FIELD]``; unknown names exit with 2."""
+    from curator_synth.filters import FILTERS
+
+    specs = _read_filters(file) if file is not None else []
+    for flag in flags:
+        name, _, fields = flag.partition(":")
+        specs.append({"name": name, **({"field": fields.split(",") if "," in fields else fields} if fields else {})})
+    check_names(FILTERS, [str(spec.get("name")) for spec in specs])
+    return specs
+
+
+def _read_filters(file: Path) -> list[dict[str, Any]]:
+    """A YAML or JSON list of filter mappings (or a mapping with a ``filters:`` list, as in a recipe)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        fail(f"cannot read {str(file)!r}: {error.strerror or error}", BAD_INPUT)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
+        fail(f"{where}: not valid YAML/JSON: {getattr(error, 'problem', None) or error}", BAD_INPUT)
+    specs = loaded.get("filters") if isinstance(loaded, dict) else loaded
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+        fail(f"{file}: expected a list of filters such as [{{name: refusal, field: response}}]", BAD_INPUT)
+    return specs
+
+
+# ------------------------------------------------------------------------------------------------ report
+def write_step_report(result: PipelineResult, config: PipelineConfig, out: Path, title: str, plots: bool) -> Path:
+    """The run report of the loaded records, written to ``out`` the way a recipe's report is."""
+    from curator_synth.pipeline.context import RunContext
+    from curator_synth.pipeline.summary import fill_report
+    from curator_synth.report import ReportData, write_report
+
+    report = ReportData(title=title, info={"input": ", ".join(config.stages[0]["path"])})
+    for summary in result.stages:
+        report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"])
+        for name, reasons in summary["rejections"].items():
+            report.add_rejections(name, reasons)
+    fill_report(report, result.dataset.to_pandas(), RunContext(config=config, output_dir=out))
+    return write_report(report, out, plots=plots)
