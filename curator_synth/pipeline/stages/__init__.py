@@ -1,7 +1,7 @@
 """The pipeline's stages, registered by name in :data:`STAGES` (recipes name them; plugins add their own)."""
 
 # Modules whose stages register on import (their classes are reached through STAGES).
-from curator_synth.pipeline.stages import records, topics  # noqa: F401
+from curator_synth.pipeline.stages import blend, records, topics  # noqa: F401
 from curator_synth.pipeline.stages.base import STAGES, Stage, StageOptions, StageOutput, register_stage
 from curator_synth.pipeline.stages.data import DedupStage, FilterStage, LoadStage, RedactPiiStage, SampleStage
 from curator_synth.pipeline.stages.llm import EvolStage, ResponsesStage, ScoreStage, SelfInstructStage
