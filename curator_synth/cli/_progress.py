@@ -4,19 +4,18 @@ the pipeline's ``progress(name, done, total)`` callback (one bar for the stages,
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from curator_synth.pipeline import SyntheticDataPipeline
 
-__all__ = ["show_progress"]
+__all__ = ["progress_bars", "show_progress"]
 
 
 @contextlib.contextmanager
-def show_progress(pipeline: SyntheticDataPipeline) -> Iterator[None]:
-    """Show bars while the block runs ``pipeline``; they are stopped (and the callback removed) on the way
-    out, also when the block raises, so an error message printed afterwards is not mixed with the bars."""
+def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """Rich bars for the block; yields the ``progress(name, done, total)`` callback that feeds them."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
@@ -29,6 +28,14 @@ def show_progress(pipeline: SyntheticDataPipeline) -> Iterator[None]:
                 tasks[name] = progress.add_task(label, total=total)
             progress.update(tasks[name], completed=done, total=total)
 
+        yield report
+
+
+@contextlib.contextmanager
+def show_progress(pipeline: SyntheticDataPipeline) -> Iterator[None]:
+    """Show bars while the block runs ``pipeline``; they are stopped (and the callback removed) on the way
+    out, also when the block raises, so an error message printed afterwards is not mixed with the bars."""
+    with progress_bars() as report:
         pipeline.progress = report
         try:
             yield

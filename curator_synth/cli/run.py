@@ -63,10 +63,12 @@ def run(
 
 
 def _dry_run(config: Any, seeds: Path | None, output_dir: Path | None) -> None:
+    from curator_synth.cli._progress import progress_bars
     from curator_synth.pipeline.dryrun import dry_run
 
     try:
-        plan = dry_run(config, seed_file=seeds, output_dir=output_dir)
+        with progress_bars() as report:
+            plan = dry_run(config, seed_file=seeds, output_dir=output_dir, progress=report)
     except CuratorSynthError as error:
         fail(error)
     typer.echo(plan.format())
