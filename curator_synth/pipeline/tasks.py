@@ -8,6 +8,7 @@ for scores, keeps it with NaN scores): nothing disappears silently.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,20 +16,43 @@ import pandas as pd
 
 from curator_synth.clients.base import AsyncLLMClient
 
-__all__ = ["ERROR_COLUMN", "EvolTask", "ResponseTask", "ScoreTask"]
+__all__ = [
+    "ERROR_COLUMN",
+    "EvolTask",
+    "ResponseTask",
+    "ScoreTask",
+    "merge_provenance",
+    "parsed_provenance",
+    "prompt_text",
+    "with_errors",
+]
 
 ERROR_COLUMN = "llm_error"
 
 
-def _with_errors(frame: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
+def with_errors(frame: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
     frame = frame.copy()
     frame[ERROR_COLUMN] = [errors.get(position) for position in range(len(frame))]
     return frame
 
 
-def _prompt(row: dict[str, Any]) -> str:
+def prompt_text(row: dict[str, Any]) -> str:
     text_input = str(row.get("input") or "").strip()
     return f"{row['instruction']}\n\n{text_input}" if text_input else str(row["instruction"])
+
+
+def parsed_provenance(provenance: Any) -> dict[str, Any]:
+    """A record's provenance (JSON text) as a dict; anything else is kept under ``"previous"``."""
+    try:
+        found = json.loads(provenance) if isinstance(provenance, str) and provenance.strip() else {}
+    except json.JSONDecodeError:
+        found = provenance
+    return found if isinstance(found, dict) else {"previous": found}
+
+
+def merge_provenance(existing: Any, key: str, value: Mapping[str, Any]) -> str:
+    """A record's provenance (JSON text) with ``value`` added under ``key``; earlier keys are kept."""
+    return json.dumps({**parsed_provenance(existing), key: dict(value)}, default=str)
 
 
 @dataclass(frozen=True)
@@ -47,15 +71,16 @@ class ResponseTask:
         frame = frame.reset_index(drop=True)
         todo = [i for i, text in enumerate(frame["response"].fillna("")) if self.overwrite or not str(text).strip()]
         generator = AsyncResponseGenerator(client, self.model, params=self.params)
-        prompts = [_prompt(frame.iloc[i].to_dict()) for i in todo]
+        prompts = [prompt_text(frame.iloc[i].to_dict()) for i in todo]
         result = await generator.generate_responses(prompts, system_prompt=self.system_prompt)
         failed = {todo[failure.index]: failure.reason for failure in result.failures}
         answered = [i for i in todo if i not in failed]
         frame = frame.copy()
         for position, record in zip(answered, result.items, strict=True):
             frame.at[position, "response"] = record.responses[0]
-            frame.at[position, "provenance"] = json.dumps({"response": record.provenance}, default=str)
-        return _with_errors(frame, failed)
+            frame.at[position, "provenance"] = merge_provenance(frame.at[position, "provenance"], "response",
+                                                                record.provenance)  # fmt: skip
+        return with_errors(frame, failed)
 
 
 @dataclass(frozen=True)
@@ -120,7 +145,7 @@ class ScoreTask:
 
     async def _score(self, frame: pd.DataFrame, client: AsyncLLMClient | None) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
-        scoring = frame.assign(_prompt=[_prompt(row) for row in frame[["instruction", "input"]].to_dict("records")])
+        scoring = frame.assign(_prompt=[prompt_text(row) for row in frame[["instruction", "input"]].to_dict("records")])
         scored = await self._reward_model(client).score_dataset(
             scoring, instruction_field="_prompt", response_field="response", prefix=self.prefix
         )

@@ -19,7 +19,7 @@ from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, S
 __all__ = ["EvolStage", "ResponsesStage", "ScoreStage", "SelfInstructStage"]
 
 
-def _params(temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+def model_params(temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
     params = {"temperature": temperature, "max_tokens": max_tokens}
     return {key: value for key, value in params.items() if value is not None}
 
@@ -54,7 +54,7 @@ class SelfInstructStage(Stage):
 
         options: SelfInstructOptions = self.options  # type: ignore[assignment]
         generator = AsyncSelfInstruct(
-            ctx.llm_client(), ctx.model, params=_params(options.temperature, options.max_tokens)
+            ctx.llm_client(), ctx.model, params=model_params(options.temperature, options.max_tokens)
         )
         result = run_sync(
             generator.generate(
@@ -108,9 +108,9 @@ class ResponsesStage(Stage):
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: ResponsesOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
-        task = ResponseTask(ctx.model, _params(options.temperature, options.max_tokens), options.system_prompt,
+        task = ResponseTask(ctx.model, model_params(options.temperature, options.max_tokens), options.system_prompt,
                             options.overwrite)  # fmt: skip
-        return _llm_output(ctx, dataset, task)
+        return llm_output(ctx, dataset, task)
 
 
 # -------------------------------------------------------------------------------------------------- evol
@@ -132,9 +132,9 @@ class EvolStage(Stage):
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: EvolOptions = self.options  # type: ignore[assignment]
-        task = EvolTask(ctx.model, _params(options.temperature, options.max_tokens), options.rounds,
+        task = EvolTask(ctx.model, model_params(options.temperature, options.max_tokens), options.rounds,
                         options.keep_original, ctx.config.seed)  # fmt: skip
-        return _llm_output(ctx, self.require(data), task)
+        return llm_output(ctx, self.require(data), task)
 
 
 # ------------------------------------------------------------------------------------------------- score
@@ -169,10 +169,10 @@ class ScoreStage(Stage):
             errors = scored[f"{options.prefix}error"].dropna()
             rejections = {"score": dict(Counter(str(e).split(":")[0] for e in errors))} if len(errors) else {}
             return StageOutput(ctx.dataset(scored), rejections)
-        return _llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
+        return llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
 
 
-def _llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_column: str = ERROR_COLUMN) -> StageOutput:
+def llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_column: str = ERROR_COLUMN) -> StageOutput:
     """Run ``task`` over the partitions; rows that failed (``error_column``) are counted by error type and, for
     ``llm_error``, dropped. If every row failed, the stage raises :class:`StageError` (see :func:`_all_failed`)."""
     result, usage = ctx.map_llm(dataset, task)

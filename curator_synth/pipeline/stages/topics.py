@@ -35,7 +35,7 @@ from curator_synth.generators.nemotron_pipelines import NemotronPipelines, Pipel
 from curator_synth.pipeline.context import RunContext, read_seed_texts
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.data import normalise_records
-from curator_synth.pipeline.stages.llm import _params
+from curator_synth.pipeline.stages.llm import model_params
 from curator_synth.registry import Registry
 
 if TYPE_CHECKING:
@@ -275,7 +275,8 @@ class TopicPromptsStage(Stage):
 
         templates = {name: resolve_template(text) for name, text in options.templates.items()}
         client = ctx.llm_client()
-        generator = AsyncNemotronGenerator(client, ctx.model, params=_params(options.temperature, options.max_tokens))
+        params = model_params(options.temperature, options.max_tokens)
+        generator = AsyncNemotronGenerator(client, ctx.model, params=params)
         before = _usage(client)
         method = TOPIC_PIPELINES.get(options.pipeline).method
         call = method(generator, **arguments, **templates, count_policy=options.count_policy,
