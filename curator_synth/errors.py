@@ -38,6 +38,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseParseError",
     "ServerError",
+    "StageError",
     "TransportError",
     "TruncatedResponseError",
     "YamlConversionError",
