@@ -46,6 +46,8 @@ _LAZY = {
     "DiversitySampler": "curator_synth.diversity",
     "compute_diversity_score": "curator_synth.diversity",
     "Embedder": "curator_synth.embeddings",
+    "TransformersClient": "curator_synth.clients.transformers",
+    "AsyncTransformersClient": "curator_synth.clients.transformers",
 }
 
 
@@ -57,6 +59,7 @@ __all__ = [
     "AsyncLLMClient",
     "AsyncNemotronClient",
     "AsyncOpenAIClient",
+    "AsyncTransformersClient",
     "ChatMLFormatter",
     "ConfigError",
     "ConversationFormatter",
@@ -82,6 +85,7 @@ __all__ = [
     "SemanticDuplicates",
     "Sequential",
     "SingleTurnFormatter",
+    "TransformersClient",
     "TransportError",
     "YamlConversionError",
     "__version__",

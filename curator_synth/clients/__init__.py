@@ -1,5 +1,10 @@
-"""LLM clients: one async engine, sync facades, OpenAI-compatible and NIM endpoints, conversation formatters."""
+"""LLM clients: one async engine, sync facades, OpenAI-compatible and NIM endpoints, conversation formatters.
 
+``TransformersClient`` / ``AsyncTransformersClient`` (a Hugging Face model run in process, the ``transformers``
+extra) are imported on first access, so importing this package never imports torch.
+"""
+
+from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret
@@ -20,12 +25,21 @@ from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
 from curator_synth.clients.transport import TRANSPORTS, Transport
 
+#: Public names imported on first use: name -> module.
+_LAZY = {
+    "AsyncTransformersClient": "curator_synth.clients.transformers",
+    "TransformersClient": "curator_synth.clients.transformers",
+}
+
+__getattr__ = _lazy_getattr(__name__, _LAZY)
+
 __all__ = [
     "FORMATTERS",
     "TRANSPORTS",
     "AsyncLLMClient",
     "AsyncNemotronClient",
     "AsyncOpenAIClient",
+    "AsyncTransformersClient",
     "ChatMLFormatter",
     "ClientOptions",
     "ClientStats",
@@ -45,6 +59,7 @@ __all__ = [
     "Secret",
     "SingleTurnFormatter",
     "SyncClient",
+    "TransformersClient",
     "Transport",
     "bounded_map",
     "journal_namespace",

@@ -7,7 +7,8 @@ and is never pickled, logged or shown in a ``repr``. ``spec.build(share)`` makes
 the concurrency and rate budget, which is how a cluster-wide budget is split between partitions
 (:mod:`curator_synth.distributed`).
 
-Client kinds are registered in ``CLIENTS`` (``"openai"``, ``"nemotron"``; third-party kinds by entry point
+Client kinds are registered in ``CLIENTS`` (``"openai"``, ``"nemotron"``, ``"transformers"``: a local model
+directory given as ``options={"model_path": ...}``, loaded once per process; third-party kinds by entry point
 group ``curator_synth.clients``). A registered object is any callable taking keyword arguments and returning
 an :class:`AsyncLLMClient`; options it does not take may be left at their defaults, never set.
 """
@@ -26,6 +27,7 @@ from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.config import resolve_api_key
 from curator_synth.clients.nemotron import AsyncNemotronClient
 from curator_synth.clients.openai import AsyncOpenAIClient
+from curator_synth.clients.transformers import transformers_client
 from curator_synth.clients.transport import TRANSPORTS
 from curator_synth.errors import ConfigError
 from curator_synth.registry import Registry
@@ -39,6 +41,7 @@ ClientFactory = Callable[..., AsyncLLMClient]
 CLIENTS: Registry[ClientFactory] = Registry("clients")
 CLIENTS.add("openai", AsyncOpenAIClient)
 CLIENTS.add("nemotron", AsyncNemotronClient)
+CLIENTS.add("transformers", transformers_client)  # a local model run in process; torch is imported on build
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Options that must not be in a spec: the key travels by environment variable, a live client cannot travel.
