@@ -5,6 +5,7 @@ kept/dropped rows and drop reasons per step. Filters are registered by name in :
 """
 
 from curator_synth.filters.base import FILTERS, DocumentFilter, PairFilter, batched, is_batched, register_filter
+from curator_synth.filters.combined import CombinedFilter, rejection_counts
 from curator_synth.filters.heuristic import (
     CommonEnglishWordsFilter,
     LongWordFilter,
@@ -72,6 +73,7 @@ __all__ = [
     "SAFETY_CATEGORIES",
     "BoilerPlateStringFilter",
     "BulletsFilter",
+    "CombinedFilter",
     "CommonEnglishWordsFilter",
     "DocumentFilter",
     "EchoFilter",
@@ -129,5 +131,6 @@ __all__ = [
     "quality_signals",
     "redact_pii",
     "register_filter",
+    "rejection_counts",
     "safety_flags",
 ]

@@ -99,9 +99,11 @@ class _Run:
         return len(self.result.instructions) >= self.num_instructions
 
     def prompt(self, index: int) -> _Prompt:
-        """``num_machine`` generated tasks (fewer while there are fewer) and human ones up to 8, shuffled."""
+        """``num_machine`` generated tasks (fewer while there are fewer) and human ones up to
+        ``num_human + num_machine`` in all (fewer when there are fewer seeds), shuffled."""
         picked = self.rng.sample(self.machine, min(self.num_machine, len(self.machine)))
-        picked += self.rng.sample(self.humans, self.num_human + self.num_machine - len(picked))
+        wanted = self.num_human + self.num_machine - len(picked)
+        picked += self.rng.sample(self.humans, min(wanted, len(self.humans)))
         self.rng.shuffle(picked)
         return _Prompt(index, tuple(picked))
 

@@ -58,18 +58,29 @@ class PipelineResult:
 class SyntheticDataPipeline:
     """Run a recipe: ``SyntheticDataPipeline(client, config).run(seed_file=...)``.
 
-    ``client``: an LLM client object (used in this process), or None to build clients from the recipe's
+    ``client``: an LLM client object (used in this process), a Hugging Face model given with its tokenizer
+    (``SyntheticDataPipeline(model, tokenizer, config)``; run in this process, see
+    :func:`~curator_synth.pipeline.model_or_client.resolve_client`), or None to build clients from the recipe's
     ``client:`` section (shipped to Dask workers as a spec). ``config``: a :class:`PipelineConfig`, a path to a
-    YAML recipe, or a mapping. ``progress(stage, done, total)`` is called as work finishes.
+    YAML recipe, or a mapping; it is the second argument unless a tokenizer is. A recipe without ``model:`` takes
+    the model's (or the client's) own name. ``progress(stage, done, total)`` is called as work finishes.
     """
 
     def __init__(
         self,
         client: Any = None,
+        tokenizer_or_config: Any = None,
         config: PipelineConfig | str | os.PathLike[str] | dict[str, Any] | None = None,
         *,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
+        tokenizer = None
+        if isinstance(tokenizer_or_config, (PipelineConfig, str, os.PathLike, dict)):
+            if config is not None:
+                raise ConfigError("SyntheticDataPipeline: two configs given; the second argument is a tokenizer here")
+            config = tokenizer_or_config
+        else:
+            tokenizer = tokenizer_or_config
         if config is None:
             raise ConfigError("SyntheticDataPipeline needs a config: a PipelineConfig, a recipe path or a mapping")
         if isinstance(config, PipelineConfig):
@@ -78,6 +89,14 @@ class SyntheticDataPipeline:
             self.config = PipelineConfig.from_dict(config)
         else:
             self.config = load_config(config)
+        if client is not None:
+            from curator_synth.pipeline.model_or_client import resolve_client
+
+            client, name = resolve_client(client, tokenizer)
+            if self.config.model is None and name is not None:
+                self.config = self.config.model_copy(update={"model": name})
+        elif tokenizer is not None:
+            raise ConfigError("SyntheticDataPipeline: a tokenizer was given without a model")
         self.client = client
         self.progress = progress
         self.specs: list[StageSpec] = self.config.stage_specs()

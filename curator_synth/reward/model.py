@@ -95,14 +95,18 @@ class AsyncRewardModel(BaseGenerator):
     validated JSON (``structured_mode="prompt"`` works with any chat endpoint; ``"json_schema"`` uses
     constrained decoding), repaired up to ``max_repairs`` times; ``params`` are the judge's request
     parameters (temperature, max_tokens, ...). Options a mode does not use are ignored.
+
+    ``client`` may also be a Hugging Face model with its tokenizer, as the second argument or ``tokenizer=``
+    (``RewardModel(hf_model, tokenizer, mode="llm_judge")``; the judge then runs in this process, see
+    :func:`~curator_synth.pipeline.model_or_client.resolve_client`); ``model`` defaults to the client's own name.
     """
 
     family = "reward"
 
     def __init__(
         self,
-        client: AsyncLLMClient | LLMClient | None = None,
-        model: str | None = None,
+        client: AsyncLLMClient | LLMClient | Any = None,
+        model: str | Any = None,
         *,
         mode: str = "nemotron",
         weights: Mapping[str, float] | None = None,
@@ -112,10 +116,22 @@ class AsyncRewardModel(BaseGenerator):
         max_repairs: int = 2,
         params: Mapping[str, Any] | None = None,
         max_pending: int = 256,
+        tokenizer: Any = None,
     ) -> None:
         if not isinstance(mode, str) or mode not in REWARD_MODES:
             raise ConfigError(f"unknown reward mode {mode!r}; known modes: {', '.join(REWARD_MODES.names())}")
         scorer_class = REWARD_MODES.get(mode)
+        if model is not None and not isinstance(model, str):  # RewardModel(hf_model, tokenizer, mode=...)
+            if tokenizer is not None:
+                raise ConfigError("pass the tokenizer once: as the second argument or as tokenizer=")
+            model, tokenizer = None, model
+        if client is not None:
+            from curator_synth.pipeline.model_or_client import resolve_client
+
+            client, own_name = resolve_client(client, tokenizer, model_name=model)
+            model = model or (own_name if scorer_class.needs_client else None)
+        elif tokenizer is not None:
+            raise ConfigError("a tokenizer was given without a model")
         if client is None:
             if scorer_class.needs_client:
                 raise ConfigError(

@@ -183,6 +183,16 @@ async def test_same_seed_same_run(seeds: list[SeedTask], vocabulary: list[str]) 
     ]
 
 
+async def test_fewer_seeds_than_a_prompt_holds_still_bootstraps(seeds: list[SeedTask]) -> None:
+    """7 seeds, prompts of 6 human + 2 machine tasks: the first prompts show the 7 seeds (no ValueError)."""
+    from curator_synth.testing import Plausible
+
+    with FakeLLMServer(Plausible()) as server:
+        result = await bootstrap(server, seeds[:7], num_instructions=6, seed=1, classify=False, instances=False)
+    assert len(result.instructions) >= 6
+    assert all(len(r.provenance["parents"]) <= 8 for r in result.instructions)
+
+
 # ------------------------------------------------------------------------------------------ filters alone
 def test_filters_on_real_seed_text(seeds: list[SeedTask]) -> None:
     verdicts = {task.id: passes_filters(normalize_instruction(task.instruction)) for task in seeds}

@@ -36,12 +36,15 @@ class SelfInstructOptions(StageOptions):
     instances: bool = True
     temperature: float | None = 0.7
     max_tokens: int | None = 1024
+    include_seeds: bool = False
 
 
 @register_stage
 class SelfInstructStage(Stage):
     """Grow instructions from the recipe's ``seeds`` (Self-Instruct, ROUGE-L novelty), with their instances:
-    one record per (instruction, instance) pair; instructions without instances get an empty response."""
+    one record per (instruction, instance) pair; instructions without instances get an empty response.
+    ``include_seeds`` also keeps the seed instructions as records (``source: seed``, empty response), for a
+    following ``responses`` stage to answer with the new ones."""
 
     name = "self_instruct"
     Options = SelfInstructOptions
@@ -84,8 +87,24 @@ class SelfInstructStage(Stage):
 
         discarded = result.discard_counts()
         require_some_output(self.name, len(rows), discarded.get("request_failed", 0))
+        if options.include_seeds:
+            rows = _seed_rows(ctx) + rows
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         return StageOutput(ctx.dataset(frame), {"self_instruct": discarded} if discarded else {})
+
+
+def _seed_rows(ctx: RunContext) -> list[dict[str, Any]]:
+    from curator_synth.generators.base import record_id
+
+    rows = []
+    for number, text in enumerate(ctx.seeds()):
+        instruction = " ".join(text.split())
+        rows.append({
+            "id": record_id("self_instruct.seed", instruction), "instruction": instruction, "input": "",
+            "response": "", "source": "seed", "is_classification": False,
+            "provenance": json.dumps({"seed": {"file": ctx.config.seeds, "index": number}}),
+        })  # fmt: skip
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------- responses
