@@ -49,6 +49,9 @@ _LAZY = {
     "SyntheticDataGenerator": "curator_synth.pipeline",
     "Sample": "curator_synth.pipeline",
     "CombinedFilter": "curator_synth.filters",
+    "blend": "curator_synth.blending",
+    "BlendResult": "curator_synth.blending",
+    "BlendReport": "curator_synth.blending",
     "TransformersClient": "curator_synth.clients.transformers",
     "AsyncTransformersClient": "curator_synth.clients.transformers",
 }
@@ -63,6 +66,8 @@ __all__ = [
     "AsyncNemotronClient",
     "AsyncOpenAIClient",
     "AsyncTransformersClient",
+    "BlendReport",
+    "BlendResult",
     "ChatMLFormatter",
     "CombinedFilter",
     "ConfigError",
@@ -95,6 +100,7 @@ __all__ = [
     "TransportError",
     "YamlConversionError",
     "__version__",
+    "blend",
     "compute_diversity_score",
     "quality_score",
 ]

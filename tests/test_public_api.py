@@ -26,6 +26,7 @@ PACKAGES = [
     "curator_synth.reward",
     "curator_synth.pipeline",
     "curator_synth.pipeline.stages",
+    "curator_synth.blending",
 ]
 
 

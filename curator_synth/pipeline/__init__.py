@@ -3,7 +3,7 @@
 pipeline's generator (:class:`SyntheticDataGenerator`, producing :class:`Sample` objects). Wherever a client is
 taken, a Hugging Face model and its tokenizer are accepted too (:func:`resolve_client`)."""
 
-from curator_synth.pipeline.config import PipelineConfig, load_config
+from curator_synth.pipeline.config import BiasConfig, PipelineConfig, load_config
 from curator_synth.pipeline.generator import (
     AsyncSyntheticDataGenerator,
     GenerationReport,
@@ -18,6 +18,7 @@ from curator_synth.pipeline.stages import STAGES, Stage, StageOptions, StageOutp
 __all__ = [
     "STAGES",
     "AsyncSyntheticDataGenerator",
+    "BiasConfig",
     "GenerationReport",
     "PipelineConfig",
     "PipelineResult",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from curator_synth.errors import ConfigError
 
 __all__ = [
+    "BiasConfig",
     "ClientConfig",
     "DaskConfig",
     "ExportConfig",
@@ -76,10 +77,25 @@ class ExportConfig(_Strict):
     metadata: list[str] = Field(default_factory=list)
 
 
+class BiasConfig(_Strict):
+    """The report's bias and representation section: term lists from ``terms_file`` (relative to the recipe;
+    default the packaged ``prompt_templates/bias_terms.yaml``) with the groups of ``terms`` added or replaced,
+    matched in ``fields``; categories from ``category_field`` (default: a ``category`` or ``topic`` column, else
+    the diversity clusters); the chart shows the ``top_n`` most mentioned terms."""
+
+    enabled: bool = True
+    terms_file: str | None = None
+    terms: dict[str, list[str] | dict[str, list[str]]] = Field(default_factory=dict)
+    category_field: str | None = None
+    fields: list[str] = Field(default_factory=lambda: ["instruction", "response"], min_length=1)
+    top_n: int = Field(20, ge=1)
+
+
 class ReportConfig(_Strict):
     enabled: bool = True
     title: str | None = None
     plots: bool = True
+    bias: BiasConfig = BiasConfig.model_validate({})
 
 
 class StageSpec(BaseModel):

@@ -1,5 +1,6 @@
 """Fill the run report from the final records: scores, lengths, ROUGE-L to the nearest seed, diversity metrics
-and cluster sizes (embeddings from the packaged MiniLM when the ``embeddings`` extra is installed), token usage."""
+and cluster sizes (embeddings from the packaged MiniLM when the ``embeddings`` extra is installed), the bias and
+representation summary (``report: {bias: ...}`` in the recipe), token usage."""
 
 from __future__ import annotations
 
@@ -38,8 +39,40 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
 
         labels = cluster_embeddings(embeddings, min(REPORT_CLUSTERS, len(instructions)), ctx.config.seed)
         report.set_cluster_sizes(pd.Series(labels).value_counts().sort_index().tolist())
+    if ctx.config.report.bias.enabled:
+        _bias(report, frame, ctx)
     _usage(report, ctx)
     report.info.update({"records": str(len(frame)), "output": str(ctx.output_dir)})
+
+
+def _bias(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
+    """The bias and representation section, with the recipe's term lists and categories (``report.bias``)."""
+    from curator_synth.report.bias import bias_summary, default_terms, load_terms, normalise_terms
+
+    settings = ctx.config.report.bias
+    terms = load_terms(ctx.config.resolve(settings.terms_file)) if settings.terms_file else default_terms()
+    terms.update(normalise_terms(settings.terms, "report.bias.terms"))
+    column = settings.category_field or next((c for c in ("category", "topic") if c in frame.columns), None)
+    seeds = ctx.seeds() if ctx.config.seeds else None
+    summary = bias_summary(
+        frame,
+        seeds,
+        terms=terms,
+        fields=settings.fields,
+        category_field=column,
+        seed_categories=_seed_column(ctx, column),
+        cluster_sizes=report.cluster_sizes or None,
+    )
+    report.set_bias(summary, settings.top_n)
+
+
+def _seed_column(ctx: RunContext, column: str | None) -> list[Any] | None:
+    """The seeds' values of ``column`` (a JSON Lines seed file that has it), to compare categories with."""
+    path = ctx.config.resolve(ctx.config.seeds) if ctx.config.seeds else None
+    if column is None or path is None or path.suffix != ".jsonl":
+        return None
+    seeds = pd.read_json(path, lines=True)
+    return seeds[column].tolist() if column in seeds.columns else None
 
 
 def _embeddings(texts: list[str]) -> Any:

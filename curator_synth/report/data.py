@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from curator_synth.clients.stats import ClientStats
     from curator_synth.filters.report import FilterReport
+    from curator_synth.report.bias import BiasSummary
 
 __all__ = [
     "NO_REASON",
@@ -143,6 +144,7 @@ class ReportData:
       (:func:`~curator_synth.diversity.rouge_l_to_nearest_seed`).
     - ``diversity``: :func:`~curator_synth.diversity.compute_diversity_score`'s numbers (``topic_entropy``...).
     - ``cluster_sizes``: cluster label -> records. ``usage``: client/model name -> :class:`TokenUsage`.
+    - ``bias``: the bias and representation section (:meth:`set_bias`; ``BiasSummary.to_dict()``).
     - ``info``: free text shown at the top (model, recipe, seed...). ``bins``: histogram bins.
     """
 
@@ -157,6 +159,7 @@ class ReportData:
     diversity: dict[str, float] = field(default_factory=dict)
     cluster_sizes: dict[str, int] = field(default_factory=dict)
     usage: dict[str, TokenUsage] = field(default_factory=dict)
+    bias: dict[str, Any] = field(default_factory=dict)
     bins: int = 20
 
     def __post_init__(self) -> None:
@@ -235,6 +238,11 @@ class ReportData:
         """Records per cluster: a mapping label -> size, or a list indexed by cluster number."""
         items = sizes.items() if isinstance(sizes, Mapping) else enumerate(sizes)
         self.cluster_sizes = {str(label): int(size) for label, size in items}
+
+    def set_bias(self, summary: BiasSummary, top_n: int = 20) -> None:
+        """The bias and representation section (:func:`~curator_synth.report.bias.bias_summary`); its chart
+        shows the ``top_n`` most mentioned terms."""
+        self.bias = summary.to_dict(top_n)
 
 
 def _finer(reason: str, step: str) -> str:

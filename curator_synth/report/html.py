@@ -173,6 +173,71 @@ def _diversity(stats: Mapping[str, Any], charts: Mapping[str, Chart], images: Ma
     return parts
 
 
+def _bias(stats: Mapping[str, Any], charts: Mapping[str, Chart], images: Mapping[str, bytes]) -> list[str]:
+    """Term mentions per field vs the seeds, balance within each group, categories vs the seeds, the chart."""
+    bias = stats.get("bias") or {}
+    if not bias:
+        return []
+    fields, seeds = bias["fields"], bias.get("seeds") is not None
+    compared = f", compared with {bias['seeds']:,} seeds ({bias['compare_field']})" if seeds else ""
+    parts = [
+        "<h2>Bias and representation</h2>",
+        f"<p class=note>{_e(bias['note'])}</p>",
+        f"<p>Share of the {bias['records']:,} records mentioning each term{_e(compared)}.</p>",
+    ]
+    seed_headers = ["seeds %", "ratio", "difference (points)"] if seeds else []
+    headers = ["group", "term", *(f"{f} %" for f in fields), *seed_headers]
+    rows = [
+        [t["group"], t["term"], *(100 * t["shares"][f] for f in fields)]
+        + ([100 * (t["seed_share"] or 0.0), t["ratio"], 100 * (t["difference"] or 0.0)] if seeds else [])
+        for t in bias["terms"]
+        if any(t["counts"].values()) or t["seed_count"]
+    ]
+    parts.append(_table(headers, rows[:MAX_TABLE_ROWS], [False, False] + [True] * (len(headers) - 2)))
+    if len(rows) > MAX_TABLE_ROWS:
+        parts.append(f"<p>… {len(rows) - MAX_TABLE_ROWS:,} more terms in stats.json.</p>")
+    if "bias_terms" in images:
+        parts.append(_figure(charts["bias_terms"], images))
+    parts += [
+        "<h3>Balance within each group</h3>",
+        "<p>Balance: normalised entropy of the term counts (1 = every term as often, 0 = one term only);"
+        " most/least: the most over the least mentioned term (∞: a term is never mentioned).</p>",
+        _balance_table(bias, fields, seeds),
+    ]
+    categories = bias.get("categories")
+    if categories:
+        seed_shares = categories["seed_shares"]
+        rows = [
+            [name, n, 100 * categories["shares"][name]] + ([100 * seed_shares[name]] if seed_shares else [])
+            for name, n in categories["counts"].items()
+        ]
+        headers = [categories["source"], "records", "share %"] + (["seeds %"] if seed_shares else [])
+        parts.append(f"<h3>Distribution of {_e(categories['source'])}</h3>")
+        parts.append(_table(headers, rows[:MAX_TABLE_ROWS], [False] + [True] * (len(headers) - 1)))
+    return parts
+
+
+def _balance_table(bias: Mapping[str, Any], fields: Sequence[str], seeds: bool) -> str:
+    """Within-group balance: normalised entropy (1 = even) and most/least mentioned ("∞": a term never is)."""
+
+    def most_least(value: float | None, mentions: int, terms: int) -> Any:
+        return "∞" if value is None and mentions and terms > 1 else value
+
+    rows = []
+    for g in bias["groups"]:
+        row: list[Any] = [g["group"]]
+        for f in fields:
+            row += [
+                g["mentions"][f],
+                g["entropy"][f],
+                most_least(g["max_min_ratio"][f], g["mentions"][f], len(g["terms"])),
+            ]
+        rows.append(row + ([g["seed_mentions"], g["seed_entropy"]] if seeds else []))
+    headers = ["group"] + [f"{f} {h}" for f in fields for h in ("records", "balance", "most/least")]
+    headers += ["seeds records", "seeds balance"] if seeds else []
+    return _table(headers, rows, [False] + [True] * (len(headers) - 1))
+
+
 def _usage(stats: Mapping[str, Any]) -> list[str]:
     clients, total = stats["usage"]["clients"], stats["usage"]["total"]
     if not clients:
@@ -208,6 +273,7 @@ def render_html(
     parts += _distributions(f"Lengths ({stats['lengths']['unit']})", lengths, "length_", by_name, images)
     parts += _novelty(stats, by_name, images)
     parts += _diversity(stats, by_name, images)
+    parts += _bias(stats, by_name, images)
     parts += _usage(stats)
     body = "\n".join(parts)
     return (

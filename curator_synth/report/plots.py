@@ -39,25 +39,50 @@ def render_png(chart: Chart, figure_cls: Any = None, canvas_cls: Any = None) -> 
     figure = figure_cls(figsize=(6.4, 3.6), dpi=100)
     canvas_cls(figure)
     axes = figure.add_subplot()
-    if chart.kind == "histogram":
-        edges = list(chart.edges)
-        widths = [high - low for low, high in pairwise(edges)]
-        axes.bar(edges[:-1], chart.counts, width=widths, align="edge", color=_COLOR, edgecolor="white")
-        axes.set_xlim(edges[0], edges[-1])
-    else:
-        positions = list(range(len(chart.counts)))
-        axes.bar(positions, chart.counts, color=_COLOR)
-        if len(positions) <= MAX_BAR_LABELS:
-            axes.set_xticks(positions, labels=list(chart.labels), rotation=45 if len(positions) > 10 else 0)
-        else:
-            axes.set_xticks([])
+    _DRAW[chart.kind](figure, axes, chart)
     axes.set_title(chart.title)
-    axes.set_xlabel(chart.xlabel)
-    axes.set_ylabel("records")
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _histogram(figure: Any, axes: Any, chart: Chart) -> None:
+    edges = list(chart.edges)
+    widths = [high - low for low, high in pairwise(edges)]
+    axes.bar(edges[:-1], chart.counts, width=widths, align="edge", color=_COLOR, edgecolor="white")
+    axes.set_xlim(edges[0], edges[-1])
+    axes.set_xlabel(chart.xlabel)
+    axes.set_ylabel("records")
+
+
+def _bars(figure: Any, axes: Any, chart: Chart) -> None:
+    positions = list(range(len(chart.counts)))
+    axes.bar(positions, chart.counts, color=_COLOR)
+    if len(positions) <= MAX_BAR_LABELS:
+        axes.set_xticks(positions, labels=list(chart.labels), rotation=45 if len(positions) > 10 else 0)
+    else:
+        axes.set_xticks([])
+    axes.set_xlabel(chart.xlabel)
+    axes.set_ylabel("records")
+
+
+def _grouped(figure: Any, axes: Any, chart: Chart) -> None:
+    """Horizontal bars, one group per label (first label on top), one bar per series; values in percent."""
+    figure.set_size_inches(6.4, max(3.6, 0.32 * len(chart.labels) * max(1, len(chart.series)) / 2 + 1.2))
+    height = 0.8 / max(1, len(chart.series))
+    for number, ((name, values), color) in enumerate(zip(chart.series, _SERIES_COLORS, strict=False)):
+        positions = [i + (number - (len(chart.series) - 1) / 2) * height for i in range(len(values))]
+        axes.barh(positions, values, height=height, color=color, label=name)
+    axes.set_yticks(range(len(chart.labels)), labels=list(chart.labels), fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlabel(chart.xlabel)
+    axes.legend(fontsize=8)
+
+
+_SERIES_COLORS = ("#999999", _COLOR, "#dd8452", "#55a868", "#c44e52", "#8172b3")
+#: How each kind of chart is drawn.
+_DRAW = {"histogram": _histogram, "bar": _bars, "grouped": _grouped}
 
 
 def render_charts(charts: Sequence[Chart]) -> dict[str, bytes]:

@@ -24,15 +24,17 @@ _UNIT_SCALE = (0.0, 1.0)
 
 @dataclass(frozen=True)
 class Chart:
-    """One plot's data: a histogram (``edges`` has one more item than ``counts``) or a bar chart."""
+    """One plot's data: a histogram (``edges`` has one more item than ``counts``), a bar chart, or grouped
+    bars (``series``, e.g. seed vs generated shares per term; ``counts`` empty)."""
 
     name: str  # file stem of the PNG, e.g. "score_helpfulness"
     title: str
     xlabel: str
-    kind: Literal["histogram", "bar"]
+    kind: Literal["histogram", "bar", "grouped"]
     labels: tuple[str, ...]  # one per bar or bin
     counts: tuple[int, ...]
     edges: tuple[float, ...] = ()
+    series: tuple[tuple[str, tuple[float, ...]], ...] = ()  # "grouped": (name, one value per label) per series
 
 
 def summarise(values: Sequence[float]) -> dict[str, float | int]:
@@ -153,6 +155,7 @@ def build_stats(data: ReportData, plots: Sequence[str] = ()) -> dict[str, Any]:
             "clients": {name: _usage(usage) for name, usage in data.usage.items()},
             "total": _usage_total(data),
         },
+        "bias": dict(data.bias),
         "plots": list(plots),
     }
     return _json_ready(stats)
@@ -171,7 +174,7 @@ def _json_ready(value: Any) -> Any:
 
 
 def build_charts(data: ReportData) -> list[Chart]:
-    """The plots of the report, in display order: scores, lengths, ROUGE-L to seeds, cluster sizes."""
+    """The plots of the report, in display order: scores, lengths, ROUGE-L to seeds, cluster sizes, bias terms."""
     charts: list[Chart] = []
     for name, values in data.scores.items():
         if values:
@@ -190,4 +193,8 @@ def build_charts(data: ReportData) -> list[Chart]:
         labels = tuple(label for label, _ in ordered)
         counts = tuple(size for _, size in ordered)
         charts.append(Chart("cluster_sizes", "Cluster sizes (largest first)", "cluster", "bar", labels, counts))
+    if data.bias.get("top_terms"):
+        from curator_synth.report.bias import bias_chart
+
+        charts.append(bias_chart(data.bias))
     return charts
