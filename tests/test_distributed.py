@@ -21,7 +21,7 @@ from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.factory import ClientSpec
 from curator_synth.dataset import DocumentDataset
 from curator_synth.distributed import PartitionStats, cluster, get_client, run_llm_stage, stage_stats
-from curator_synth.errors import ConfigError, ConnectError, CuratorSynthError
+from curator_synth.errors import AuthenticationError, ConfigError, ConnectError
 from curator_synth.testing import Echo, FakeLLMServer, count_tokens
 
 distributed = pytest.importorskip("distributed")
@@ -245,8 +245,9 @@ def test_an_api_error_crosses_from_the_workers_without_the_key(
     server: FakeLLMServer, client: Any, tmp_path: Path
 ) -> None:
     spec = ClientSpec(base_url=server.base_url, api_key_env=WRONG_KEY_ENV)  # the server answers 401
-    with pytest.raises(CuratorSynthError, match=r"AuthenticationError.*401") as caught:
+    with pytest.raises(AuthenticationError, match=r"HTTP 401") as caught:  # its own class, across processes
         run_llm_stage(_dataset(8, 2), AskPerRow(), spec, tmp_path, retries=0)
+    assert caught.value.status_code == 401
     assert "sk-not-the-right-one" not in str(caught.value)
     assert _parts(tmp_path) == []
 
