@@ -254,14 +254,13 @@ class TopicPromptsStage(Stage):
         arguments = chosen.arguments(data, ctx)
         result, usage = self._generate(options, arguments, ctx)
         rows = [_row(options.pipeline, item, result, chosen.record_input(item, arguments)) for item in result.items]
-        failures = Counter(f"{_stage_of(failure)}: {type(failure.error).__name__}" for failure in result.failures)
-        require_some_output(
-            self.name, len(rows), len(result.failures), ", ".join(f"{k} {v}" for k, v in failures.items())
-        )
+        failures = _failures(result)
+        reasons = ", ".join(f"{reason} {n}" for reason, n in failures.items())
+        require_some_output(self.name, len(rows), len(result.failures), reasons)
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         duplicates = int(frame["id"].duplicated().sum())
         frame = frame.drop_duplicates("id", ignore_index=True)
-        rejections = _rejections(result, duplicates)
+        rejections = _rejections(failures, result, duplicates)
         return StageOutput(ctx.dataset(frame), {self.name: rejections} if rejections else {}, usage)
 
     @staticmethod
@@ -335,9 +334,14 @@ def _lineage(record: Mapping[str, Any], result: PipelineResult) -> dict[str, Any
     return {**found, "chain": [{"stage": item["stage"], "text": item["text"]} for item in chain], **generation}
 
 
-def _rejections(result: PipelineResult, duplicates: int) -> dict[str, int]:
-    """Failed items by stage and error type, topics the classification said No to, duplicate prompts."""
-    counts = Counter(f"{_stage_of(failure)}: {type(failure.error).__name__}" for failure in result.failures)
+def _failures(result: PipelineResult) -> Counter[str]:
+    """Failed items by stage and error type."""
+    return Counter(f"{_stage_of(failure)}: {type(failure.error).__name__}" for failure in result.failures)
+
+
+def _rejections(failures: Counter[str], result: PipelineResult, duplicates: int) -> dict[str, int]:
+    """The failures, topics the classification said No to, duplicate prompts."""
+    counts = Counter(failures)
     rejected = sum(1 for item in result.stages.get("classification", []) if not item.get("accepted"))
     if rejected:
         counts["classification: not in scope"] = rejected
