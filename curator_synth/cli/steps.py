@@ -116,17 +116,14 @@ def run_step(step: Step) -> tuple[PipelineResult, PipelineConfig]:
     from curator_synth.pipeline import SyntheticDataPipeline
 
     config = _config(step)
-    before = _manifests(step.work)
     try:
         pipeline = SyntheticDataPipeline(None, config)
         with show_progress(pipeline):
             result = pipeline.run(output_dir=step.work)
     except CuratorSynthError as error:
         fail(error, exit_code(error))
-    after = _manifests(step.work)
-    for number, summary in enumerate(result.stages):
-        name = f"{number:02d}-{summary['stage']}"
-        typer.echo(_stage_line(summary, resumed=name in before and before[name] == after.get(name)))
+    for summary in result.stages:
+        typer.echo(_stage_line(summary))
     return result, config
 
 
@@ -184,21 +181,16 @@ def exit_code(error: CuratorSynthError) -> int:
     return BAD_INPUT if isinstance(error, BAD_INPUT_ERRORS) else RUN_FAILED
 
 
-def _stage_line(summary: dict[str, Any], *, resumed: bool) -> str:
+def _stage_line(summary: dict[str, Any]) -> str:
     """``filter: 252 -> 231 records; dropped or flagged: refusal/refusal 18, ...`` (a first stage has 0 in)."""
     line = f"{summary['stage']}: {summary['records_in']} -> {summary['records_out']} records"
     if summary["rejections"]:
         line += f"; dropped or flagged: {', '.join(_reasons(summary))}"
-    return line + (" (resumed)" if resumed else f" ({summary['seconds']:.1f} s)")
+    return line + (" (resumed)" if summary["resumed"] else f" ({summary['seconds']:.1f} s)")
 
 
 def _reasons(summary: dict[str, Any]) -> list[str]:
     return [f"{name}/{reason} {n}" for name, counts in summary["rejections"].items() for reason, n in counts.items()]
-
-
-# --------------------------------------------------------------------------------------------- resume
-def _manifests(work: Path) -> dict[str, int]:
-    return {path.parent.name: path.stat().st_mtime_ns for path in work.glob("stages/*/manifest.json")}
 
 
 # ------------------------------------------------------------------------------------------ arguments

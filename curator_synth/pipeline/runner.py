@@ -43,7 +43,8 @@ USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
 
 @dataclass
 class PipelineResult:
-    """What a run produced: the final dataset, where it and the report are, and per-stage figures."""
+    """What a run produced: the final dataset, where it and the report are, and per-stage figures (``stages``:
+    each stage's summary, with ``resumed`` True when it was loaded from an earlier run instead of run)."""
 
     dataset: DocumentDataset
     output_dir: Path
@@ -155,9 +156,10 @@ class SyntheticDataPipeline:
                 raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
             if manifest is not None and manifest.get("fingerprint") == fingerprint:
                 data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
-                summary = manifest["summary"]
+                summary = {**manifest["summary"], "resumed": True}
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprint)
+                summary = {**summary, "resumed": False}
             report.add_stage(spec.name, summary["records_in"], summary["records_out"], summary["seconds"])
             tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
             if tokens:
