@@ -286,13 +286,11 @@ def _read_filters(file: Path) -> list[dict[str, Any]]:
 def write_step_report(result: PipelineResult, config: PipelineConfig, out: Path, title: str, plots: bool) -> Path:
     """The run report of the loaded records, written to ``out`` the way a recipe's report is."""
     from curator_synth.pipeline.context import RunContext
-    from curator_synth.pipeline.summary import fill_report
+    from curator_synth.pipeline.summary import add_stage_summary, fill_report
     from curator_synth.report import ReportData, write_report
 
     report = ReportData(title=title, info={"input": ", ".join(config.stages[0]["path"])})
     for summary in result.stages:
-        report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"])
-        for name, reasons in summary["rejections"].items():
-            report.add_rejections(name, reasons)
+        add_stage_summary(report, summary)
     fill_report(report, result.dataset.to_pandas(), RunContext(config=config, output_dir=out))
     return write_report(report, out, plots=plots)

@@ -33,6 +33,7 @@ from curator_synth.errors import ConfigError
 from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.stages import STAGES, StageOutput
+from curator_synth.pipeline.summary import add_stage_summary
 
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
@@ -160,12 +161,10 @@ class SyntheticDataPipeline:
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprint)
                 summary = {**summary, "resumed": False}
-            report.add_stage(spec.name, summary["records_in"], summary["records_out"], summary["seconds"])
+            add_stage_summary(report, summary)
             tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
             if tokens:
                 ctx.usage[f"{number:02d}-{spec.name}"] = tokens
-            for name, reasons in summary["rejections"].items():
-                report.add_rejections(name, reasons)
             summaries.append(summary)
             if self.progress is not None:
                 self.progress("stages", number + 1, len(self.specs))

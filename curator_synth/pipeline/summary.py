@@ -12,12 +12,19 @@ import pandas as pd
 from curator_synth.errors import MissingDependencyError
 from curator_synth.pipeline.context import RunContext
 
-__all__ = ["fill_report"]
+__all__ = ["add_stage_summary", "fill_report"]
 
 logger = logging.getLogger(__name__)
 
 #: Cluster sizes in the report: k-means with this many clusters at most (fewer for small datasets).
 REPORT_CLUSTERS = 12
+
+
+def add_stage_summary(report: Any, summary: dict[str, Any]) -> None:
+    """One stage's counts, time and rejections (a summary of ``PipelineResult.stages``) into the report."""
+    report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"])
+    for name, reasons in summary["rejections"].items():
+        report.add_rejections(name, reasons)
 
 
 def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
