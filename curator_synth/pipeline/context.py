@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from curator_synth.dataset import DocumentDataset
     from curator_synth.pipeline.config import PipelineConfig
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "read_seed_texts", "usage_of"]
 
 
 @dataclass
@@ -98,14 +98,7 @@ class RunContext:
             self._progress(done, data.npartitions)
 
         result = run_llm_stage(data, task, self.client_spec, parts, dask_client=self.dask_client, progress=progress)
-        stats = stage_stats(parts)
-        usage = {
-            "requests": stats.requests_sent,
-            "prompt_tokens": stats.prompt_tokens,
-            "completion_tokens": stats.completion_tokens,
-            "from_journal": stats.from_journal,
-        }
-        return result, usage
+        return result, usage_of(stage_stats(parts))
 
     def _map_in_process(self, data: DocumentDataset, task: Any, parts: Path) -> DocumentDataset:
         """The same contract with a client object that cannot travel to workers (e.g. an in-process model)."""
@@ -127,6 +120,11 @@ class RunContext:
             self._progress(number + 1, data.npartitions)
         return DocumentDataset.read_parquet(files, files_per_partition=1)
 
+    def driver_usage(self) -> dict[str, int]:
+        """The request counters of the client used in this process (the one given, or the driver's built one);
+        the runner charges their growth during a stage to that stage."""
+        return usage_of(getattr(self.client or self._driver_client, "stats", None))
+
     def _progress(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(self.stage_dir.name, done, total)
@@ -135,6 +133,19 @@ class RunContext:
         if self._driver_client is not None:
             await self._driver_client.aclose()
             self._driver_client = None
+
+
+def usage_of(stats: Any) -> dict[str, int]:
+    """``requests``, ``prompt_tokens``, ``completion_tokens``, ``from_journal`` of a ClientStats or a stage's
+    PartitionStats totals; {} for None."""
+    if stats is None:
+        return {}
+    return {
+        "requests": int(stats.requests_sent),
+        "prompt_tokens": int(stats.prompt_tokens),
+        "completion_tokens": int(stats.completion_tokens),
+        "from_journal": int(stats.from_journal),
+    }
 
 
 def read_seed_texts(path: Path, field: str) -> list[str]:

@@ -179,7 +179,12 @@ class SyntheticDataPipeline:
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
         _claim_stage_dir(ctx.stage_dir, fingerprint)
         started = time.perf_counter()
+        before = ctx.driver_usage()
         output: StageOutput = stage.run(data, ctx)
+        after = ctx.driver_usage()  # requests sent from this process (generators on the driver, client objects)
+        driver = {key: value - before.get(key, 0) for key, value in after.items()}
+        if any(driver.values()):
+            output.usage = {key: output.usage.get(key, 0) + driver.get(key, 0) for key in {*output.usage, *driver}}
         _replace_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
         written = DocumentDataset.read_parquet(ctx.stage_dir / "data")
         summary = {

@@ -101,9 +101,5 @@ def _usage(report: Any, ctx: RunContext) -> None:
     if ctx.config.pricing is not None:
         p = ctx.config.pricing
         pricing = Pricing(p.prompt_per_1m, p.completion_per_1m, p.currency)
-    client = ctx.client or ctx._driver_client
-    stats = getattr(client, "stats", None)
-    if stats is not None and getattr(stats, "requests_sent", None):
-        report.add_usage("driver", stats, pricing)
     for name, usage in ctx.usage.items():
         report.add_usage(name, TokenUsage(**usage), pricing)  # type: ignore[arg-type]

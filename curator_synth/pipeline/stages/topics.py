@@ -252,7 +252,7 @@ class TopicPromptsStage(Stage):
         options: TopicPromptsOptions = self.options  # type: ignore[assignment]
         chosen: PipelineOptions = options.options
         arguments = chosen.arguments(data, ctx)
-        result, usage = self._generate(options, arguments, ctx)
+        result = self._generate(options, arguments, ctx)
         rows = [_row(options.pipeline, item, result, chosen.record_input(item, arguments)) for item in result.items]
         failures = _failures(result)
         reasons = ", ".join(f"{reason} {n}" for reason, n in failures.items())
@@ -261,28 +261,24 @@ class TopicPromptsStage(Stage):
         duplicates = int(frame["id"].duplicated().sum())
         frame = frame.drop_duplicates("id", ignore_index=True)
         rejections = _rejections(failures, result, duplicates)
-        return StageOutput(ctx.dataset(frame), {self.name: rejections} if rejections else {}, usage)
+        return StageOutput(ctx.dataset(frame), {self.name: rejections} if rejections else {})
 
     @staticmethod
-    def _generate(
-        options: TopicPromptsOptions, arguments: dict[str, Any], ctx: RunContext
-    ) -> tuple[PipelineResult, dict[str, int]]:
-        """Run the pipeline method on the driver's client; its result and the requests it cost."""
+    def _generate(options: TopicPromptsOptions, arguments: dict[str, Any], ctx: RunContext) -> PipelineResult:
+        """Run the pipeline method on the driver's client (the runner counts its requests for this stage)."""
         from curator_synth.clients.sync import run_sync
         from curator_synth.generators.nemotron import AsyncNemotronGenerator
         from curator_synth.prompts.library import resolve_template
 
         templates = {name: resolve_template(text) for name, text in options.templates.items()}
-        client = ctx.llm_client()
         params = model_params(options.temperature, options.max_tokens)
-        generator = AsyncNemotronGenerator(client, ctx.model, params=params)
-        before = _usage(client)
+        generator = AsyncNemotronGenerator(ctx.llm_client(), ctx.model, params=params)
         method = TOPIC_PIPELINES.get(options.pipeline).method
         call = method(generator, **arguments, **templates, count_policy=options.count_policy,
                       yaml_fallback=options.yaml_fallback)  # fmt: skip
         result = run_sync(call)
         _raise_config_errors(result)
-        return result, {key: value - before.get(key, 0) for key, value in _usage(client).items()}
+        return result
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -360,18 +356,3 @@ def _raise_config_errors(result: PipelineResult) -> None:
 
 def _stage_of(failure: Any) -> str:
     return failure.stage if isinstance(failure, PipelineFailure) else "pipeline"
-
-
-def _usage(client: Any) -> dict[str, int]:
-    """The client's request counters (requests, tokens, journal hits), when it keeps them."""
-    from curator_synth.clients.stats import ClientStats
-
-    stats = getattr(client, "stats", None)
-    if not isinstance(stats, ClientStats):
-        return {}
-    return {
-        "requests": stats.requests_sent,
-        "prompt_tokens": stats.prompt_tokens,
-        "completion_tokens": stats.completion_tokens,
-        "from_journal": stats.from_journal,
-    }
