@@ -7,6 +7,15 @@ Everything the library raises on purpose derives from :class:`CuratorSynthError`
 Retryability is a property of the *type* (the ``retryable`` class attribute), never decided by matching
 message strings. The retry layer may widen the set (``TruncatedResponseError`` is retried only when asked).
 
+Two more class attributes say what a failure means for a run (docs/reliability.md):
+
+- ``transient``: the failure says nothing about the request itself (connection, 5xx, timeout, rate limit, a
+  journal that cannot be written). A request that ends with a transient failure is never a rejection: its
+  stage stays unfinished, the CLI exits with code 75 (unfinished) and a re-run asks it again. Every other
+  failure is a permanent rejection with a reason (invalid request, unparseable answer, truncated, ...).
+- ``fatal``: going on is pointless or harmful (the journal cannot keep what is paid for, the error budget is
+  spent): a stream of requests stops at the first one instead of collecting it as one item's failure.
+
 Nothing here ever holds an API key: API errors carry a :class:`RequestSummary` (method, URL without query,
 model, body size), never headers or bodies of the request.
 """
@@ -18,6 +27,8 @@ from os import PathLike
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from curator_synth.redact import redact as _redact
+
 __all__ = [
     "APIStatusError",
     "AuthenticationError",
@@ -27,6 +38,9 @@ __all__ = [
     "ConversationFormatError",
     "CuratorSynthError",
     "DataFormatError",
+    "ErrorBudgetExceeded",
+    "IncompleteStageError",
+    "JournalCorruptError",
     "JournalError",
     "MalformedResponseError",
     "MissingDependencyError",
@@ -39,9 +53,11 @@ __all__ = [
     "ResponseParseError",
     "ServerError",
     "StageError",
+    "StorageError",
     "TransportError",
     "TruncatedResponseError",
     "YamlConversionError",
+    "error_class",
     "status_error_for",
 ]
 
@@ -80,6 +96,8 @@ class CuratorSynthError(Exception):
     """
 
     retryable: ClassVar[bool] = False
+    transient: ClassVar[bool] = False
+    fatal: ClassVar[bool] = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
@@ -98,6 +116,7 @@ class TransportError(CuratorSynthError):
     """The request did not get an HTTP answer (connect failure, dropped connection, timeout)."""
 
     retryable = True
+    transient = True
 
     def __init__(self, message: str, *, request: RequestSummary | None = None) -> None:
         self.request = request
@@ -127,10 +146,10 @@ class APIStatusError(CuratorSynthError):
     ) -> None:
         self.status_code = status_code
         self.request = request
-        self.body = body[:_BODY_EXCERPT]
+        self.body = _redact(body)[:_BODY_EXCERPT]  # redact the whole text, then cut: a cut key is not found
         self.retry_after = retry_after
         detail = f": {self.body}" if self.body else ""
-        super().__init__(f"{message} (HTTP {status_code} from {request}){detail}")
+        super().__init__(f"{_redact(message)} (HTTP {status_code} from {request}){detail}")
 
 
 class BadRequestError(APIStatusError):
@@ -153,12 +172,14 @@ class RateLimitError(APIStatusError):
     """429: slow down; ``retry_after`` holds the server's hint in seconds when it gave one."""
 
     retryable = True
+    transient = True
 
 
 class ServerError(APIStatusError):
     """5xx (and 408/409): a server-side problem worth retrying."""
 
     retryable = True
+    transient = True
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
@@ -197,6 +218,7 @@ class MalformedResponseError(ResponseParseError):
     """The body is not the JSON an OpenAI-compatible endpoint returns (often a broken proxy or cut stream)."""
 
     retryable = True
+    transient = True
 
 
 class TruncatedResponseError(ResponseParseError):
@@ -212,14 +234,72 @@ class YamlConversionError(ResponseParseError):
 
 
 # ----------------------------------------------------------------------------------------------- journal
-class JournalError(CuratorSynthError):
-    """The request journal could not be written (disk full, I/O error): stop rather than pay unjournaled."""
+class StorageError(CuratorSynthError):
+    """A file of the run could not be written during the run (disk full, I/O error); the message names the path
+    and the cause. Transient (free space and re-run) and fatal (nothing more can be kept)."""
+
+    transient = True
+    fatal = True
+
+
+class JournalError(StorageError):
+    """The request journal could not be written (disk full, I/O error): stop rather than pay unjournaled.
+
+    Transient (free space and re-run: what was journaled is not paid again) and fatal (no request is sent
+    after it)."""
+
+    transient = True
+    fatal = True
+
+
+class JournalCorruptError(JournalError):
+    """The journal file is damaged (a bad page, not a database): move it away or restore it; not transient."""
+
+    transient = False
+
+
+class ErrorBudgetExceeded(CuratorSynthError):
+    """Too many requests of a client failed (more than its ``max_error_rate``): the rest are not sent, so a dead
+    endpoint costs minutes, not hours. Transient: the failures that spent the budget decide what a re-run asks."""
+
+    transient = True
+    fatal = True
 
 
 # ------------------------------------------------------------------------------------------- pipeline
 class StageError(CuratorSynthError):
     """A pipeline stage produced nothing usable (e.g. every request of an LLM stage failed); it is not saved,
     so a re-run does it again."""
+
+
+class IncompleteStageError(StageError):
+    """Requests of a stage failed transiently (connection, 5xx, timeouts, journal): the stage is not finished
+    and not saved; what was answered is kept (journals, finished partitions) and a re-run asks exactly the
+    failed requests again. ``failures`` counts them by error type."""
+
+    transient = True
+
+    def __init__(
+        self,
+        stage: str,
+        failures: dict[str, int],
+        *,
+        where: str | None = None,
+        detail: str | None = None,
+        stopped: bool = False,
+    ) -> None:
+        self.stage = stage
+        self.failures = dict(failures)
+        self.detail = detail
+        #: A fatal failure (the journal, the error budget) stopped the stage early.
+        self.stopped = stopped
+        total = sum(self.failures.values())
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.failures.items(), key=lambda i: -i[1]))
+        kept = f" in {where}" if where else ""
+        why = f" ({detail})" if detail else ""
+        what = f"{total} request{'s' if total != 1 else ''} failed transiently ({counts})" if total else "unfinished"
+        again = "retry them" if total else "go on"
+        super().__init__(f"{stage}: {what}{why}; answers so far are kept{kept}; re-run to {again}")
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -257,3 +337,14 @@ class MissingDependencyError(CuratorSynthError, ImportError):
             f"{feature} needs the '{package}' package. Install it with: pip install 'curator_synth[{extra}]'",
             name=package,
         )
+
+
+def error_class(name: str) -> type[CuratorSynthError] | None:
+    """The error class of this tree called ``name`` (as in ``"ConnectError: ..."`` texts of failed rows), or None."""
+    found: dict[str, type[CuratorSynthError]] = {}
+    stack: list[type[CuratorSynthError]] = [CuratorSynthError]
+    while stack:
+        cls = stack.pop()
+        found.setdefault(cls.__name__, cls)
+        stack.extend(cls.__subclasses__())
+    return found.get(name)

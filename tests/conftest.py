@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,39 @@ def run_doc(capsys: pytest.CaptureFixture[str]) -> object:
         return capsys.readouterr().out.splitlines()
 
     return run
+
+
+# ---------------------------------------------------------------------------------------------- small disks
+class SmallDisks:
+    """Directories on new size-limited tmpfs mounts: a real full disk (writes fail with ENOSPC)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.mounted: list[Path] = []
+
+    def make(self, size: str) -> Path:
+        target = self.root / f"disk{len(self.mounted)}"
+        target.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)], capture_output=True)
+        if done.returncode != 0:
+            reason = f"cannot mount a size-limited tmpfs ({done.stderr.decode().strip()}); run as root"
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+        self.mounted.append(target)
+        return target
+
+    @staticmethod
+    def resize(disk: Path, size: str) -> None:
+        """Grow a disk in place: "free space" before a re-run."""
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(disk)], check=True)
+
+
+@pytest.fixture
+def small_disks(tmp_path: Path) -> Iterator[SmallDisks]:
+    """``small_disks.make("2m")`` mounts a tmpfs of that size in tmp_path (unmounted after the test). Needs root
+    (CI runs as root); elsewhere the test is skipped with the reason, and with ``CI`` set it fails instead."""
+    disks = SmallDisks(tmp_path)
+    yield disks
+    for target in disks.mounted:
+        subprocess.run(["umount", "-l", str(target)], check=False)

@@ -6,7 +6,10 @@ input order. In ordered mode a slow head of the line stops intake once ``reorder
 behind it, so memory stays bounded either way.
 
 A failure of one request is its result (``.error``, a typed :class:`~curator_synth.errors.CuratorSynthError`);
-it never aborts the stream. Exceptions outside that tree (bugs) do propagate.
+it does not abort the stream, unless the error is *fatal* (``error.fatal``: the journal cannot be written, the
+error budget is spent): then no further input is started, the calls already running are let finish (a request
+in flight is paid for: its answer is still journaled), their results are yielded, and the fatal error is
+raised. Exceptions outside that tree (bugs) propagate at once, cancelling the pending calls.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ async def bounded_map(
     next_out = 0
     next_in = 0
     exhausted = False
+    fatal: CuratorSynthError | None = None  # the first fatal error: raised once the running calls finished
     try:
         while True:
             while not exhausted and len(pending) < max_pending and len(finished) < reorder_limit:
@@ -107,6 +111,8 @@ async def bounded_map(
                 pending[task] = next_in
                 next_in += 1
             if not pending:
+                if fatal is not None:
+                    raise fatal
                 break
             done = [await completed.get()]
             while not completed.empty():
@@ -116,6 +122,9 @@ async def bounded_map(
                 error = task.exception()
                 if error is not None and not isinstance(error, CuratorSynthError):
                     raise error
+                if error is not None and error.fatal:
+                    exhausted = True  # start nothing more; drain what runs
+                    fatal = fatal or error
                 result: QueryResult[R] = (
                     QueryResult(index, error=error) if error is not None else QueryResult(index, task.result())
                 )

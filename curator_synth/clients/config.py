@@ -1,27 +1,41 @@
 """Frozen, validated configuration objects for the client layer (transport apart from policy).
 
 ``ConnectionConfig`` says where and how to connect; ``RetryPolicy`` and ``RateLimits`` say how hard to push.
-The API key is held in a :class:`Secret`, whose ``repr``/``str`` never show it.
+The API key is held in a :class:`Secret`, whose ``repr``/``str`` never show it; creating one registers the value
+with :mod:`curator_synth.redact`, so it is scrubbed from errors and from every log record. Importing this module
+installs that log redaction.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 from dataclasses import dataclass, field
 
 from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.redact import install_log_redaction, redact_url, register_secret, register_url_secrets
 
 __all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "resolve_api_key"]
 
+install_log_redaction()
+_SENSITIVE_HEADER = re.compile(r"auth|key|token|secret|password|cookie", re.IGNORECASE)
+
 
 class Secret:
-    """A credential that prints as ``'***'``; call :meth:`reveal` at the one place that sends it."""
+    """A credential that prints as ``'***'``; call :meth:`reveal` at the one place that sends it.
+
+    The value is registered for redaction when the secret is made, unpickled included.
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register_secret(value)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return (Secret, (self._value,))
 
     def reveal(self) -> str:
         return self._value
@@ -53,7 +67,12 @@ def resolve_api_key(api_key: str | Secret | None, env_vars: tuple[str, ...]) -> 
 
 @dataclass(frozen=True)
 class ConnectionConfig:
-    """Where requests go. ``max_connections`` bounds the connection pool (the engine's window matches it)."""
+    """Where requests go. ``max_connections`` bounds the connection pool (the engine's window matches it).
+
+    ``timeout`` is a total deadline per attempt (connect, send, headers and the whole body), on every transport.
+    Credentials written in ``base_url`` (``user:pass@``, ``?api_key=``) and the values of sensitive ``headers``
+    are registered for redaction; the ``repr`` shows the URL redacted.
+    """
 
     base_url: str
     api_key: Secret | None = field(default=None, repr=False)
@@ -63,11 +82,28 @@ class ConnectionConfig:
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+            raise ConfigError(f"base_url must start with http:// or https://, got {redact_url(self.base_url)!r}")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
         if self.max_connections < 1:
             raise ConfigError(f"max_concurrency must be >= 1, got {self.max_connections!r}")
+        if self.api_key is not None and "@" in self.base_url.partition("://")[2].partition("/")[0]:
+            raise ConfigError(
+                f"base_url {redact_url(self.base_url)!r} carries credentials (user:password@) and an API key is set"
+                " too (api_key or its environment variable): the endpoint would get two Authorization headers;"
+                " give one of them"
+            )
+        register_url_secrets(self.base_url)
+        for name, value in self.headers:
+            if _SENSITIVE_HEADER.search(name):
+                register_secret(value)
+                register_secret(value.rpartition(" ")[2])  # "Bearer <token>": the token alone
+
+    def __repr__(self) -> str:
+        return (
+            f"ConnectionConfig(base_url={redact_url(self.base_url)!r}, timeout={self.timeout!r}, "
+            f"max_connections={self.max_connections!r}, headers={[name for name, _ in self.headers]!r})"
+        )
 
     @property
     def url_root(self) -> str:

@@ -1,11 +1,17 @@
 """The request engine: policy around a transport, shared by every client (sync facades included).
 
-For each request: answer it from the journal if it was answered before; else wait for the rate limits, take a
-slot of the adaptive concurrency window (a slow request holds only its own slot), send, journal the raw answer
-on receipt (the slot is held until it is committed, so a killed process re-pays at most the requests in
+For each request: answer it from the journal if it was answered before by the same endpoint (an answer that
+could not be used — unparseable, failed validation — is asked again unless ``reask_failed=False``); else
+refuse at once if the journal has stopped (a full disk) or the error budget is spent; wait for the rate limits,
+take a slot of the adaptive concurrency window (a slow request holds only its own slot), send, journal the raw
+answer on receipt (the slot is held until it is committed, so a killed process re-pays at most the requests in
 flight), classify and interpret it. On a retryable failure the slot is released *before* backing off (at
 least ``Retry-After``), so waiting requests never starve the window; after ``max_retries`` the typed error is
-raised. Everything is counted in :class:`ClientStats`.
+raised. Everything is counted in :class:`ClientStats` (transient failures apart: they leave a stage unfinished).
+
+Callers that parse answers further (generators) wrap each item in :func:`reject_unparsed`: if the item then
+fails with a :class:`ResponseParseError`, the answers it received are marked in the journal, so the next run
+asks them again instead of replaying them forever.
 
 The retry loop is hand-written rather than tenacity: tenacity costs ~40 µs of CPU per call here, about 5 % of
 the whole per-request budget at full speed, against < 1 µs for this loop (``benchmarks/retry_overhead.py``).
@@ -17,30 +23,67 @@ client can be used from successive ``asyncio.run`` calls and a sync facade runs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import os
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from curator_synth.clients import protocol
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy
 from curator_synth.clients.journal import Journal
-from curator_synth.clients.limits import AdaptiveWindow, RateLimiter, parse_duration
+from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter, parse_duration
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.transport import HTTPRequest, Transport, TransportFactory
-from curator_synth.errors import CuratorSynthError, RateLimitError, ResponseParseError
+from curator_synth.errors import CuratorSynthError, RateLimitError, RequestSummary, ResponseParseError
+from curator_synth.redact import MIN_SECRET_LENGTH, redact
 
-__all__ = ["RequestEngine", "journal_namespace"]
+__all__ = ["RequestEngine", "endpoint_id", "journal_namespace", "reject_unparsed"]
 
 T = TypeVar("T")
 logger = logging.getLogger("curator_synth.clients")
 
 #: The journal namespace of requests made in this context (e.g. "open_qa@1"); see :func:`journal_namespace`.
 current_namespace: contextvars.ContextVar[str] = contextvars.ContextVar("curator_synth_namespace", default="")
+
+
+#: The journaled answers received in this context, while :func:`reject_unparsed` records them (else None).
+_receipts: contextvars.ContextVar[list[tuple[Journal, bytes]] | None] = contextvars.ContextVar(
+    "curator_synth_receipts", default=None
+)
+
+
+@contextlib.contextmanager
+def reject_unparsed() -> Iterator[None]:
+    """Mark the journaled answers received inside the block as unusable if the block raises a
+    :class:`ResponseParseError` (the answer could not be parsed or validated), so the next run asks them again
+    (unless the client has ``reask_failed=False``: then the raw answers are re-parsed only). Use one block per
+    item of work, inside the item's own task (``BaseGenerator.fan_out`` does)."""
+    receipts: list[tuple[Journal, bytes]] = []
+    token = _receipts.set(receipts)
+    try:
+        yield
+    except ResponseParseError as error:
+        for journal, key in receipts:
+            journal.reject(key, type(error).__name__)
+        raise
+    finally:
+        _receipts.reset(token)
+
+
+def _receipt(journal: Journal | None, key: bytes) -> None:
+    receipts = _receipts.get()
+    if receipts is not None and journal is not None:
+        receipts.append((journal, key))
+
+
+def endpoint_id(base_url: str) -> str:
+    """The endpoint as the journal names it: the base URL without credentials, query or trailing slash."""
+    return RequestSummary.create("POST", base_url.rstrip("/")).url
 
 
 class journal_namespace:
@@ -76,6 +119,8 @@ class RequestEngine:
         retry: RetryPolicy,
         limits: RateLimits,
         cache_dir: str | os.PathLike[str] | None = None,
+        reask_failed: bool = True,
+        budget: ErrorBudget | None = None,
     ) -> None:
         self.connection = connection
         self.transport_factory = transport_factory
@@ -84,10 +129,15 @@ class RequestEngine:
         self.limits = limits
         self.stats = ClientStats()
         self.cache_dir = cache_dir
+        self.reask_failed = reask_failed
+        self.budget = budget if budget is not None else ErrorBudget()
+        #: Part of every journal key: answers of one endpoint are never replayed for another.
+        self.endpoint = endpoint_id(connection.base_url)
         self._journal: Journal | None = None
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
         key = connection.api_key.reveal() if connection.api_key else None
-        self._redact: Callable[[str], str] = (lambda text: text.replace(key, "***")) if key else (lambda text: text)
+        self._redact: Callable[[str], str] = redact  # every registered key and URL credential
+        self._key_bytes = key.encode() if key and len(key) >= MIN_SECRET_LENGTH else b""
 
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
@@ -122,18 +172,19 @@ class RequestEngine:
         key = b""
         if journal is not None:
             namespace = current_namespace.get() if namespace is None else namespace
-            key = journal.key(namespace, request.path, request.body)
-            raw = journal.lookup(key)
+            key = journal.key(namespace, request.path, request.body, self.endpoint)
+            raw = journal.lookup(key, skip_rejected=self.reask_failed)
             if raw is not None:
                 try:
                     result = self._interpret(json.loads(raw), raw, request, interpret)
-                except CuratorSynthError as error:
-                    if not self.retry.should_retry(error, 0):
-                        self.stats.failures[type(error).__name__] += 1
+                except (CuratorSynthError, ValueError) as error:
+                    if isinstance(error, CuratorSynthError) and not self._ask_again(error):
+                        self._failed(error)
                         raise
-                    # e.g. a journaled truncated answer and on_truncated="retry": ask again
+                    # e.g. a journaled truncated answer and on_truncated="retry", or one that no longer parses
                 else:
                     self.stats.from_journal += 1
+                    _receipt(journal, key)
                     return result
         state = self._state()
         limiter, window = state.limiter, state.window
@@ -141,10 +192,12 @@ class RequestEngine:
         attempt = 0
         while True:
             try:
+                self._may_send(journal)
                 if limiter.active:
                     await limiter.acquire(estimate)
                 await window.acquire(retry=attempt > 0)
                 try:
+                    self._may_send(journal)  # again: the journal or the budget may have stopped while it waited
                     self.stats.requests_sent += 1
                     response = await state.transport.send(request)
                     self._observe_limits(response.headers, window)
@@ -157,22 +210,47 @@ class RequestEngine:
                         raise
                     window.record(False)
                     if journal is not None:  # the slot is held until the answer is on disk (see Journal)
-                        await _journaled(journal, key, namespace or "", request, response.body)
+                        body = response.body
+                        if self._key_bytes and self._key_bytes in body:  # an endpoint echoing the key
+                            body = body.replace(self._key_bytes, b"***")
+                        await _journaled(journal, key, namespace or "", request, body, self.endpoint)
                 finally:
                     window.release()
                 self._account(payload.get("usage"), limiter, estimate)
+                self.budget.record(None)
                 result = self._interpret(payload, response.body, request, interpret)
                 self.stats.responses_ok += 1
+                _receipt(journal, key)
                 return result
             except CuratorSynthError as error:
                 if not self.retry.should_retry(error, attempt):
-                    self.stats.failures[type(error).__name__] += 1
+                    self._failed(error)
                     raise
                 self.stats.retries[type(error).__name__] += 1
                 delay = self.retry.backoff(attempt, error)
                 logger.debug("retrying %s in %.2fs after %s", request.path, delay, type(error).__name__)
                 await asyncio.sleep(delay)
                 attempt += 1
+
+    def _may_send(self, journal: Journal | None) -> None:
+        """Refuse to send once the journal has stopped (a full disk) or the error budget is spent (both fatal)."""
+        if journal is not None:
+            journal.check_writable()
+        self.budget.check()
+
+    def _ask_again(self, error: CuratorSynthError) -> bool:
+        """Whether a journaled answer that ``interpret`` refused is sent again rather than failed."""
+        return self.retry.should_retry(error, 0) or (self.reask_failed and isinstance(error, ResponseParseError))
+
+    def _failed(self, error: CuratorSynthError) -> None:
+        """Count a request's final failure (transient ones apart) and spend the error budget on transient ones
+        (not on the journal's or the budget's own refusals)."""
+        name = type(error).__name__
+        self.stats.failures[name] += 1
+        if error.transient:
+            self.stats.transient_failures[name] += 1
+            if not error.fatal:
+                self.budget.record(name)
 
     @staticmethod
     def _interpret(
@@ -227,7 +305,9 @@ class RequestEngine:
             self.stats.log()
 
 
-async def _journaled(journal: Journal, key: bytes, namespace: str, request: HTTPRequest, body: bytes) -> None:
+async def _journaled(
+    journal: Journal, key: bytes, namespace: str, request: HTTPRequest, body: bytes, endpoint: str
+) -> None:
     """Record ``body`` and wait until the writer thread has committed it (raises :class:`JournalError` if not)."""
     loop = asyncio.get_running_loop()
     committed: asyncio.Future[BaseException | None] = loop.create_future()
@@ -239,6 +319,6 @@ async def _journaled(journal: Journal, key: bytes, namespace: str, request: HTTP
     def notify(error: BaseException | None) -> None:  # in the writer thread
         loop.call_soon_threadsafe(resolve, error)
 
-    journal.record(key, namespace, request.path, request.body, body, notify)
+    journal.record(key, namespace, request.path, request.body, body, notify, endpoint=endpoint)
     if await committed is not None:
         journal.raise_failure()

@@ -30,6 +30,7 @@ from curator_synth.clients.openai import AsyncOpenAIClient
 from curator_synth.clients.transformers import transformers_client
 from curator_synth.clients.transport import TRANSPORTS
 from curator_synth.errors import ConfigError
+from curator_synth.redact import redact
 from curator_synth.registry import Registry
 
 __all__ = ["CLIENTS", "ClientFactory", "ClientSpec"]
@@ -51,7 +52,10 @@ _FORBIDDEN_OPTIONS = {
 }
 _SENSITIVE = ("header", "key", "token", "secret", "auth", "password")
 # Spec fields passed to the client constructor under the same name.
-_CLIENT_FIELDS = ("base_url", "max_concurrency", "rpm", "tpm", "max_retries", "timeout", "cache_dir", "transport")
+_CLIENT_FIELDS = (
+    "base_url", "max_concurrency", "rpm", "tpm", "max_retries", "timeout", "cache_dir", "transport", "reask_failed",
+    "max_error_rate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,7 +68,8 @@ class ClientSpec:
       process that builds the client (on a cluster: set it on every worker). None: the client's own fallback
       (``OPENAI_API_KEY`` for ``"openai"``, ``NVIDIA_API_KEY`` for ``"nemotron"``), no key if unset.
     - ``max_concurrency`` / ``rpm`` / ``tpm``: the whole budget; :meth:`build` takes a share of it.
-    - ``max_retries``, ``timeout``, ``cache_dir`` (request journal), ``transport``: as for the client.
+    - ``max_retries``, ``timeout``, ``cache_dir`` (request journal), ``transport``, ``reask_failed``,
+      ``max_error_rate`` (the error budget): as for the client.
     - ``options``: further constructor keywords (e.g. ``on_truncated``, ``default_headers``); must pickle.
     """
 
@@ -78,6 +83,8 @@ class ClientSpec:
     timeout: float | None = 300.0
     cache_dir: str | None = None
     transport: str | None = None
+    reask_failed: bool = True
+    max_error_rate: float | None = 0.5
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +110,13 @@ class ClientSpec:
             raise ConfigError(f"max_retries must be an int >= 0, got {self.max_retries!r}")
         if self.timeout is not None and not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
             raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
+        if not isinstance(self.reask_failed, bool):
+            raise ConfigError(f"reask_failed must be true or false, got {self.reask_failed!r}")
+        if self.max_error_rate is not None and (
+            isinstance(self.max_error_rate, bool) or not isinstance(self.max_error_rate, (int, float))
+            or not 0 < self.max_error_rate <= 1
+        ):  # fmt: skip
+            raise ConfigError(f"max_error_rate must be in (0, 1] or None, got {self.max_error_rate!r}")
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
         if self.transport is not None and (not isinstance(self.transport, str) or self.transport not in TRANSPORTS):
@@ -137,6 +151,17 @@ class ClientSpec:
     def with_cache_dir(self, path: str | os.PathLike[str] | None) -> ClientSpec:
         """This spec journaling into ``path`` (None: no journal)."""
         return replace(self, cache_dir=None if path is None else os.fspath(path))
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint its clients send to, as journals and resume fingerprints name it (no credentials):
+        ``base_url``, else the kind's own default (e.g. ``$OPENAI_BASE_URL`` or OpenAI's URL)."""
+        from curator_synth.clients.engine import endpoint_id
+
+        factory = _factory(self.kind)
+        env = getattr(factory, "base_url_env_var", None)
+        url = self.base_url or (os.environ.get(env) if env else None) or getattr(factory, "default_base_url", None)
+        return endpoint_id(url) if url else f"{self.kind}:{dict(self.options).get('model_path', '')}"
 
     @property
     def key_env_vars(self) -> tuple[str, ...]:
@@ -200,7 +225,7 @@ class ClientSpec:
             name: "***" if any(word in name.lower() for word in _SENSITIVE) else value
             for name, value in self.options.items()
         }
-        return f"ClientSpec({', '.join(shown)}, options={options!r})"
+        return redact(f"ClientSpec({', '.join(shown)}, options={options!r})")  # base_url may hold user:key@
 
 
 def _factory(kind: object) -> ClientFactory:

@@ -3,17 +3,26 @@
 A re-run answers journaled requests from disk with no HTTP call, so a crashed or re-started job never pays twice
 for what it already received, and a parser fixed later re-reads the raw responses instead of re-buying them.
 
-- Content-addressed: key = SHA-256 of (namespace, endpoint path, canonical JSON body). The body holds model,
-  messages/prompt and generation parameters; the namespace is the caller's (e.g. a template id and version).
+- Content-addressed: key = SHA-256 of (endpoint, namespace, endpoint path, canonical JSON body). The endpoint is
+  the base URL without credentials, so one server's answers are never replayed for another; the body holds
+  model, messages/prompt and generation parameters; the namespace is the caller's (a template id and version).
   Credentials are never part of a request body, so the journal never holds the API key.
 - Append-only: a request answered again (say, after a truncated answer was retried) adds a row; the newest wins.
+  An answer the caller could not use (unparseable, failed validation) is marked with :meth:`Journal.reject`;
+  ``lookup(key, skip_rejected=True)`` then treats it as absent, so the next run asks again (the raw answer stays).
 - One SQLite file per directory in WAL mode, one writer thread per file and process, group commits: rows
   that arrive while a commit runs go into the next one. A row recorded with ``on_commit`` is committed at once
   (with whatever else is queued) and its callback runs after the commit; the engine waits for it before it
   frees the request's concurrency slot, so a kill -9 re-pays at most the requests in flight (sent, or answered
   and not yet committed). Rows without a callback are batched for up to ``flush_interval`` seconds (default
   0.05). Committed rows survive a killed process (``synchronous="full"`` also survives power loss, at a cost).
-- Schema versions are numbered, append-only migrations recorded in ``PRAGMA user_version``.
+- A full disk: the journal keeps a small reserve file (``reserve_bytes``, default 1 MiB) beside the database.
+  When a commit fails because the disk is full, the reserve is deleted and the commit tried again, so the
+  answers already received (those in flight) are kept; from then on the journal is *stopped*:
+  :meth:`check_writable` raises :class:`JournalError` and the engine sends nothing new. A re-run after freeing
+  space recreates the reserve and pays only for what the journal does not hold.
+- Schema versions are numbered, append-only migrations recorded in ``PRAGMA user_version``; several processes
+  opening a new directory at once migrate it once (the version is re-read under the write lock).
 
 Measured here: the event loop pays ~5 µs to hand a row to the writer and ~9 µs per lookup. Rows are inserted
 with multi-row statements (``executemany`` re-takes the GIL per row and starves the writer while the event
@@ -26,6 +35,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import logging
 import os
 import queue
 import sqlite3
@@ -37,13 +47,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from curator_synth.errors import ConfigError, JournalError
+from curator_synth.errors import ConfigError, JournalCorruptError, JournalError
 
-__all__ = ["MIGRATIONS", "Journal", "JournalRecord"]
+__all__ = ["MIGRATIONS", "Journal", "JournalRecord", "request_key"]
+
+logger = logging.getLogger("curator_synth.clients")
 
 FILENAME = "journal.sqlite3"
+RESERVE = "journal.reserve"  # + ".<pid>": one per process that has the journal open
 
-#: Numbered schema migrations; never edit one that has shipped, append a new one.
+#: Numbered schema migrations; never edit one that has shipped, append a new one. Each is a list of SQL
+#: statements separated by ``;`` (run one by one inside one write transaction).
 MIGRATIONS: tuple[str, ...] = (
     # 1: responses keyed by a 64-bit prefix of the request hash (fast integer index) plus the full hash.
     """
@@ -59,11 +73,32 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX responses_key_prefix ON responses (key_prefix);
     """,
+    # 2: the endpoint each answer came from (part of the key since this version), and rejections: answers the
+    # caller could not use, asked again by the next run unless it only re-parses.
+    """
+    ALTER TABLE responses ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';
+    CREATE TABLE rejections (
+        id INTEGER PRIMARY KEY,
+        response_id INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX rejections_response ON rejections (response_id);
+    """,
 )
 
 _QUEUE_END = object()
-_COLUMNS = "(key_prefix, key, namespace, path, created_at, request, response)"
-_ROWS_PER_STATEMENT = 256  # x 7 parameters, well under SQLite's 32 766 limit
+_COLUMNS = "(key_prefix, key, namespace, path, created_at, request, response, endpoint)"
+_ROW_FIELDS = 8
+_ROWS_PER_STATEMENT = 256  # x 8 parameters, well under SQLite's 32 766 limit
+_REJECT = (
+    "INSERT INTO rejections (response_id, created_at, reason) "
+    "SELECT id, ?, ? FROM responses WHERE key_prefix = ? AND key = ? ORDER BY id DESC LIMIT 1"
+)
+_LOOKUP = (
+    "SELECT r.key, r.response, EXISTS (SELECT 1 FROM rejections j WHERE j.response_id = r.id) "
+    "FROM responses r WHERE r.key_prefix = ? ORDER BY r.id DESC"
+)
 
 #: Called by the writer thread once a row is committed (None) or cannot be (the error).
 CommitCallback = Callable[[BaseException | None], None]
@@ -77,10 +112,22 @@ class JournalRecord:
     created_at: float
     request: bytes
     response: bytes
+    endpoint: str = ""
 
 
-def request_key(namespace: str, path: str, body: bytes) -> bytes:
-    digest = hashlib.sha256(namespace.encode())
+@dataclass(frozen=True, slots=True)
+class _Reject:
+    """A queued :meth:`Journal.reject` (applies to the newest response of ``key`` when it is committed)."""
+
+    key: bytes
+    reason: str
+    created_at: float
+
+
+def request_key(namespace: str, path: str, body: bytes, endpoint: str = "") -> bytes:
+    digest = hashlib.sha256(endpoint.encode())
+    digest.update(b"\0")
+    digest.update(namespace.encode())
     digest.update(b"\0")
     digest.update(path.encode())
     digest.update(b"\0")
@@ -94,22 +141,50 @@ def _prefix(key: bytes) -> int:
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    connection.execute("PRAGMA busy_timeout = 30000")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
     return connection
 
 
+def _user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise ConfigError(
-            f"{path} has journal schema version {version}, newer than this curator_synth knows "
-            f"({len(MIGRATIONS)}); upgrade curator_synth"
-        )
-    for number in range(version, len(MIGRATIONS)):
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executescript(f"{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};")
-        # executescript commits any open transaction itself.
+    """Apply the missing migrations in one write transaction. The version is read again once the write lock is
+    held: another process opening the same new directory may have migrated it while this one waited."""
+    if _user_version(connection) == len(MIGRATIONS):
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(connection)
+        if version > len(MIGRATIONS):
+            raise ConfigError(
+                f"{path} has journal schema version {version}, newer than this curator_synth knows "
+                f"({len(MIGRATIONS)}); upgrade curator_synth"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _disk_full(error: BaseException) -> bool:
+    """Whether a write failed for lack of space (SQLite's SQLITE_FULL, or ENOSPC / EDQUOT from the OS)."""
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in (28, 122)  # ENOSPC, EDQUOT
+
+
+def _cause(error: BaseException) -> str:
+    return "no space left on device" if _disk_full(error) else f"{type(error).__name__}: {error}"
 
 
 class Journal:
@@ -122,9 +197,12 @@ class Journal:
         flush_interval: float = 0.05,
         synchronous: Literal["normal", "full"] = "normal",
         max_backlog: int = 2000,
+        reserve_bytes: int = 1 << 20,
     ) -> None:
         if synchronous not in ("normal", "full"):
             raise ConfigError(f"synchronous must be 'normal' or 'full', got {synchronous!r}")
+        if isinstance(reserve_bytes, bool) or not isinstance(reserve_bytes, int) or reserve_bytes < 0:
+            raise ConfigError(f"reserve_bytes must be an int >= 0, got {reserve_bytes!r}")
         self.directory = Path(directory)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -133,20 +211,32 @@ class Journal:
         self.path = self.directory / FILENAME
         self.flush_interval = flush_interval
         self.max_backlog = max_backlog
+        self._reserve = self.directory / f"{RESERVE}.{os.getpid()}"
+        self._reserve_bytes = reserve_bytes
+        _remove_stale_reserves(self.directory)
+        self._make_reserve()
         try:
             self._reader = _connect(self.path, synchronous)
             _migrate(self._reader, self.path)
             self._writer = _connect(self.path, synchronous)
         except sqlite3.DatabaseError as error:
-            raise ConfigError(f"{self.path} is not a usable journal: {error}") from error
+            if _disk_full(error):
+                raise JournalError(f"no space left on device: {self.directory} (cannot open the journal)") from error
+            raise ConfigError(
+                f"{self.path} is not a usable journal ({error}); move it away to start a new one (the answers "
+                "it holds would then be paid for again)"
+            ) from error
         self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         # Rows handed to the writer but not committed yet, so a repeat within one flush interval still hits.
         self._uncommitted: dict[bytes, bytes] = {}
+        self._rejected_uncommitted: set[bytes] = set()
+        self._unsaved: list[tuple[object, ...]] = []  # rows whose commit failed: tried once more on close
         self._pending = 0
         self._pending_lock = threading.Condition()
         self._closed = False
-        self._failure: BaseException | None = None
+        self._stopped: BaseException | None = None  # why new requests are refused (the first failed write)
+        self._failure: BaseException | None = None  # a write that failed even after the reserve was used
         self._users = 0
         self._thread = threading.Thread(target=self._write_loop, name=f"journal-writer:{self.path}", daemon=True)
         self._thread.start()
@@ -178,26 +268,60 @@ class Journal:
         if last:
             self.close()
 
+    def _make_reserve(self) -> None:
+        """Keep ``reserve_bytes`` of disk for the answers in flight when the disk fills up (see the module)."""
+        if not self._reserve_bytes:
+            return
+        try:
+            with open(self._reserve, "wb") as file:
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(file.fileno(), 0, self._reserve_bytes)
+                else:  # pragma: no cover - not on Linux
+                    file.write(b"\0" * self._reserve_bytes)
+        except OSError as error:
+            self._reserve.unlink(missing_ok=True)
+            if _disk_full(error):
+                raise JournalError(
+                    f"no space left on device: {self.directory} (cannot keep the journal's "
+                    f"{self._reserve_bytes // 1024} KiB reserve); free space before sending requests"
+                ) from error
+            raise ConfigError(f"cannot write in the journal directory {self.directory}: {error}") from error
+
     # ------------------------------------------------------------------------------------------- reading
     key = staticmethod(request_key)
 
-    def lookup(self, key: bytes) -> bytes | None:
-        """The newest raw response journaled for ``key``, or None."""
+    def lookup(self, key: bytes, *, skip_rejected: bool = False) -> bytes | None:
+        """The newest raw response journaled for ``key``, or None. ``skip_rejected``: None also when that
+        newest response was marked unusable with :meth:`reject` (the caller then asks again)."""
+        if skip_rejected and key in self._rejected_uncommitted:
+            return None
         recent = self._uncommitted.get(key)
         if recent is not None:
             return recent
-        with self._read_lock:
-            rows = self._reader.execute(
-                "SELECT key, response FROM responses WHERE key_prefix = ? ORDER BY id DESC", (_prefix(key),)
-            ).fetchall()
-        for full_key, response in rows:
+        try:
+            with self._read_lock:
+                rows = self._reader.execute(_LOOKUP, (_prefix(key),)).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from error
+        for full_key, response, rejected in rows:
             if full_key == key:
-                return bytes(response)
+                return None if skip_rejected and rejected else bytes(response)
         return None
 
+    def _corrupt(self, error: sqlite3.DatabaseError) -> JournalError:
+        if _disk_full(error):
+            return JournalError(f"no space left on device: {self.directory} ({error})")
+        return JournalCorruptError(
+            f"the journal {self.path} cannot be read ({error}): the file is damaged; move it away to start a new "
+            "one (its answers would then be paid for again) or restore it from a copy"
+        )
+
     def __len__(self) -> int:
-        with self._read_lock:
-            return int(self._reader.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        try:
+            with self._read_lock:
+                return int(self._reader.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from error
 
     def records(self, namespace: str | None = None) -> Iterator[JournalRecord]:
         """Every journaled response in arrival order (e.g. to re-parse with a fixed parser)."""
@@ -209,21 +333,28 @@ class Journal:
         path = Path(directory) / FILENAME
         if not path.exists():
             raise ConfigError(f"no journal at {path}")
-        sql = "SELECT key, namespace, path, created_at, request, response FROM responses"
+        sql = "SELECT * FROM responses"
         args: tuple[str, ...] = ()
         if namespace is not None:
             sql += " WHERE namespace = ?"
             args = (namespace,)
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection.row_factory = sqlite3.Row
         try:
             for row in connection.execute(sql + " ORDER BY id", args):
-                yield JournalRecord(bytes(row[0]), row[1], row[2], row[3], bytes(row[4]), bytes(row[5]))
+                endpoint = row["endpoint"] if "endpoint" in row.keys() else ""  # noqa: SIM118 - sqlite3.Row
+                yield JournalRecord(
+                    bytes(row["key"]), row["namespace"], row["path"], row["created_at"], bytes(row["request"]),
+                    bytes(row["response"]), endpoint,
+                )  # fmt: skip
+        except sqlite3.DatabaseError as error:
+            raise JournalCorruptError(f"the journal {path} cannot be read ({error}): the file is damaged") from error
         finally:
             connection.close()
 
     def schema_version(self) -> int:
         with self._read_lock:
-            return int(self._reader.execute("PRAGMA user_version").fetchone()[0])
+            return _user_version(self._reader)
 
     # ------------------------------------------------------------------------------------------- writing
     def record(
@@ -234,25 +365,57 @@ class Journal:
         request: bytes,
         response: bytes,
         on_commit: CommitCallback | None = None,
+        *,
+        endpoint: str = "",
     ) -> None:
         """Queue one raw response for the writer thread (returns at once).
 
         ``on_commit`` (called from the writer thread) makes the writer commit without waiting for a batch to
         gather, and reports the outcome: None once the row is on disk, else the error. Raises
-        :class:`JournalError` once a commit has failed: a run must not go on paying for answers it cannot keep.
+        :class:`JournalError` once a write has failed for good (the row is then kept in memory and tried
+        once more when the journal closes): a run must not go on paying for answers it cannot keep.
         """
-        self.raise_failure()
         if self._closed:
             raise ConfigError(f"the journal {self.path} is closed")
+        row = (_prefix(key), key, namespace, path, time.time(), request, response, endpoint, on_commit)
+        self._uncommitted[key] = response
+        self._rejected_uncommitted.discard(key)
+        if self._failure is not None:
+            self._unsaved.append(row)
+            self.raise_failure()
         with self._pending_lock:
             self._pending += 1
-        self._uncommitted[key] = response
-        self._queue.put((_prefix(key), key, namespace, path, time.time(), request, response, on_commit))
+        self._queue.put(row)
+
+    def reject(self, key: bytes, reason: str) -> None:
+        """Mark the newest answer of ``key`` as unusable (it failed to parse or validate): a later
+        ``lookup(key, skip_rejected=True)`` misses it, so the next run asks again. Best effort: a closed or
+        failed journal ignores it (the answer is then replayed, never lost)."""
+        if self._closed or self._failure is not None:
+            return
+        self._rejected_uncommitted.add(key)
+        with self._pending_lock:
+            self._pending += 1
+        self._queue.put(_Reject(key, reason, time.time()))
 
     @property
     def backlog(self) -> int:
         """Rows recorded but not yet committed."""
         return self._pending
+
+    @property
+    def stopped(self) -> bool:
+        """True once a write failed: no new request should be sent (see :meth:`check_writable`)."""
+        return self._stopped is not None
+
+    def check_writable(self) -> None:
+        """Raise :class:`JournalError` if a write has failed: the engine calls this before every request it sends,
+        so a full disk stops the sending at once (answers in flight are still journaled, from the reserve)."""
+        if self._stopped is not None:
+            raise JournalError(
+                f"{_cause(self._stopped)}: {self.directory} (the request journal could not be written); no new "
+                "requests are sent; the answers received so far are kept — free space and re-run to go on"
+            ) from self._stopped
 
     def wait_for_room(self, timeout: float | None = None) -> None:
         """Block while more than ``max_backlog`` rows wait for the writer (the engine's back-pressure)."""
@@ -269,11 +432,11 @@ class Journal:
         self.raise_failure()
 
     def raise_failure(self) -> None:
-        """Raise :class:`JournalError` if a commit has failed (the writer then keeps nothing more)."""
+        """Raise :class:`JournalError` if a write has failed for good (rows could not be kept)."""
         if self._failure is not None:
             raise JournalError(
-                f"the journal {self.path} could not be written ({type(self._failure).__name__}: {self._failure}); "
-                "answers received since the last commit are not journaled"
+                f"{_cause(self._failure)}: {self.directory} (the journal {self.path.name} could not be written: "
+                f"{self._failure}); {len(self._unsaved)} answer(s) not journaled yet"
             ) from self._failure
 
     def _write_loop(self) -> None:
@@ -289,61 +452,132 @@ class Journal:
                     break
             if _QUEUE_END in batch:
                 done = True
-                batch = [row for row in batch if row is not _QUEUE_END]
-            if batch and self._failure is None:
-                try:
-                    self._commit(batch)
-                except Exception as error:  # disk full, I/O error, locked file: report, never die silently
-                    with self._pending_lock:
-                        self._failure = error
-                        self._pending_lock.notify_all()
-                    with contextlib.suppress(sqlite3.Error):
-                        self._writer.execute("ROLLBACK")
-            _notify(batch, self._failure)
+                batch = [item for item in batch if item is not _QUEUE_END]
+            error = self._commit_or_keep(batch) if batch else None
+            with self._pending_lock:
+                self._pending -= len(batch)
+                self._pending_lock.notify_all()
+            _notify(batch, error)
 
-    def _commit(self, rows: list[object]) -> None:
+    def _commit_or_keep(self, batch: list[object]) -> BaseException | None:
+        """Commit ``batch``; on a full disk, give up the reserve and try once more. Returns the error if the batch
+        could not be committed (its rows are then kept in memory for a last try on close)."""
+        if self._failure is None:
+            try:
+                self._commit(batch)
+                return None
+            except Exception as error:  # disk full, I/O error, locked file: report, never die silently
+                self._rollback()
+                if self._stopped is None:
+                    self._stopped = error
+                    logger.error("journal %s: %s; no new requests will be sent", self.path, _cause(error))
+                if _disk_full(error) and self._release_reserve():
+                    try:
+                        self._commit(batch)
+                        return None
+                    except Exception as again:
+                        self._rollback()
+                        error = again
+                self._failure = error
+        self._unsaved.extend(item for item in batch if isinstance(item, tuple))
+        return self._failure
+
+    def _release_reserve(self) -> bool:
+        if not self._reserve.exists():
+            return False
+        self._reserve.unlink(missing_ok=True)
+        return True
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._writer.execute("ROLLBACK")
+
+    def _commit(self, items: list[object]) -> None:
         # Multi-row INSERTs, not executemany: Python's sqlite3 drops and re-takes the GIL for every row, which
-        # starves this thread (and lets the backlog grow) while the event loop keeps a core busy.
+        # starves this thread (and lets the backlog grow) while the event loop keeps a core busy. Rows and
+        # rejections are written in their queue order (a rejection applies to the newest answer before it).
         self._writer.execute("BEGIN")
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
-            placeholders = ",".join(["(?,?,?,?,?,?,?)"] * len(chunk))
-            values = [value for row in chunk for value in row[:7]]  # type: ignore[index]
-            self._writer.execute(f"INSERT INTO responses {_COLUMNS} VALUES {placeholders}", values)
+        rows: list[tuple[object, ...]] = []
+        for item in items:
+            if isinstance(item, _Reject):
+                self._insert(rows)
+                rows = []
+                self._writer.execute(_REJECT, (item.created_at, item.reason, _prefix(item.key), item.key))
+            else:
+                rows.append(item)  # type: ignore[arg-type]
+        self._insert(rows)
         self._writer.execute("COMMIT")
-        for row in rows:
-            key, response = row[1], row[6]  # type: ignore[index]
+        for item in items:
+            if isinstance(item, _Reject):
+                if self._uncommitted.get(item.key) is None:
+                    self._rejected_uncommitted.discard(item.key)
+                continue
+            key, response = item[1], item[6]  # type: ignore[index]
             if self._uncommitted.get(key) is response:  # a newer uncommitted answer stays visible
                 del self._uncommitted[key]
-        with self._pending_lock:
-            self._pending -= len(rows)
-            self._pending_lock.notify_all()
+
+    def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            placeholders = ",".join(["(" + ",".join("?" * _ROW_FIELDS) + ")"] * len(chunk))
+            values = [value for row in chunk for value in row[:_ROW_FIELDS]]
+            self._writer.execute(f"INSERT INTO responses {_COLUMNS} VALUES {placeholders}", values)
 
     def close(self) -> None:
-        """Commit what is queued and close the file. Idempotent."""
+        """Commit what is queued (and, once more, what could not be committed before) and close the file.
+        Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._queue.put(_QUEUE_END)
         self._thread.join()
+        if self._unsaved:
+            try:
+                self._commit(list(self._unsaved))
+                self._unsaved.clear()
+            except Exception as error:
+                self._rollback()
+                logger.error(
+                    "journal %s: %d answer(s) could not be journaled (%s); a re-run asks them again",
+                    self.path, len(self._unsaved), _cause(error),
+                )  # fmt: skip
         self._writer.close()
         self._uncommitted.clear()
         with self._read_lock:
             self._reader.close()
+        self._reserve.unlink(missing_ok=True)  # it only matters while the journal is open
+
+    @property
+    def unsaved(self) -> int:
+        """Answers received that could not be journaled (still in memory; tried once more on close)."""
+        return len(self._unsaved)
 
     def __repr__(self) -> str:
         return f"Journal({str(self.directory)!r})"
 
 
+def _remove_stale_reserves(directory: Path) -> None:
+    """Delete the reserve files of processes that no longer run (killed before they could close the journal)."""
+    for path in directory.glob(f"{RESERVE}.*"):
+        try:
+            os.kill(int(path.suffix[1:]), 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:  # another user's live process
+            continue
+
+
 def _waited_for(row: object) -> bool:
     """Whether someone waits for this row (a commit callback, or :meth:`Journal.close`): commit it now."""
-    return row is _QUEUE_END or row[7] is not None  # type: ignore[index]
+    return row is _QUEUE_END or (isinstance(row, tuple) and row[_ROW_FIELDS] is not None)
 
 
-def _notify(rows: list[object], failure: BaseException | None) -> None:
+def _notify(items: list[object], failure: BaseException | None) -> None:
     """Run the rows' commit callbacks (a failing callback must not stop the writer)."""
-    for row in rows:
-        callback = row[7]  # type: ignore[index]
+    for item in items:
+        callback = item[_ROW_FIELDS] if isinstance(item, tuple) else None
         if callback is not None:
             with contextlib.suppress(Exception):  # e.g. the waiting event loop has closed
                 callback(failure)

@@ -1,4 +1,5 @@
-"""Client-side limits: the adaptive concurrency window, and token buckets for requests and tokens per minute.
+"""Client-side limits: the adaptive concurrency window, token buckets for requests and tokens per minute, and the
+error budget that stops a client sending to an endpoint that keeps failing.
 
 A bucket refills continuously at ``per_minute / 60`` per second and holds at most one second's worth (so a
 limit of 600 rpm sends ~10 requests per second, never a burst of 600). Acquiring more than is available puts
@@ -10,12 +11,13 @@ single request cost more tokens than the bucket holds. Token estimates are recon
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from time import monotonic
 
 from curator_synth.clients.config import RateLimits
+from curator_synth.errors import ConfigError, ErrorBudgetExceeded
 
-__all__ = ["AdaptiveWindow", "RateLimiter", "TokenBucket", "parse_duration"]
+__all__ = ["AdaptiveWindow", "ErrorBudget", "RateLimiter", "TokenBucket", "parse_duration"]
 
 
 class TokenBucket:
@@ -180,3 +182,55 @@ class AdaptiveWindow:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, monotonic() + seconds)
+
+
+class ErrorBudget:
+    """Stops a client that fails too often: once more than ``max_error_rate`` of its finished requests (after at
+    least ``min_requests``) ended in a *transient* failure (connection, 5xx, timeout, rate limit after the
+    retries), :meth:`check` raises :class:`~curator_synth.errors.ErrorBudgetExceeded` and nothing more is sent.
+    Permanent failures (a 400, an unparseable answer) do not count: they are fast and each is a rejection with a
+    reason. ``max_error_rate=None`` switches the budget off. The runner resets the driver's budget per stage.
+    """
+
+    def __init__(self, max_error_rate: float | None = 0.5, min_requests: int = 20) -> None:
+        if max_error_rate is not None and (
+            isinstance(max_error_rate, bool) or not isinstance(max_error_rate, (int, float))
+            or not 0 < max_error_rate <= 1
+        ):  # fmt: skip
+            raise ConfigError(f"max_error_rate must be in (0, 1] or None, got {max_error_rate!r}")
+        if isinstance(min_requests, bool) or not isinstance(min_requests, int) or min_requests < 1:
+            raise ConfigError(f"min_requests must be an int >= 1, got {min_requests!r}")
+        self.max_error_rate = max_error_rate
+        self.min_requests = min_requests
+        self.reset()
+
+    def reset(self) -> None:
+        self.finished = 0
+        self.failed: Counter[str] = Counter()
+        self._spent = False
+
+    def record(self, failure: str | None) -> None:
+        """One request finished: answered (``None``), or failed transiently with the error type ``failure``."""
+        self.finished += 1
+        if failure is not None:
+            self.failed[failure] += 1
+            total = sum(self.failed.values())
+            if (
+                self.max_error_rate is not None
+                and self.finished >= self.min_requests
+                and total > self.max_error_rate * self.finished
+            ):
+                self._spent = True
+
+    @property
+    def spent(self) -> bool:
+        return self._spent
+
+    def check(self) -> None:
+        if self._spent:
+            total = sum(self.failed.values())
+            counts = ", ".join(f"{name} {count}" for name, count in self.failed.most_common())
+            raise ErrorBudgetExceeded(
+                f"error budget spent: {total} of {self.finished} requests failed ({counts}), more than "
+                f"max_error_rate {self.max_error_rate:g}; the remaining requests are not sent"
+            )

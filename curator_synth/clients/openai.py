@@ -21,10 +21,12 @@ from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.engine import RequestEngine
 from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.limits import ErrorBudget
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
 from curator_synth.clients.transport import TRANSPORTS, TransportFactory
 from curator_synth.errors import ConfigError, TruncatedResponseError
+from curator_synth.redact import redact_url
 
 __all__ = ["AsyncOpenAIClient", "ClientOptions", "OpenAIClient"]
 
@@ -46,6 +48,8 @@ class ClientOptions(TypedDict, total=False):
     on_truncated: protocol.OnTruncated
     default_headers: Mapping[str, str] | None
     retry: RetryPolicy | None
+    reask_failed: bool
+    max_error_rate: float | None
 
 
 class AsyncOpenAIClient(AsyncLLMClient):
@@ -64,6 +68,11 @@ class AsyncOpenAIClient(AsyncLLMClient):
     - ``transport``: "aiohttp" (default), "httpx", "openai", or a factory ``(ConnectionConfig) -> Transport``.
     - ``on_truncated``: what to do when a choice stopped at ``max_tokens`` — "return" it (default), "raise"
       :class:`~curator_synth.errors.TruncatedResponseError`, or "retry" (then raise after ``max_retries``).
+    - ``reask_failed``: a journaled answer that could not be parsed or validated is asked again by the next run
+      (default); False re-parses the journaled answers only (e.g. after fixing a parser).
+    - ``max_error_rate``: the error budget (:class:`~curator_synth.clients.limits.ErrorBudget`): once more than
+      this share of the finished requests (after 20) failed transiently, the client sends nothing more and
+      raises :class:`~curator_synth.errors.ErrorBudgetExceeded`; None turns it off.
     """
 
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
@@ -86,6 +95,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
         on_truncated: protocol.OnTruncated = "return",
         default_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
+        reask_failed: bool = True,
+        max_error_rate: float | None = 0.5,
     ) -> None:
         if client is not None and not hasattr(client, "base_url"):
             raise ConfigError(
@@ -120,6 +131,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
             retry=retry,
             limits=RateLimits(rpm=rpm, tpm=tpm),
             cache_dir=cache_dir,
+            reask_failed=bool(reask_failed),
+            budget=ErrorBudget(max_error_rate),
         )
 
     @property
@@ -130,6 +143,11 @@ class AsyncOpenAIClient(AsyncLLMClient):
     def cache_dir(self) -> str | os.PathLike[str] | None:
         """The journal directory (None: no journal)."""
         return self._engine.cache_dir
+
+    @property
+    def error_budget(self) -> ErrorBudget:
+        """The error budget (``.reset()`` starts counting afresh, e.g. per pipeline stage)."""
+        return self._engine.budget
 
     @property
     def stats(self) -> ClientStats:
@@ -218,7 +236,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, transport={self.transport_name!r}, "
+            f"{type(self).__name__}(base_url={redact_url(self.base_url)!r}, transport={self.transport_name!r}, "
             f"max_concurrency={self._engine.max_concurrency}, max_retries={self._engine.retry.max_retries})"
         )
 

@@ -2,6 +2,9 @@
 
 Used by every client (sync and async alike, through the one async engine). Bodies are serialised canonically
 (sorted keys, compact) so the same request always has the same bytes, which the journal hashes.
+
+Text taken from a response into an error is redacted whole (:func:`curator_synth.redact.redact`: every
+registered key, URL credentials), then cut: a key straddling the cut would otherwise leak most of itself.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Literal
 from curator_synth.clients.formatters import ConversationFormatter, resolve_formatter
 from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
+    APIStatusError,
     ConfigError,
     ConversationFormatError,
     MalformedResponseError,
@@ -25,6 +29,7 @@ from curator_synth.errors import (
     TruncatedResponseError,
     status_error_for,
 )
+from curator_synth.redact import redact as redact_secrets
 
 __all__ = [
     "CHAT_PATH",
@@ -44,6 +49,7 @@ CHAT_PATH = "chat/completions"
 COMPLETIONS_PATH = "completions"
 OnTruncated = Literal["return", "raise", "retry"]
 _RESERVED = frozenset({"model", "messages", "prompt", "n", "max_tokens", "temperature", "top_p", "seed", "stop"})
+_EXCERPT = 300  # characters of a response body kept in an error, cut after redaction
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
@@ -141,11 +147,8 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-def _error_message(body: bytes) -> str:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return ""
+def _error_message(payload: object) -> str:
+    """The server's own message in an error body (OpenAI ``{"error": {"message"}}``, FastAPI ``{"detail"}``)."""
     if isinstance(payload, dict):
         error = payload.get("error", payload)
         if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -157,37 +160,81 @@ def _error_message(body: bytes) -> str:
     return ""
 
 
+def _named_status(error: object) -> int | None:
+    """The HTTP status an error object names in ``code`` or ``status`` (an int in 400..599), else None."""
+    if isinstance(error, dict):
+        for name in ("code", "status"):
+            value = error.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
+                return value
+    return None
+
+
 def decode_response(
     response: HTTPResponse, summary: Callable[[], RequestSummary], redact: Callable[[str], str] | None = None
 ) -> dict[str, Any]:
-    """Raise the typed error for a non-2xx status; parse the JSON body of a 2xx one.
+    """Raise the typed error for a non-2xx status or a 2xx error answer; parse the JSON body of a 2xx one.
 
-    ``summary`` builds the request summary for an error (only called on failure: it is not free);
-    ``redact`` scrubs anything echoed from the request (e.g. a key) out of error text.
+    ``summary`` builds the request summary for an error (only called on failure: it is not free). Error text
+    taken from the response is passed whole through :func:`curator_synth.redact.redact` and ``redact`` (e.g.
+    a client's own scrubber), then cut. A 2xx body that is an error (``{"error": {...}}``) raises the status
+    error it names (``code``/``status`` 400..599), else :class:`MalformedResponseError`; a 2xx body without a
+    non-empty ``choices`` list raises :class:`MalformedResponseError`, so it is never journaled.
     """
-    text_of = redact or (lambda text: text)
     if not 200 <= response.status < 300:
-        message = _error_message(response.body) or "the endpoint returned an error"
-        excerpt = response.body[:300].decode("utf-8", "replace")
-        raise status_error_for(response.status)(
-            text_of(message),
-            status_code=response.status,
-            request=summary(),
-            body=text_of(excerpt) if excerpt != message else "",
-            retry_after=parse_retry_after(response.headers),
-        )
+        try:
+            payload: Any = json.loads(response.body)
+        except ValueError:
+            payload = None
+        message = _scrubbed(_error_message(payload), redact) or "the endpoint returned an error"
+        raise _status_error(response, response.status, message, redact, summary)
     try:
         payload = json.loads(response.body)
     except ValueError:
-        raw = response.body.decode("utf-8", "replace")
-        raise MalformedResponseError("the response body is not valid JSON", raw=raw, request=summary()) from None
+        raise _malformed(response, "the response body is not valid JSON", redact, summary) from None
+    if isinstance(payload, dict) and payload.get("error"):
+        said = _scrubbed(_error_message(payload), redact) or "(no message)"
+        message = f"the endpoint answered {response.status} with an error: {said}"
+        named = _named_status(payload["error"])
+        if named is None:
+            raise _malformed(response, message, redact, summary)
+        raise _status_error(response, named, message, redact, summary)
     if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
-        raise MalformedResponseError(
-            "the response has no 'choices' list",
-            raw=response.body.decode("utf-8", "replace"),
-            request=summary(),
-        )
+        raise _malformed(response, "the response has no 'choices' list", redact, summary)
+    if not payload["choices"]:
+        raise _malformed(response, "the response has an empty 'choices' list", redact, summary)
     return payload
+
+
+def _scrubbed(text: str, redact: Callable[[str], str] | None) -> str:
+    """``text`` through the registry's :func:`~curator_synth.redact.redact`, then the caller's ``redact``."""
+    text = redact_secrets(text)
+    return redact(text) if redact is not None else text
+
+
+def _malformed(
+    response: HTTPResponse, message: str, redact: Callable[[str], str] | None, summary: Callable[[], RequestSummary]
+) -> MalformedResponseError:
+    raw = _scrubbed(response.body.decode("utf-8", "replace"), redact)
+    return MalformedResponseError(message, raw=raw, request=summary())
+
+
+def _status_error(
+    response: HTTPResponse,
+    status: int,
+    message: str,
+    redact: Callable[[str], str] | None,
+    summary: Callable[[], RequestSummary],
+) -> APIStatusError:
+    """The typed error of ``status``, with the (redacted, then cut) start of the body unless it is the message."""
+    excerpt = _scrubbed(response.body.decode("utf-8", "replace"), redact)[:_EXCERPT]
+    return status_error_for(status)(
+        message,
+        status_code=status,
+        request=summary(),
+        body=excerpt if excerpt != message else "",
+        retry_after=parse_retry_after(response.headers),
+    )
 
 
 def texts(payload: Mapping[str, Any], request: HTTPRequest, n: int, on_truncated: OnTruncated = "return") -> list[str]:
@@ -236,5 +283,6 @@ def reward_scores(payload: Mapping[str, Any], model: str | None) -> dict[str, fl
         try:
             scores[str(item["token"])] = float(item["logprob"])
         except (KeyError, TypeError, ValueError):
-            raise MalformedResponseError(f"a reward logprob entry is not {{token, logprob}}: {item!r:.100}") from None
+            shown = redact_secrets(repr(item))[:100]
+            raise MalformedResponseError(f"a reward logprob entry is not {{token, logprob}}: {shown}") from None
     return scores

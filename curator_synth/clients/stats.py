@@ -24,6 +24,8 @@ class ClientStats:
     pauses: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    #: The part of ``failures`` that is transient (connection, 5xx, timeouts, journal): a stage with any is unfinished.
+    transient_failures: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,7 @@ class ClientStats:
             "pauses": self.pauses,
             "retries": dict(self.retries),
             "failures": dict(self.failures),
+            "transient_failures": dict(self.transient_failures),
         }
 
     def log(self, name: str = "client") -> None:

@@ -30,6 +30,7 @@ from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseEr
 from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
 from curator_synth.filters.steps import FilterStep
 from curator_synth.generators.base import as_async_client
+from curator_synth.redact import redact
 
 __all__ = [
     "GUARD_CATEGORIES",
@@ -273,7 +274,7 @@ def parse_guard_output(text: str, categories: Mapping[str, str] = GUARD_CATEGORI
     if head == "safe" and len(words) == 1:
         return GuardVerdict(True)
     if head != "unsafe":
-        raise ResponseParseError(f"guard answer is neither 'safe' nor 'unsafe': {text[:80]!r}", raw=text)
+        raise ResponseParseError(f"guard answer is neither 'safe' nor 'unsafe': {redact(text)[:80]!r}", raw=text)
     codes = [w.upper() for w in words[1:]]
     unknown = [c for c in codes if c not in categories]
     if unknown:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import bounded_map
-from curator_synth.clients.engine import journal_namespace
+from curator_synth.clients.engine import journal_namespace, reject_unparsed
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.prompts.base import PromptTemplate
@@ -210,8 +210,16 @@ class BaseGenerator:
         func: Callable[[T], Awaitable[R]],
         items: Iterable[T] | AsyncIterable[T],
     ) -> StageResult[R]:
-        """Run ``func`` over ``items`` concurrently (bounded); failures are collected, not raised."""
+        """Run ``func`` over ``items`` concurrently (bounded); failures are collected, not raised (fatal ones —
+        a journal that cannot be written, a spent error budget — are raised: nothing more can be kept).
+
+        An item that fails with a :class:`~curator_synth.errors.ResponseParseError` has the answers it received
+        marked unusable in the journal, so a re-run asks them again instead of replaying them."""
         inputs: list[T] = []
+
+        async def one(item: T) -> R:
+            with reject_unparsed():
+                return await func(item)
 
         def remember(source: Iterable[T]) -> Iterable[T]:
             for item in source:
@@ -220,7 +228,7 @@ class BaseGenerator:
 
         result: StageResult[R] = StageResult()
         source = items if isinstance(items, AsyncIterable) else remember(items)
-        async for outcome in bounded_map(func, source, max_pending=self.max_pending, ordered=True):
+        async for outcome in bounded_map(one, source, max_pending=self.max_pending, ordered=True):
             if outcome.error is not None:
                 item = inputs[outcome.index] if outcome.index < len(inputs) else None
                 result.failures.append(Failure(outcome.index, item, outcome.error))

@@ -28,6 +28,7 @@ from curator_synth.generators.base import BaseGenerator, record_id
 from curator_synth.generators.sync import sync_generator
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.evol import BREADTH, CODE_OPS, DEPTH_OPS, EQUALITY, LEAK_MARKERS, RESPONSE
+from curator_synth.redact import redact
 
 __all__ = [
     "EVOL_OPS",
@@ -265,7 +266,7 @@ class AsyncEvolInstruct(BaseGenerator):
                 try:
                     equal = parse_equality(verdict)
                 except ResponseParseError:
-                    return drop("judge_unclear", f"judge answered {verdict[:80]!r}", candidate)
+                    return drop("judge_unclear", f"judge answered {redact(verdict)[:80]!r}", candidate)
                 if equal:
                     return drop("no_information_gain", "the judge found it equal to its parent", candidate)
             response = None

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from curator_synth.errors import ConfigError, ResponseParseError
 from curator_synth.parsing import clean_item, parse_list, parse_qa_pairs, remove_prefix
 from curator_synth.prompts.nemotron_cc import DISTILL_PREFIX, WIKIPEDIA_PREFIX
+from curator_synth.redact import redact
 
 __all__ = [
     "TokenCounter",
@@ -60,7 +61,9 @@ def require_prefix(answer: str, prefixes: str | Sequence[str]) -> str:
     rest = remove_prefix(stripped, wanted)
     if rest == stripped:
         shown = " or ".join(repr(prefix) for prefix in wanted)
-        raise ResponseParseError(f"the answer does not start with {shown} (it starts {stripped[:60]!r})", raw=answer)
+        raise ResponseParseError(
+            f"the answer does not start with {shown} (it starts {redact(stripped)[:60]!r})", raw=answer
+        )
     if not rest:
         raise ResponseParseError(f"nothing follows the lead-in {wanted[0]!r}", raw=answer)
     return rest

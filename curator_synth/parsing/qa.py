@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from curator_synth.errors import ResponseParseError
 from curator_synth.parsing._markdown import indent_width, is_rule, scan_lines, unwrap
+from curator_synth.redact import redact
 
 __all__ = ["parse_qa_pairs"]
 
@@ -53,7 +54,7 @@ class _Collector:
             return
         asked = question.text()
         if answer is None:
-            self.problem(f"the question on line {question.line} ({asked[:60]!r}) has no answer")
+            self.problem(f"the question on line {question.line} ({redact(asked)[:60]!r}) has no answer")
             return
         answered = answer.text()
         if not asked:
@@ -76,7 +77,7 @@ class _Collector:
     def start_answer(self, number: int, body: str) -> None:
         if self.question is None or self.answer is not None:
             self.finish()
-            self.problem(f"the answer on line {number} ({body.strip()[:60]!r}) has no question before it")
+            self.problem(f"the answer on line {number} ({redact(body.strip())[:60]!r}) has no question before it")
             return
         self.answer = _Part(number, [body.strip()])
 

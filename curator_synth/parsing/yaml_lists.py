@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from curator_synth.errors import ResponseParseError, YamlConversionError
 from curator_synth.parsing._markdown import fenced_blocks, indent_width, normalize_space, scan_lines
+from curator_synth.redact import redact
 
 __all__ = ["check_yaml_conversion", "parse_yaml_conversion", "parse_yaml_list"]
 
@@ -142,21 +143,23 @@ def check_yaml_conversion(items: object, original: str, *, raw: str | None = Non
     """
     keep = original if raw is None else raw
     if not isinstance(items, list):
-        raise YamlConversionError(f"the conversion is {type(items).__name__} ({items!r:.80}), not a list", raw=keep)
+        raise YamlConversionError(
+            f"the conversion is {type(items).__name__} ({redact(repr(items))[:80]}), not a list", raw=keep
+        )
     if not items:
         raise YamlConversionError("the conversion is an empty list", raw=keep)
     haystack = normalize_space(original)
     for position, item in enumerate(items, start=1):
         if not isinstance(item, str):
             raise YamlConversionError(
-                f"item {position} ({item!r:.80}) is {type(item).__name__}, not a string", raw=keep
+                f"item {position} ({redact(repr(item))[:80]}) is {type(item).__name__}, not a string", raw=keep
             )
         needle = normalize_space(item)
         if not needle:
             raise YamlConversionError(f"item {position} is an empty string", raw=keep)
         if needle not in haystack:
             raise YamlConversionError(
-                f"item {position} ({item!r:.80}) does not occur in the original response "
+                f"item {position} ({redact(repr(item))[:80]}) does not occur in the original response "
                 "(the conversion changed or invented it)",
                 raw=keep,
             )

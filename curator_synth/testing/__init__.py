@@ -1,8 +1,8 @@
 """Test helpers for code that talks to OpenAI-compatible endpoints.
 
 :class:`FakeLLMServer` is a loopback OpenAI-compatible HTTP server with scriptable replies (responders),
-latency and fault injection (429, 5xx, dropped connections, malformed and truncated bodies) and request
-statistics. See ``docs/testing.md``.
+latency and fault injection (429, 5xx, dropped connections, malformed, truncated, trickled, error and empty
+bodies) and request statistics. See ``docs/testing.md``.
 """
 
 from curator_synth.testing.faults import FAULT_KINDS, Faults

@@ -42,6 +42,7 @@ _JSON = "application/json"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _MAX_BODY = 64 * 1024 * 1024
 _GENERATION: dict[str, Endpoint] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+_ERROR_BODY_MESSAGE = "The upstream model failed while generating (injected by FakeLLMServer)."
 
 
 def body_key(body: Any) -> str:
@@ -70,6 +71,35 @@ def _seconds(value: Any) -> float:
 
 def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
+
+
+def _unauthorized(request: web.BaseRequest) -> web.Response:
+    """401, echoing the bearer token the client sent in ``WWW-Authenticate`` as some real servers do (so tests
+    can check that clients never log it)."""
+    sent = request.headers.get("Authorization", "")
+    scheme, _, token = sent.partition(" ")
+    challenge = f"Bearer {token}" if scheme.lower() == "bearer" and token else 'Bearer realm="FakeLLMServer"'
+    body = error_body("Incorrect API key provided.", code="invalid_api_key")
+    return _response(401, body, {"WWW-Authenticate": challenge})
+
+
+async def _trickle(
+    request: web.BaseRequest, body: bytes, headers: dict[str, str] | None, interval: float
+) -> web.StreamResponse:
+    """The ``trickle`` fault: status, headers (full ``Content-Length``) and the first byte at once, then one
+    byte every ``interval`` seconds, until the body is sent or the client hangs up."""
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_type = _JSON
+    response.content_length = len(body)
+    await response.prepare(request)
+    try:
+        for index in range(len(body)):
+            if index:
+                await asyncio.sleep(interval)
+            await response.write(body[index : index + 1])
+    except ConnectionError:  # the client gave up (its deadline): aiohttp closes quietly
+        pass
+    return response
 
 
 class ServerCore:
@@ -212,7 +242,7 @@ class ServerCore:
             return self._rng.uniform(latency[0], latency[1])
         return float(latency(fake))
 
-    async def _serve_v1(self, request: web.BaseRequest, path: str) -> web.Response | None:
+    async def _serve_v1(self, request: web.BaseRequest, path: str) -> web.StreamResponse | None:
         route = path.partition("?")[0]
         endpoint = _GENERATION.get(route)
         if endpoint is None:
@@ -232,7 +262,7 @@ class ServerCore:
             key = body_key(body)
             self.body_hits[key] = self.body_hits.get(key, 0) + 1
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
-            return _response(401, error_body("Incorrect API key provided.", code="invalid_api_key"))
+            return _unauthorized(request)
 
         rate_headers = None
         if self._limiter is not None:
@@ -277,6 +307,16 @@ class ServerCore:
             )
         if fault == "drop":
             return None
+        if fault == "error_body":
+            self.faults["error_body"] += 1
+            faults = self._plan.faults
+            code = faults.error_body_code if faults is not None else None
+            return _response(200, error_body(_ERROR_BODY_MESSAGE, "server_error", code), rate_headers)
+        if fault == "empty_choices":
+            self.faults["empty_choices"] += 1
+            self._response_number += 1
+            payload, _ = completion_body(parsed, [], self._response_number, int(time.time()))
+            return _response(200, dumps(payload).encode(), rate_headers)
 
         choices: list[ChoiceText] = []
         try:
@@ -300,6 +340,10 @@ class ServerCore:
         if fault == "malformed":
             self.faults["malformed"] += 1
             return _response(200, encoded[: max(1, len(encoded) // 2)], rate_headers)
+        if fault == "trickle":
+            self.faults["trickle"] += 1
+            faults = self._plan.faults
+            return await _trickle(request, encoded, rate_headers, faults.trickle_interval if faults else 0.5)
         self.responses_ok += 1
         self.prompt_tokens += parsed.prompt_tokens
         self.completion_tokens += completion_tokens
@@ -321,7 +365,7 @@ class ServerCore:
 
     def _models_response(self, request: web.BaseRequest) -> web.Response:
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
-            return _response(401, error_body("Incorrect API key provided.", code="invalid_api_key"))
+            return _unauthorized(request)
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)]
         self.responses_ok += 1
         return _response(200, dumps({"object": "list", "data": data}).encode())

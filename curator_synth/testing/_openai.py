@@ -61,7 +61,7 @@ class ChoiceText:
     logprobs: dict[str, float] | None
 
 
-def error_body(message: str, type_: str = "invalid_request_error", code: str | None = None) -> bytes:
+def error_body(message: str, type_: str = "invalid_request_error", code: int | str | None = None) -> bytes:
     """OpenAI's error envelope: ``{"error": {"message", "type", "param", "code"}}``."""
     return dumps({"error": {"message": message, "type": type_, "param": None, "code": code}}).encode()
 

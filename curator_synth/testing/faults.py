@@ -18,12 +18,21 @@ from curator_synth.errors import ConfigError
 
 __all__ = ["FAULT_KINDS", "FaultKind", "FaultPlan", "Faults", "RateDecision", "RollingRateLimiter"]
 
-FaultKind = Literal["429", "500", "drop", "malformed", "truncate"]
+FaultKind = Literal["429", "500", "drop", "malformed", "truncate", "trickle", "error_body", "empty_choices"]
 
 #: Every fault kind, in the order the random draw tests them (and the keys of ``stats()["faults"]``).
-FAULT_KINDS: tuple[FaultKind, ...] = ("429", "500", "drop", "malformed", "truncate")
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "429",
+    "500",
+    "drop",
+    "malformed",
+    "truncate",
+    "trickle",
+    "error_body",
+    "empty_choices",
+)
 
-_RATE_FIELDS = ("rate_limit", "server_error", "drop", "malformed", "truncate")
+_RATE_FIELDS = ("rate_limit", "server_error", "drop", "malformed", "truncate", "trickle", "error_body", "empty_choices")
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,11 @@ class Faults:
     - ``malformed``: HTTP 200, ``application/json``, but the body is a JSON document cut in the middle.
     - ``truncate``: HTTP 200 with a valid body whose texts are cut to half their tokens,
       ``finish_reason="length"``.
+    - ``trickle``: HTTP 200 and the headers (with the full ``Content-Length``) at once, then the valid body one
+      byte every ``trickle_interval`` seconds: only a total deadline per attempt ends such a request.
+    - ``error_body``: HTTP 200 whose body is an error, ``{"error": {"message", "type": "server_error",
+      "param": null, "code": error_body_code}}`` (some gateways do this).
+    - ``empty_choices``: HTTP 200 with a valid completion body whose ``"choices"`` list is empty.
 
     ``script`` is applied first, deterministically: its i-th entry (a kind of :data:`FAULT_KINDS`, or None
     for a normal answer) is the fault of the i-th generation request that reaches the fault stage after
@@ -53,8 +67,13 @@ class Faults:
     drop: float = 0.0
     malformed: float = 0.0
     truncate: float = 0.0
+    trickle: float = 0.0
+    error_body: float = 0.0
+    empty_choices: float = 0.0
     retry_after: float | None = 1.0
     server_error_status: int = 500
+    trickle_interval: float = 0.5
+    error_body_code: int | str | None = None
     script: Sequence[str | None] = field(default=())
     seed: int = 0
 
@@ -76,6 +95,13 @@ class Faults:
         status = self.server_error_status
         if isinstance(status, bool) or not isinstance(status, int) or not 500 <= status <= 599:
             raise ConfigError(f"Faults.server_error_status must be an int in 500..599, got {status!r}")
+        interval = self.trickle_interval
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0.0 < interval < math.inf:
+            raise ConfigError(f"Faults.trickle_interval must be seconds > 0, got {interval!r}")
+        if self.error_body_code is not None and (
+            isinstance(self.error_body_code, bool) or not isinstance(self.error_body_code, (int, str))
+        ):
+            raise ConfigError(f"Faults.error_body_code must be an int, a str or None, got {self.error_body_code!r}")
         if isinstance(self.script, str):
             raise ConfigError("Faults.script must be a sequence of fault kinds, not a single string")
         script = tuple(self.script)

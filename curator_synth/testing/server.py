@@ -50,7 +50,8 @@ class FakeLLMServer:
       drawn with ``seed``, or a callable ``(FakeRequest) -> float``. Requests refused with 400/401/429
       are answered at once.
     - ``faults``: :class:`Faults` to inject into generation requests (None: none).
-    - ``api_key``: when set, ``/v1`` requests need ``Authorization: Bearer <api_key>`` (else 401).
+    - ``api_key``: when set, ``/v1`` requests need ``Authorization: Bearer <api_key>``; else 401, whose
+      ``WWW-Authenticate: Bearer <token>`` echoes the token sent (as some real servers do).
     - ``rpm_limit``: requests admitted per rolling 60 s window; the others get 429 with ``Retry-After``
       and OpenAI's ``x-ratelimit-*-requests`` headers (sent on admitted answers too).
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.

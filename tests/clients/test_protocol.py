@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import json
 from email.utils import formatdate
+from pathlib import Path
 from time import time
 
 import pytest
 
-from curator_synth.clients import protocol
+from curator_synth import AsyncOpenAIClient
+from curator_synth.clients import Journal, Secret, protocol
 from curator_synth.clients.transport import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
+    BadRequestError,
     ConfigError,
     ConversationFormatError,
     MalformedResponseError,
@@ -19,6 +22,7 @@ from curator_synth.errors import (
     ServerError,
     TruncatedResponseError,
 )
+from curator_synth.testing import FakeLLMServer, Faults, Reward
 
 USER = [{"role": "user", "content": "hi"}]
 SUMMARY = RequestSummary.create("POST", "http://127.0.0.1:9/v1/chat/completions", "m")
@@ -127,6 +131,40 @@ def test_decode_malformed_keeps_raw() -> None:
     assert info.value.request == SUMMARY
 
 
+def test_decode_an_error_answered_with_200_keeps_the_server_message() -> None:
+    body = {"error": {"message": "model overloaded, try later", "type": "server_error", "code": None}}
+    with pytest.raises(MalformedResponseError, match="answered 200 with an error: model overloaded") as info:
+        protocol.decode_response(response(200, body), summary)
+    assert info.value.retryable
+    with pytest.raises(ServerError, match="model overloaded") as status_info:
+        protocol.decode_response(response(200, {"error": {"message": "model overloaded", "code": 503}}), summary)
+    assert status_info.value.status_code == 503
+    with pytest.raises(BadRequestError, match="context too long"):
+        protocol.decode_response(response(200, {"error": {"message": "context too long", "status": 400}}), summary)
+    with pytest.raises(MalformedResponseError, match="with an error: gateway broke"):
+        protocol.decode_response(response(200, {"error": "gateway broke", "code": 502}), summary)
+    ok = {"choices": [{"index": 0, "message": {"content": "x"}}], "error": None}
+    assert protocol.decode_response(response(200, ok), summary) == ok
+
+
+def test_decode_empty_choices_is_malformed_before_anyone_journals_it() -> None:
+    with pytest.raises(MalformedResponseError, match="empty 'choices' list") as info:
+        protocol.decode_response(response(200, {"id": "x", "choices": [], "usage": {}}), summary)
+    assert info.value.raw == '{"id": "x", "choices": [], "usage": {}}'
+
+
+def test_decode_redacts_the_whole_body_before_cutting_the_excerpt() -> None:
+    key = "sk-straddle-0123456789"
+    Secret(key)
+    body = json.dumps({"error": {"message": "refused"}, "detail": "x" * 246 + key}).encode()
+    assert 290 < body.index(key.encode()) < 300 < body.index(key.encode()) + len(key)  # the key straddles the cut
+    with pytest.raises(ServerError) as info:
+        protocol.decode_response(HTTPResponse(500, {}, body), summary)
+    assert key[:6] not in info.value.body
+    assert key[:6] not in str(info.value)
+    assert info.value.body.endswith('x***"}')
+
+
 def test_redaction_of_echoed_text() -> None:
     def redact(text: str) -> str:
         return text.replace("sk-XYZ", "***")
@@ -182,3 +220,36 @@ def test_reward_scores() -> None:
         protocol.reward_scores(chat_payload("hi"), "chat-model")
     with pytest.raises(MalformedResponseError):
         protocol.reward_scores({"choices": [{"logprobs": {"content": [{"tok": 1}]}}]}, "rm")
+
+
+# --------------------------------------------------------------------------- against FakeLLMServer
+@pytest.mark.parametrize(
+    ("code", "error"), [(None, MalformedResponseError), (503, ServerError), ("overloaded", MalformedResponseError)]
+)
+async def test_a_200_error_body_raises_with_the_server_message(code: object, error: type[Exception]) -> None:
+    with FakeLLMServer(faults=Faults(error_body=1.0, error_body_code=code)) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, max_retries=0) as client:
+            with pytest.raises(error, match="injected by FakeLLMServer"):
+                await client.query_model(messages=USER, model="m")
+
+
+async def test_empty_choices_fail_and_are_not_journaled(tmp_path: Path) -> None:
+    with FakeLLMServer(faults=Faults(script=["empty_choices", "empty_choices"])) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, max_retries=0, cache_dir=tmp_path) as client:
+            with pytest.raises(MalformedResponseError, match="empty 'choices' list"):
+                await client.query_model(messages=USER, model="m")
+            client.flush_journal()
+            assert list(Journal.read(tmp_path)) == []
+            with pytest.raises(MalformedResponseError):  # asked again, not replayed from the journal
+                await client.query_model(messages=USER, model="m")
+            assert await client.query_model(messages=USER, model="m") == ["hi"]
+        assert server.stats()["requests"] == 3
+
+
+async def test_reward_answers_still_decode() -> None:
+    with FakeLLMServer(Reward()) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url) as client:
+            scores = await client.query_reward_model(
+                messages=[*USER, {"role": "assistant", "content": "yo"}], model="r"
+            )
+    assert set(scores) == {"helpfulness", "correctness", "coherence", "complexity", "verbosity"}

@@ -154,7 +154,7 @@ CONVERSATION = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "cont
 REWARD_MODEL = "nvidia/nemotron-4-340b-reward"
 
 
-async def test_parse_failure_keeps_raw_response_and_rerun_costs_nothing(tmp_path: Path) -> None:
+async def test_parse_failure_keeps_raw_response_and_is_asked_again_or_reparsed(tmp_path: Path) -> None:
     with FakeLLMServer(Echo(prefix=PREFIX)) as server:  # answers text, no logprobs: not a reward model
         client = AsyncOpenAIClient(base_url=server.base_url, api_key="k", cache_dir=tmp_path)
         async with client:
@@ -176,15 +176,25 @@ async def test_parse_failure_keeps_raw_response_and_rerun_costs_nothing(tmp_path
         assert json.loads(records[0].request) == {"model": REWARD_MODEL, "messages": CONVERSATION}
         assert records[0].response.decode() == first.value.raw
 
+        # reask_failed=False re-parses the journaled answer only: no request, the same error.
         requests_before = server.stats()["requests"]
-        again = AsyncOpenAIClient(base_url=server.base_url, api_key="k", cache_dir=tmp_path)
-        async with again:
+        reparse = AsyncOpenAIClient(base_url=server.base_url, api_key="k", cache_dir=tmp_path, reask_failed=False)
+        async with reparse:
             with pytest.raises(NotARewardModelError) as second:
-                await again.query_reward_model(messages=CONVERSATION, model=REWARD_MODEL)
-        assert server.stats()["requests"] == requests_before, "the re-run paid for a journaled answer"
-        assert again.stats.requests_sent == 0
+                await reparse.query_reward_model(messages=CONVERSATION, model=REWARD_MODEL)
+        assert server.stats()["requests"] == requests_before, "a re-parse paid for a journaled answer"
+        assert reparse.stats.requests_sent == 0
         assert second.value.raw == first.value.raw
         assert str(second.value) == str(first.value)
+
+        # By default an answer that could not be used is asked again (once per run), and both raw answers stay.
+        again = AsyncOpenAIClient(base_url=server.base_url, api_key="k", cache_dir=tmp_path)
+        async with again:
+            with pytest.raises(NotARewardModelError):
+                await again.query_reward_model(messages=CONVERSATION, model=REWARD_MODEL)
+        assert server.stats()["requests"] == requests_before + 1
+        assert again.stats.requests_sent == 1
+        assert len(list(Journal.read(tmp_path))) == 2
 
 
 # ------------------------------------------------------------------------------ the journal never holds the key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -110,15 +111,80 @@ def test_truncate_fault_halves_tokens_with_length(client: httpx.Client) -> None:
     assert data["usage"]["completion_tokens"] == 6
 
 
+async def test_trickle_fault_sends_headers_at_once_then_a_byte_per_interval() -> None:
+    with FakeLLMServer(Fixed("a b"), faults=Faults(trickle=1.0, trickle_interval=0.05)) as srv:
+        url = f"{srv.base_url}/chat/completions"
+        async with aiohttp.ClientSession() as session:
+            started = time.perf_counter()
+            async with session.post(url, json=chat_body()) as response:
+                headers_after = time.perf_counter() - started
+                chunks = [chunk async for chunk in response.content.iter_any()]
+            elapsed = time.perf_counter() - started
+        stats = srv.stats()
+    body = b"".join(chunks)
+    assert response.status == 200
+    assert response.content_length == len(body)
+    assert headers_after < 1.0
+    assert json.loads(body)["choices"][0]["message"]["content"] == "a b"
+    assert len(chunks) > len(body) // 2  # arrived in small pieces, not at once
+    assert elapsed >= (len(body) - 1) * 0.05 * 0.9
+    assert stats["faults"]["trickle"] == 1
+    assert stats["by_status"] == {"200": 1}
+
+
+async def test_trickle_fault_stops_quietly_when_the_client_gives_up(capfd: pytest.CaptureFixture[str]) -> None:
+    with FakeLLMServer(faults=Faults(trickle=1.0, trickle_interval=0.2)) as srv:
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(httpx.ReadTimeout):
+                await client.post(f"{srv.base_url}/chat/completions", json=chat_body(), timeout=0.1)
+        for _ in range(50):  # the server notices at its next byte
+            if srv.stats()["in_flight"] == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert srv.stats()["in_flight"] == 0
+    out, err = capfd.readouterr()
+    assert out == err == ""
+
+
+@pytest.mark.parametrize("code", [None, 503, "overloaded"])
+def test_error_body_fault_is_200_with_an_openai_error(client: httpx.Client, code: int | str | None) -> None:
+    with FakeLLMServer(faults=Faults(error_body=1.0, error_body_code=code)) as srv:
+        response = chat(client, srv)
+        stats = srv.stats()
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["type"] == "server_error"
+    assert error["code"] == code
+    assert "injected by FakeLLMServer" in error["message"]
+    assert set(response.json()) == {"error"}
+    assert stats["faults"]["error_body"] == 1
+    assert stats["responses_ok"] == 0
+
+
+def test_empty_choices_fault_is_a_valid_completion_without_choices(client: httpx.Client) -> None:
+    with FakeLLMServer(faults=Faults(script=["empty_choices"])) as srv:
+        data = chat(client, srv).json()
+        completion = client.post(f"{srv.base_url}/completions", json={"model": "m", "prompt": "x"}).json()
+        stats = srv.stats()
+    assert data["object"] == "chat.completion"
+    assert data["choices"] == []
+    assert data["usage"]["completion_tokens"] == 0
+    assert completion["choices"][0]["text"] == "x"  # the script had one entry
+    assert stats["faults"]["empty_choices"] == 1
+    assert stats["responses_ok"] == 1
+
+
 def test_script_applies_in_order_then_answers_normally(client: httpx.Client) -> None:
-    script = ["429", None, "500", "drop", "malformed", "truncate"]
+    script = ["429", None, "500", "drop", "malformed", "truncate", "error_body", "empty_choices"]
     with FakeLLMServer(Fixed("x y"), faults=Faults(script=script)) as srv:
-        results = [outcome(client, srv) for _ in range(8)]
+        results = [outcome(client, srv) for _ in range(10)]
         last = chat(client, srv).json()
         stats = srv.stats()
-    assert results == [429, 200, 500, "drop", 200, 200, 200, 200]
+    assert results == [429, 200, 500, "drop", 200, 200, 200, 200, 200, 200]
     assert last["choices"][0]["finish_reason"] == "stop"
-    assert stats["faults"] == {"429": 1, "500": 1, "drop": 1, "malformed": 1, "truncate": 1}
+    assert stats["faults"] == {
+        "429": 1, "500": 1, "drop": 1, "malformed": 1, "truncate": 1, "trickle": 0, "error_body": 1, "empty_choices": 1,
+    }  # fmt: skip
 
 
 def test_requests_refused_before_the_fault_stage_do_not_use_script_entries(client: httpx.Client) -> None:

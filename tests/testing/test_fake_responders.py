@@ -133,6 +133,11 @@ def test_builtin_responders_pickle() -> None:
         {"server_error_status": 404},
         {"retry_after": -1},
         {"truncate": True},
+        {"trickle": 0.6, "empty_choices": 0.5},
+        {"trickle_interval": 0},
+        {"trickle_interval": True},
+        {"error_body_code": 1.5},
+        {"script": ["trickled"]},
     ],
 )
 def test_faults_validation(kwargs: dict[str, Any]) -> None:
@@ -146,6 +151,8 @@ def test_faults_json_roundtrip_and_script_is_a_tuple() -> None:
     faults = Faults(rate_limit=0.25, retry_after=0.5, script=["429", None, "drop"], seed=7)
     assert faults.script == ("429", None, "drop")
     assert Faults.from_json(faults.to_json()) == faults
+    new_kinds = Faults(trickle=0.1, error_body=0.1, empty_choices=0.1, trickle_interval=0.2, error_body_code=503)
+    assert Faults.from_json(new_kinds.to_json()) == new_kinds
 
 
 def test_fault_plan_script_then_seeded_draws() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from curator_synth.errors import ConfigError
 from curator_synth.testing import (
+    FAULT_KINDS,
     HELPSTEER2_ATTRIBUTES,
     Cycle,
     Echo,
@@ -214,6 +215,9 @@ def test_api_key_is_required_when_configured(client: httpx.Client) -> None:
     assert missing.json()["error"]["type"] == "invalid_request_error"
     assert right.status_code == 200
     assert stats["by_status"] == {"401": 3, "200": 1}
+    # the challenge echoes the token sent, as some real servers do (clients must keep it out of their logs)
+    assert wrong.headers["www-authenticate"] == "Bearer nope"
+    assert missing.headers["www-authenticate"] == models.headers["www-authenticate"] == 'Bearer realm="FakeLLMServer"'
 
 
 # ---------------------------------------------------------------------------------- stats and hits
@@ -235,7 +239,9 @@ def test_stats_count_everything(server: FakeLLMServer, client: httpx.Client) -> 
     assert stats["responses_ok"] == 4  # truncate, n=2, completion, models
     assert stats["by_endpoint"] == {"chat": 6, "completions": 2, "models": 1}
     assert stats["by_status"] == {"500": 1, "429": 1, "200": 5, "400": 1}
-    assert stats["faults"] == {"429": 1, "500": 1, "drop": 1, "malformed": 1, "truncate": 1}
+    assert stats["faults"] == {
+        "429": 1, "500": 1, "drop": 1, "malformed": 1, "truncate": 1, "trickle": 0, "error_body": 0, "empty_choices": 0,
+    }  # fmt: skip
     assert stats["in_flight"] == 0
     assert stats["max_in_flight"] == 1
     assert stats["prompt_tokens"] == 3 + 3 + 2  # truncate, n=2, completion
@@ -245,7 +251,7 @@ def test_stats_count_everything(server: FakeLLMServer, client: httpx.Client) -> 
     assert stats["requests"] == stats["responses_ok"] == stats["prompt_tokens"] == 0
     assert stats["by_status"] == {}
     assert stats["body_hits"] == {}
-    assert stats["faults"] == {"429": 0, "500": 0, "drop": 0, "malformed": 0, "truncate": 0}
+    assert stats["faults"] == dict.fromkeys(FAULT_KINDS, 0)
     assert server.stats()["requests"] == 0  # control endpoints are not counted
 
 

@@ -2,7 +2,8 @@
 
 Measured on a 2-core machine (DESIGN.md, benchmarks/): a raw aiohttp loop sustains ~4x the requests/s of the
 openai SDK and ~20x httpx's pool at 256 requests in flight; per-request CPU, not the network, is the limit.
-This module is aiohttp's one error boundary.
+This module is aiohttp's one error boundary. ``ClientTimeout(total=timeout)`` is already a total deadline per
+attempt (connect, headers and the whole body), so nothing is added on the per-request path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from yarl import URL
 from curator_synth._version import __version__
 from curator_synth.clients.config import ConnectionConfig
 from curator_synth.clients.transport.base import TRANSPORTS, HTTPRequest, HTTPResponse, Transport
-from curator_synth.errors import ConnectError, RequestTimeoutError, TransportError
+from curator_synth.errors import ConnectError, TransportError
 
 __all__ = ["AiohttpTransport"]
 
@@ -46,9 +47,7 @@ class AiohttpTransport(Transport):
                 body = await response.read()
                 return HTTPResponse(response.status, response.headers, body)
         except asyncio.TimeoutError as exc:  # before ClientConnectionError: ServerTimeoutError is both
-            raise RequestTimeoutError(
-                f"no answer within {self.config.timeout}s", request=self.summary(request)
-            ) from exc
+            raise self.timeout_error(request) from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise ConnectError(
                 f"connection failed or dropped: {type(exc).__name__}", request=self.summary(request)

@@ -1,6 +1,10 @@
 """httpx transport: for callers who need httpx features (proxies, custom transports, ``httpx.MockTransport``,
 respx). Slower than aiohttp at high concurrency (its pool degrades above ~100 connections). httpx's one
 error boundary.
+
+httpx's own ``timeout`` bounds each connect/read/write/pool wait, not the attempt: a server sending a byte
+every second would never time out. :func:`~curator_synth.clients.transport.base.within_deadline` makes
+``timeout`` a total deadline, as on every transport.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ import httpx
 
 from curator_synth._version import __version__
 from curator_synth.clients.config import ConnectionConfig
-from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse, Transport
-from curator_synth.errors import ConnectError, RequestTimeoutError, TransportError
+from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse, Transport, within_deadline
+from curator_synth.errors import ConnectError, TransportError
 
 __all__ = ["HttpxTransport"]
 
@@ -32,11 +36,9 @@ class HttpxTransport(Transport):
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         try:
-            response = await self._client.post(request.path, content=request.body)
-        except httpx.TimeoutException as exc:
-            raise RequestTimeoutError(
-                f"no answer within {self.config.timeout}s", request=self.summary(request)
-            ) from exc
+            response = await within_deadline(self.config.timeout, self._client.post(request.path, content=request.body))
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise self.timeout_error(request) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise ConnectError(
                 f"connection failed or dropped: {type(exc).__name__}", request=self.summary(request)

@@ -4,6 +4,11 @@ The instance's own base URL, key, headers, proxies and HTTP client are used as c
 turned off because the engine retries. A sync instance runs in a worker thread. The openai SDK costs ~3.5 ms of
 CPU per request here, so pass ``transport="aiohttp"`` to reuse only the instance's URL and key at full speed.
 This module is the openai SDK's one error boundary.
+
+The SDK's timeout bounds each read, not the attempt, so the call is wrapped in
+:func:`~curator_synth.clients.transport.base.within_deadline`: ``ConnectionConfig.timeout`` is a total deadline.
+A sync instance's worker thread cannot be cancelled: the attempt fails at the deadline and the thread ends
+when the SDK's own timeout (or the server) ends the call.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import httpx
 import openai
 
 from curator_synth.clients.config import ConnectionConfig
-from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse, Transport
-from curator_synth.errors import ConnectError, RequestTimeoutError, TransportError
+from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse, Transport, within_deadline
+from curator_synth.errors import ConnectError, TransportError
 
 __all__ = ["OpenAISDKTransport"]
 
@@ -40,15 +45,16 @@ class OpenAISDKTransport(Transport):
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         call = self._client.post
         kwargs = {"cast_to": httpx.Response, "content": request.body}
+        if self._is_async:
+            attempt = call("/" + request.path, **kwargs)
+        else:
+            attempt = asyncio.to_thread(call, "/" + request.path, **kwargs)
         try:
-            if self._is_async:
-                response = await call("/" + request.path, **kwargs)
-            else:
-                response = await asyncio.to_thread(call, "/" + request.path, **kwargs)
+            response = await within_deadline(self.config.timeout, attempt)
         except openai.APIStatusError as exc:  # a real HTTP answer: let the protocol layer classify it
             response = exc.response
-        except openai.APITimeoutError as exc:
-            raise RequestTimeoutError("no answer within the timeout", request=self.summary(request)) from exc
+        except (openai.APITimeoutError, TimeoutError) as exc:
+            raise self.timeout_error(request) from exc
         except openai.APIConnectionError as exc:
             raise ConnectError("connection failed or dropped", request=self.summary(request)) from exc
         except openai.OpenAIError as exc:
