@@ -7,8 +7,9 @@ pandas or persisted. The default scheduler is Dask's local one; with a ``distrib
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,33 @@ import dask.dataframe as dd
 import pandas as pd
 
 from curator_synth.dataset import jsonl, parquet, writers
-from curator_synth.dataset.io import InputFiles, Piece, ReadReport, plan_partitions, resolve_input_files
+from curator_synth.dataset.io import (
+    FORMATS,
+    SUPPORTED_SUFFIXES,
+    AddedColumns,
+    InputFiles,
+    Piece,
+    ReadReport,
+    format_runs,
+    plan_partitions,
+    resolve_input_files,
+)
 from curator_synth.errors import ConfigError
 
 __all__ = ["DocumentDataset"]
+
+JsonlSource = tuple[list[tuple[Piece, ...]], jsonl.JsonlOptions]
+
+
+def _added(add_filename: bool | str, add_line_number: bool | str) -> AddedColumns:
+    """The columns the ``add_*`` options name: ``"file_name"``/``"line_number"`` for True, a string as given."""
+
+    def column(option: bool | str, default: str) -> str | None:
+        if not option:
+            return None
+        return option if isinstance(option, str) else default
+
+    return AddedColumns(column(add_filename, "file_name"), column(add_line_number, "line_number"))
 
 
 class DocumentDataset:
@@ -30,13 +54,13 @@ class DocumentDataset:
         if not isinstance(df, dd.DataFrame):
             raise ConfigError(f"DocumentDataset wraps a dask DataFrame, got {type(df).__name__}")
         self.df = df
-        # Set by read_json: the planned partitions and options, so read_report() can rescan the sources.
-        self._jsonl_source: tuple[list[tuple[Piece, ...]], jsonl.JsonlOptions] | None = None
+        # Set by read_json/read_files: the planned partitions and options, so read_report() can rescan them.
+        self._jsonl_sources: list[JsonlSource] | None = None
 
     def _derived(self, df: dd.DataFrame) -> DocumentDataset:
-        """A dataset of the same rows (persisted/repartitioned): keeps the read report's source."""
+        """A dataset of the same rows (persisted/repartitioned): keeps the read report's sources."""
         result = DocumentDataset(df)
-        result._jsonl_source = self._jsonl_source
+        result._jsonl_sources = self._jsonl_sources
         return result
 
     # ----------------------------------------------------------------------------------------- building
@@ -61,30 +85,32 @@ class DocumentDataset:
         input_meta: Mapping[str, Any] | str | None = None,
         columns: Sequence[str] | None = None,
         on_bad_lines: jsonl.OnBadLines = "error",
+        add_line_number: bool | str = False,
     ) -> DocumentDataset:
         """Lazily read JSON Lines: a file, a directory (its ``*.jsonl``/``*.json`` files, sorted), a glob, or a list.
 
         Partitions hold ``files_per_partition`` whole files, or about ``blocksize`` bytes (default
         ``DEFAULT_BLOCKSIZE``; large files are split on line boundaries). ``add_filename`` adds the source file's
-        base name as column ``"file_name"`` (or the column named by a string). Only the first records are read
+        base name as column ``"file_name"`` (or the column named by a string), ``add_line_number`` each record's
+        1-based line in its file as column ``"line_number"`` (blank and bad lines counted; a piece of a file
+        split by ``blocksize`` first counts the lines before it). Only the first records are read
         now, to infer the schema (or give it as ``input_meta``, column -> dtype). A bad line raises
         :class:`~curator_synth.dataset.io.DataFormatError` naming file and line, or with ``on_bad_lines="skip"``
         is dropped; :meth:`read_report` counts them.
         """
         if backend != "pandas":
             raise ConfigError(f"only backend='pandas' is supported, got {backend!r}")
-        files = resolve_input_files(input_files, (".jsonl", ".json"))
+        files = resolve_input_files(input_files, FORMATS["jsonl"])
         partitions = plan_partitions(files, files_per_partition=files_per_partition, blocksize=blocksize)
-        filename_column = (add_filename if isinstance(add_filename, str) else "file_name") if add_filename else None
         df, options = jsonl.read_jsonl(
             partitions,
             on_bad_lines=on_bad_lines,
             columns=columns,
             input_meta=input_meta,
-            filename_column=filename_column,
+            added=_added(add_filename, add_line_number),
         )
         dataset = cls(df)
-        dataset._jsonl_source = (partitions, options)
+        dataset._jsonl_sources = [(partitions, options)]
         return dataset
 
     @classmethod
@@ -95,26 +121,62 @@ class DocumentDataset:
         files_per_partition: int | None = None,
         add_filename: bool | str = False,
         columns: Sequence[str] | None = None,
+        add_line_number: bool | str = False,
         **kwargs: Any,
     ) -> DocumentDataset:
-        """Lazily read Parquet: a file, a directory (its ``*.parquet`` files, sorted), a glob, or a list.
+        """Lazily read Parquet: a file, a directory (its ``*.parquet``/``*.pq`` files, sorted), a glob, or a list.
 
-        ``add_filename`` and ``files_per_partition`` as in :meth:`read_json`; other ``kwargs`` go to
+        ``add_filename`` and ``files_per_partition`` as in :meth:`read_json`; ``add_line_number`` adds each row's
+        1-based row number in its file (column ``"line_number"``, or the one named). Other ``kwargs`` go to
         ``dask.dataframe.read_parquet`` (e.g. ``blocksize``, ``filters``).
         """
         if backend != "pandas":
             raise ConfigError(f"only backend='pandas' is supported, got {backend!r}")
-        files = resolve_input_files(input_files, parquet.EXTENSIONS)
-        filename_column = (add_filename if isinstance(add_filename, str) else "file_name") if add_filename else None
+        files = resolve_input_files(input_files, FORMATS["parquet"])
         return cls(
             parquet.read_parquet(
                 files,
                 columns=columns,
                 files_per_partition=files_per_partition,
-                filename_column=filename_column,
+                added=_added(add_filename, add_line_number),
                 **kwargs,
             )
         )
+
+    @classmethod
+    def read_files(
+        cls,
+        input_files: InputFiles,
+        files_per_partition: int | None = None,
+        add_filename: bool | str = False,
+        add_line_number: bool | str = False,
+        columns: Sequence[str] | None = None,
+        on_bad_lines: jsonl.OnBadLines = "error",
+    ) -> DocumentDataset:
+        """Lazily read JSON Lines and Parquet together: every supported file of a directory (``.jsonl``,
+        ``.json``, ``.parquet``, ``.pq``), a glob, a file or a list; a named file of another suffix is read as
+        JSON Lines.
+
+        Each run of consecutive files of one format is read by :meth:`read_json` or :meth:`read_parquet` (with
+        these arguments; ``on_bad_lines`` applies to JSON Lines) and the results are concatenated in file
+        order, columns aligned (a column some files lack is null there). :meth:`read_report` counts the JSON
+        Lines files.
+        """
+        shared: dict[str, Any] = {"files_per_partition": files_per_partition, "add_filename": add_filename,
+                                  "add_line_number": add_line_number, "columns": columns}  # fmt: skip
+        readers: dict[str, Callable[[list[str]], DocumentDataset]] = {
+            "jsonl": functools.partial(cls.read_json, on_bad_lines=on_bad_lines, **shared),
+            "parquet": functools.partial(cls.read_parquet, **shared),
+        }
+        files = resolve_input_files(input_files, SUPPORTED_SUFFIXES)
+        parts: list[DocumentDataset] = [readers[name](run) for name, run in format_runs(files)]
+        if len(parts) == 1:
+            dataset = parts[0]
+        else:
+            with dask.config.set({"dataframe.convert-string": False}):
+                dataset = cls(dd.concat([part.df for part in parts]))
+        dataset._jsonl_sources = [source for part in parts for source in part._jsonl_sources or []]
+        return dataset
 
     def read_report(self) -> ReadReport:
         """Files, records and bad lines of the JSON Lines this dataset was read from (rescans them, in parallel).
@@ -122,11 +184,13 @@ class DocumentDataset:
         Counting happens in a separate pass over the sources rather than as a side effect of computing the
         partitions, so it is exact on any scheduler and however often the data is recomputed.
         """
-        if self._jsonl_source is None:
-            raise ConfigError("read_report() is for datasets made by DocumentDataset.read_json")
-        partitions, options = self._jsonl_source
-        reports = dask.compute(*[dask.delayed(jsonl.scan)(pieces, options) for pieces in partitions])
-        return sum(reports, ReadReport())
+        if self._jsonl_sources is None:
+            raise ConfigError("read_report() is for datasets made by DocumentDataset.read_json or read_files")
+        tasks = [
+            dask.delayed(jsonl.scan)(pieces, options) for partitions, options in self._jsonl_sources
+            for pieces in partitions
+        ]  # fmt: skip
+        return sum(dask.compute(*tasks), ReadReport())
 
     def bad_lines(self) -> int:
         """How many lines of the sources were not JSON objects (skipped with ``on_bad_lines="skip"``)."""

@@ -6,7 +6,8 @@ line*: with ``on_bad_lines="error"`` reading raises :class:`DataFormatError` nam
 ``"skip"`` it is dropped, logged per partition, and counted by :func:`scan` (``DocumentDataset.read_report``).
 
 The schema (``meta``) comes from ``input_meta``, or from the first :data:`META_SAMPLE_ROWS` records of the
-first non-empty file; ``columns`` selects columns (other keys are then ignored, not bad).
+first non-empty file; ``columns`` selects columns (other keys are then ignored, not bad). Each record can
+carry its file's base name and its 1-based line number (blank and bad lines counted) in added columns.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import dask
 import dask.dataframe as dd
 import pandas as pd
 
-from curator_synth.dataset.io import BadLine, DataFormatError, Piece, ReadReport
+from curator_synth.dataset.io import AddedColumns, BadLine, DataFormatError, Piece, ReadReport
+from curator_synth.dataset.values import would_stringify
 from curator_synth.errors import ConfigError
 
 __all__ = ["META_SAMPLE_ROWS", "JsonlOptions", "read_jsonl", "read_partition", "scan"]
@@ -45,11 +47,12 @@ class JsonlOptions:
     meta: pd.DataFrame
     on_bad_lines: OnBadLines = "error"
     select: bool = False  # True when the user gave ``columns``: other keys are ignored rather than bad
-    filename_column: str | None = None
+    added: AddedColumns = field(default_factory=AddedColumns)
 
     @property
     def record_columns(self) -> list[str]:
-        return [c for c in self.meta.columns if c != self.filename_column]
+        """The columns read from the records (the meta's, without the added file-name and line columns)."""
+        return [c for c in self.meta.columns if c not in self.added.dtypes()]
 
 
 # -------------------------------------------------------------------------------------------- lines
@@ -109,12 +112,23 @@ def _parse(raw: bytes, offset: int, allowed: frozenset[str] | None) -> dict[str,
 
 
 def _records(
-    pieces: Sequence[Piece], allowed: frozenset[str] | None, on_bad_lines: OnBadLines, bad: list[BadLine]
-) -> Iterator[tuple[Piece, dict[str, Any]]]:
-    """Parsed records of the pieces, in order. Bad lines raise, or are appended to ``bad`` when skipping."""
+    pieces: Sequence[Piece],
+    allowed: frozenset[str] | None,
+    on_bad_lines: OnBadLines,
+    bad: list[BadLine],
+    numbered: bool = False,
+) -> Iterator[tuple[Piece, int | None, dict[str, Any]]]:
+    """Parsed records of the pieces with their 1-based line numbers, in order. Bad lines raise, or are appended
+    to ``bad`` when skipping.
+
+    A piece starting inside a file knows its line numbers only after counting the newlines before it: done on
+    a bad line, or for every piece when ``numbered`` (else the number yielded is None there).
+    """
     for piece in pieces:
         counted: int | None = 1 if piece.start == 0 else None  # line number of the current line, once known
         for offset, raw in _lines(piece):
+            if counted is None and numbered:
+                counted = _line_number(piece.path, offset)
             parsed = _parse(raw, offset, allowed)
             if isinstance(parsed, str):
                 line = counted if counted is not None else _line_number(piece.path, offset)
@@ -122,7 +136,7 @@ def _records(
                     raise DataFormatError(piece.path, line, parsed)
                 bad.append(BadLine(piece.path, line, parsed))
             elif parsed is not None:
-                yield piece, parsed
+                yield piece, counted, parsed
             if counted is not None:
                 counted += 1
 
@@ -137,20 +151,24 @@ def read_partition(pieces: tuple[Piece, ...], options: JsonlOptions) -> pd.DataF
     bad: list[BadLine] = []
     rows: list[dict[str, Any]] = []
     names: list[str] = []
-    for piece, record in _records(pieces, _allowed_keys(options), options.on_bad_lines, bad):
+    lines: list[int | None] = []
+    numbered = options.added.line is not None
+    for piece, line, record in _records(pieces, _allowed_keys(options), options.on_bad_lines, bad, numbered):
         rows.append(record)
-        if options.filename_column is not None:
-            names.append(os.path.basename(piece.path))
+        names.append(os.path.basename(piece.path))
+        lines.append(line)
     if bad:
         log.warning("skipped %d bad JSON lines in %d file(s); first: %s", len(bad), len(pieces), bad[0])
     columns = options.record_columns
     frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    if options.filename_column is not None:
-        frame[options.filename_column] = names
+    if options.added.filename is not None:
+        frame[options.added.filename] = names
+    if options.added.line is not None:
+        frame[options.added.line] = lines
     frame = frame[list(options.meta.columns)]
     for column, dtype in options.meta.dtypes.items():
-        if frame[column].dtype == dtype:
-            continue
+        if frame[column].dtype == dtype or would_stringify(frame[column], dtype):
+            continue  # (non-string values under a text dtype stay as they are, never their repr)
         try:
             frame[column] = frame[column].astype(dtype)
         except (TypeError, ValueError) as exc:
@@ -180,7 +198,7 @@ def scan(pieces: tuple[Piece, ...], options: JsonlOptions) -> ReadReport:
 def _infer_meta(partitions: Sequence[tuple[Piece, ...]], on_bad_lines: OnBadLines) -> pd.DataFrame:
     sample: list[dict[str, Any]] = []
     for pieces in partitions:
-        for _, record in _records(pieces, None, on_bad_lines, []):
+        for _, _, record in _records(pieces, None, on_bad_lines, []):
             sample.append(record)
             if len(sample) >= META_SAMPLE_ROWS:
                 return pd.DataFrame.from_records(sample).iloc[:0]
@@ -207,22 +225,18 @@ def read_jsonl(
     on_bad_lines: OnBadLines = "error",
     columns: Sequence[str] | None = None,
     input_meta: Mapping[str, Any] | str | None = None,
-    filename_column: str | None = None,
+    added: AddedColumns,
 ) -> tuple[dd.DataFrame, JsonlOptions]:
-    """A lazy Dask DataFrame over the planned partitions (only the meta sample is read now)."""
+    """A lazy Dask DataFrame over the planned partitions (only the meta sample is read now); ``added``: the
+    file-name and line-number columns to add."""
     if on_bad_lines not in ("error", "skip"):
         raise ConfigError(f"on_bad_lines must be 'error' or 'skip', got {on_bad_lines!r}")
     meta = _meta_from_input(input_meta) if input_meta is not None else _infer_meta(partitions, on_bad_lines)
     if columns is not None:
         columns = list(columns)
         meta = pd.DataFrame({c: meta[c] if c in meta.columns else pd.Series(dtype=object) for c in columns})
-    if filename_column is not None:
-        if filename_column in meta.columns:
-            raise ConfigError(f"the records already have a {filename_column!r} column; pass add_filename='<name>'")
-        meta[filename_column] = pd.Series(dtype="str")
-    options = JsonlOptions(
-        meta=meta, on_bad_lines=on_bad_lines, select=columns is not None, filename_column=filename_column
-    )
+    added.add_to(meta, "the records")
+    options = JsonlOptions(meta=meta, on_bad_lines=on_bad_lines, select=columns is not None, added=added)
     # dask's "convert-string" would turn object columns holding lists/dicts into strings: pandas 3 already
     # gives text columns the Arrow-backed "str" dtype, so it is switched off for this graph.
     with dask.config.set({"dataframe.convert-string": False}):

@@ -15,19 +15,19 @@ per value of the file-name column (the source file's stem plus the output extens
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import dask
 import dask.dataframe as dd
 import pandas as pd
 
+from curator_synth.dataset.values import plain
 from curator_synth.errors import ConfigError
 
 __all__ = ["write"]
@@ -54,27 +54,10 @@ class _Chunk:
 
 
 # ----------------------------------------------------------------------------------------------- JSON
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: NaN/NA/NaT become null, numpy arrays lists, timestamps ISO strings."""
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return _plain(value.tolist())
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
 def _write_jsonl(frame: pd.DataFrame, path: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for record in frame.to_dict(orient="records"):
-            f.write(json.dumps(_plain(record), ensure_ascii=False, default=str))
+            f.write(json.dumps(plain(record), ensure_ascii=False, default=str))
             f.write("\n")
 
 

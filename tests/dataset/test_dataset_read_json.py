@@ -159,3 +159,20 @@ def test_input_errors(tmp_path: Path) -> None:
         DocumentDataset.read_json(tmp_path, on_bad_lines="ignore")
     with pytest.raises(ConfigError, match="backend"):
         DocumentDataset.read_json(tmp_path, backend="cudf")
+
+
+def test_a_later_non_string_under_an_inferred_text_dtype_is_kept_not_its_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema sample saw only strings; a list or number after it stays a list or number (never "['a']")."""
+    monkeypatch.setattr(jsonl, "META_SAMPLE_ROWS", 2)
+    (tmp_path / "a.jsonl").write_text('{"t": "x"}\n{"t": "y"}\n')
+    (tmp_path / "b.jsonl").write_text('{"t": ["a", "b"]}\n{"t": 3}\n{"t": "z"}\n')
+    ds = DocumentDataset.read_json(tmp_path, files_per_partition=1)
+    assert isinstance(ds.df._meta["t"].dtype, pd.StringDtype)
+    assert ds.to_pandas()["t"].tolist() == ["x", "y", ["a", "b"], 3, "z"]
+    pd.DataFrame({"t": ["x"]}).to_parquet(tmp_path / "c.parquet")
+    pd.DataFrame({"t": [["a", "b"]]}).to_parquet(tmp_path / "d.parquet")
+    values = DocumentDataset.read_parquet(tmp_path, files_per_partition=1).to_pandas()["t"].tolist()
+    assert values[0] == "x"
+    assert list(values[1]) == ["a", "b"]
