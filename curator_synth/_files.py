@@ -1,13 +1,25 @@
-"""Atomic file writes: a file is either its old content or its complete new content, never a partial one."""
+"""Atomic file writes: a file (or a directory) is either its old content or its complete new content, never a
+partial one. A write that fails (a full disk, a read-only file system) raises
+:class:`~curator_synth.errors.StorageError` naming the path and the cause; nothing half-written is left."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+from curator_synth.errors import StorageError
+
+__all__ = ["atomic_dir", "atomic_write", "storage_error"]
+
+
+def storage_error(error: OSError, path: str | os.PathLike[str]) -> StorageError:
+    """The library's error for a failed write of ``path``: ``no space left on device: cannot write <path>``."""
+    full = error.errno in (28, 122)  # ENOSPC, EDQUOT
+    cause = "no space left on device" if full else (error.strerror or str(error) or type(error).__name__)
+    return StorageError(f"{cause}: cannot write {os.fspath(path)}")
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
@@ -18,6 +30,26 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
     try:
         write(temp)
         os.replace(temp, target)
+    except OSError as error:
+        raise storage_error(error, target) from error
     finally:
         temp.unlink(missing_ok=True)
     return target
+
+
+def atomic_dir(target: Path, write: Callable[[Path], object]) -> None:
+    """Write a directory next to ``target`` (``write(temp)``) and swap it in, so ``target`` is either old or
+    complete."""
+    temp = target.with_name(f".{target.name}.tmp")
+    old = target.with_name(f".{target.name}.old")
+    try:
+        shutil.rmtree(temp, ignore_errors=True)
+        write(temp)
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(temp, target)
+    except OSError as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise storage_error(error, target) from error
+    shutil.rmtree(old, ignore_errors=True)

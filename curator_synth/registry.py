@@ -7,6 +7,7 @@ loaded lazily, the first time a name is not found among the built-ins.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
@@ -49,8 +50,11 @@ class Registry(Generic[T]):
         try:
             return self._items[key]
         except KeyError:
-            known = ", ".join(sorted(self._items)) or "none"
-            raise ConfigError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            known = sorted(self._items)
+            close = difflib.get_close_matches(key, known, n=1)
+            listed = ", ".join(known) or "none"
+            hint = f"did you mean {close[0]!r}? (known: {listed})" if close else f"known: {listed}"
+            raise ConfigError(f"unknown {self.kind} {name!r}; {hint}") from None
 
     def names(self) -> list[str]:
         self._load_entry_points()

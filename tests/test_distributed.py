@@ -237,7 +237,7 @@ def test_a_key_variable_missing_on_the_workers_fails_the_stage_clearly(
 ) -> None:
     spec = ClientSpec(base_url=server.base_url, api_key_env="CURATOR_SYNTH_TEST_UNSET_KEY")
     with pytest.raises(ConfigError, match=r"CURATOR_SYNTH_TEST_UNSET_KEY .* is not set"):
-        run_llm_stage(_dataset(8, 2), AskPerRow(), spec, tmp_path, retries=0)
+        run_llm_stage(_dataset(8, 2), AskPerRow(), spec, tmp_path)
     assert _parts(tmp_path) == []
 
 
@@ -246,7 +246,7 @@ def test_an_api_error_crosses_from_the_workers_without_the_key(
 ) -> None:
     spec = ClientSpec(base_url=server.base_url, api_key_env=WRONG_KEY_ENV)  # the server answers 401
     with pytest.raises(AuthenticationError, match=r"HTTP 401") as caught:  # its own class, across processes
-        run_llm_stage(_dataset(8, 2), AskPerRow(), spec, tmp_path, retries=0)
+        run_llm_stage(_dataset(8, 2), AskPerRow(), spec, tmp_path)
     assert caught.value.status_code == 401
     assert "sk-not-the-right-one" not in str(caught.value)
     assert _parts(tmp_path) == []
@@ -260,7 +260,7 @@ def test_a_failed_partition_does_not_stop_the_others_and_is_redone_alone(
     trap.touch()
     scheduler = "threads" if where == "local" else client
     with dask.config.set(scheduler=scheduler), pytest.raises(ValueError, match="row 5 is cursed"):
-        run_llm_stage(_dataset(8, 4), FailOnce(str(trap)), spec, tmp_path / "out", retries=0)
+        run_llm_stage(_dataset(8, 4), FailOnce(str(trap)), spec, tmp_path / "out")
     assert _parts(tmp_path / "out") == ["part-00000.parquet", "part-00001.parquet", "part-00003.parquet"]
     assert server.stats()["requests"] == 8, "the failed partition's answers were paid for"
 

@@ -24,7 +24,6 @@ from curator_synth.cli.steps import (
     Endpoint,
     Step,
     check_names,
-    exit_code,
     filter_specs,
     pairs,
     require_generator,
@@ -32,7 +31,6 @@ from curator_synth.cli.steps import (
     run_to_file,
     write_step_report,
 )
-from curator_synth.errors import CuratorSynthError
 
 # ------------------------------------------------------------------------------------------ shared options
 Source = Annotated[
@@ -236,8 +234,5 @@ def report_(
     step = Step("load", output, {}, sets or [], source, renames or [], limit, work_dir, seeds=seeds,
                 seed_field=seed_field)  # fmt: skip
     result, config = run_step(step)
-    try:
-        path = write_step_report(result, config, output, title or f"Report: {source.name}", plots)
-    except CuratorSynthError as error:
-        fail(error, exit_code(error))
+    path = write_step_report(result, config, output, title or f"Report: {source.name}", plots)
     typer.echo(f"report: {path}")

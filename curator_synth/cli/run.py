@@ -8,8 +8,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from curator_synth.cli import app
-from curator_synth.cli._common import BAD_INPUT, fail
-from curator_synth.errors import CuratorSynthError
+from curator_synth.cli._common import running_in
+from curator_synth.redact import redact_url
 
 
 @app.command()
@@ -35,22 +35,21 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run a recipe end to end; a re-run resumes after the last finished stage (and finished partitions)."""
-    from curator_synth.cli._progress import show_progress
-    from curator_synth.pipeline import SyntheticDataPipeline
+    """Run a recipe end to end; a re-run resumes after the last finished stage (and finished partitions).
 
-    pipeline = _pipeline_or_exit(recipe)
+    Exit codes: 0 done, 1 failed, 2 bad recipe or input (nothing was sent), 75 unfinished (requests failed
+    transiently: re-run to resume), 130 interrupted."""
+    from curator_synth.cli._progress import show_progress
+
+    pipeline = _pipeline(recipe)
     if scheduler_address is not None:
         dask = pipeline.config.dask.model_copy(update={"scheduler_address": scheduler_address})
         pipeline.config = pipeline.config.model_copy(update={"dask": dask})
     if dry_run:
         _dry_run(pipeline.config, seeds, output_dir)
         return
-    try:
-        with show_progress(pipeline):
-            result = SyntheticDataPipeline.run(pipeline, seed_file=seeds, output_dir=output_dir)
-    except CuratorSynthError as error:
-        fail(error)
+    with running_in(output_dir or pipeline.config.output_path), show_progress(pipeline):
+        result = pipeline.run(seed_file=seeds, output_dir=output_dir)
     for stage in result.stages:
         dropped = sum(sum(reasons.values()) for reasons in stage["rejections"].values())
         typer.echo(f"{stage['stage']:>14}: {stage['records_in']:>6} -> {stage['records_out']:>6}"
@@ -66,11 +65,8 @@ def _dry_run(config: Any, seeds: Path | None, output_dir: Path | None) -> None:
     from curator_synth.cli._progress import progress_bars
     from curator_synth.pipeline.dryrun import dry_run
 
-    try:
-        with progress_bars() as report:
-            plan = dry_run(config, seed_file=seeds, output_dir=output_dir, progress=report)
-    except CuratorSynthError as error:
-        fail(error)
+    with progress_bars() as report:
+        plan = dry_run(config, seed_file=seeds, output_dir=output_dir, progress=report)
     typer.echo(plan.format())
     if plan.output_dir is not None:
         typer.echo(f"simulated run kept in {plan.output_dir}")
@@ -80,12 +76,15 @@ def _dry_run(config: Any, seeds: Path | None, output_dir: Path | None) -> None:
 def inspect(
     recipe: Annotated[Path, typer.Argument(help="A YAML recipe to validate.")],
 ) -> None:
-    """Validate a recipe and print its stages with every option (defaults filled in)."""
-    pipeline = _pipeline_or_exit(recipe)
+    """Validate a recipe as ``run`` does before its first request (stage options and registry names, input
+    files, seeds, client, API key variable, exports, output directory) and print its stages with every option
+    (defaults filled in). Exit 2 names the first problem."""
+    pipeline = _pipeline(recipe)
+    pipeline.validate()
     config = pipeline.config
     typer.echo(f"recipe {config.name}: {len(pipeline.specs)} stages; output in {config.output_path}")
     if config.model or config.client:
-        endpoint = config.client.base_url if config.client else "(client given in code)"
+        endpoint = redact_url(config.client.base_url or "(the client's default)") if config.client else "(in code)"
         typer.echo(f"model {config.model} at {endpoint}")
     for number, step in enumerate(pipeline.plan()):
         name = step.pop("stage")
@@ -93,10 +92,8 @@ def inspect(
         typer.echo(f"  {number:02d} {name}: {options}")
 
 
-def _pipeline_or_exit(recipe: Path) -> Any:
+def _pipeline(recipe: Path) -> Any:
+    """The recipe's pipeline (a bad recipe raises ConfigError: exit 2, one line)."""
     from curator_synth.pipeline import SyntheticDataPipeline
 
-    try:
-        return SyntheticDataPipeline(None, recipe)
-    except CuratorSynthError as error:
-        fail(error, BAD_INPUT)
+    return SyntheticDataPipeline(None, recipe)

@@ -14,19 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from curator_synth.cli._common import BAD_INPUT, RUN_FAILED, fail
-from curator_synth.errors import ConfigError, CuratorSynthError, DataFormatError
+from curator_synth.cli._common import BAD_INPUT, fail, running_in
+from curator_synth.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from curator_synth.pipeline import PipelineConfig, PipelineResult, Stage
     from curator_synth.registry import Registry
-
-#: Library errors that mean bad arguments or a bad input file (exit 2); any other one is a failed run (exit 1).
-BAD_INPUT_ERRORS = (ConfigError, DataFormatError)
-#: A directory given as INPUT is read as its Parquet files, else as its JSON Lines files.
-INPUT_SUFFIXES = ((".parquet",), (".jsonl", ".json"))
 
 
 def _write_jsonl(frame: pd.DataFrame, path: Path) -> None:
@@ -103,9 +98,9 @@ def run_to_file(step: Step) -> None:
     writer = OUTPUT_WRITERS.get(step.output.suffix.lower())
     if writer is None:
         fail(f"the output must end in {', '.join(OUTPUT_WRITERS)}; got {str(step.output)!r}", BAD_INPUT)
+    check_output_file(step.output)
     result, _ = run_step(step)
     frame = result.dataset.to_pandas()
-    step.output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(step.output, functools.partial(writer, frame))
     typer.echo(f"{len(frame)} records written to {step.output}")
 
@@ -116,12 +111,9 @@ def run_step(step: Step) -> tuple[PipelineResult, PipelineConfig]:
     from curator_synth.pipeline import SyntheticDataPipeline
 
     config = _config(step)
-    try:
-        pipeline = SyntheticDataPipeline(None, config)
-        with show_progress(pipeline):
-            result = pipeline.run(output_dir=step.work)
-    except CuratorSynthError as error:
-        fail(error, exit_code(error))
+    pipeline = SyntheticDataPipeline(None, config)
+    with running_in(step.work), show_progress(pipeline):
+        result = pipeline.run(output_dir=step.work)
     for summary in result.stages:
         typer.echo(_stage_line(summary))
     return result, config
@@ -177,8 +169,19 @@ def _option_problem(stage: str, valid: list[str], problem: Any) -> str:
     return f"option {key!r} of stage {stage!r}: {problem['msg']}"
 
 
-def exit_code(error: CuratorSynthError) -> int:
-    return BAD_INPUT if isinstance(error, BAD_INPUT_ERRORS) else RUN_FAILED
+def check_output_file(path: Path) -> None:
+    """Before any work: ``-o`` can be written — its directory exists or can be made, and neither it nor a
+    parent is in the way (a file where a directory must be, a directory where the file goes, no permission)."""
+    from curator_synth.pipeline.checks import check_output_dir
+
+    if path.is_dir():
+        fail(f"-o {path} is a directory; give a file name", BAD_INPUT)
+    try:
+        check_output_dir(path.parent, create=True)
+    except ConfigError as error:
+        fail(f"-o {path}: {error}", BAD_INPUT)
+    if path.exists() and not os.access(path, os.W_OK):
+        fail(f"-o {path} is not writable", BAD_INPUT)
 
 
 def _stage_line(summary: dict[str, Any]) -> str:
@@ -211,16 +214,13 @@ def check_names(registry: Registry[Any], names: Iterable[str]) -> list[Any]:
 
 
 def _input_files(source: Path) -> list[str]:
-    """INPUT as absolute file paths: a file, a glob, or a directory's Parquet (else JSON Lines) files."""
-    from curator_synth.dataset.io import resolve_input_files
+    """INPUT as absolute file paths: a file, a glob, or every JSON Lines and Parquet file of a directory."""
+    from curator_synth.dataset.io import SUPPORTED_SUFFIXES, resolve_input_files
 
-    problems = []
-    for suffixes in INPUT_SUFFIXES:
-        try:
-            return resolve_input_files(os.path.abspath(source), suffixes)
-        except ConfigError as error:
-            problems.append(error)
-    fail(problems[-1], BAD_INPUT)
+    try:
+        return resolve_input_files(os.path.abspath(source), SUPPORTED_SUFFIXES)
+    except ConfigError as error:
+        fail(error, BAD_INPUT)
 
 
 def pairs(items: Iterable[str], flag: str) -> dict[str, str]:
@@ -266,16 +266,13 @@ def filter_specs(flags: list[str], file: Path | None) -> list[dict[str, Any]]:
 
 def _read_filters(file: Path) -> list[dict[str, Any]]:
     """A YAML or JSON list of filter mappings (or a mapping with a ``filters:`` list, as in a recipe)."""
-    import yaml
+    from curator_synth._yaml import load_yaml
 
     try:
-        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except OSError as error:
         fail(f"cannot read {str(file)!r}: {error.strerror or error}", BAD_INPUT)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
-        fail(f"{where}: not valid YAML/JSON: {getattr(error, 'problem', None) or error}", BAD_INPUT)
+    loaded = load_yaml(text, str(file))  # a ConfigError naming file:line (exit 2)
     specs = loaded.get("filters") if isinstance(loaded, dict) else loaded
     if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
         fail(f"{file}: expected a list of filters such as [{{name: refusal, field: response}}]", BAD_INPUT)

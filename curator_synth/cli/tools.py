@@ -8,8 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from curator_synth.cli import app
-from curator_synth.cli._common import fail
-from curator_synth.errors import CuratorSynthError
 
 
 @app.command()
@@ -34,18 +32,15 @@ def query(
     """Send one prompt to an endpoint and print the answer(s)."""
     from curator_synth.clients import OpenAIClient
 
-    try:
-        with OpenAIClient(base_url=base_url, api_key=api_key, max_retries=2) as client:
-            answers = client.query_model(
-                messages=[{"role": "user", "content": prompt}],
-                model=model,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                n=n,
-                conversation_formatter=formatter,
-            )
-    except CuratorSynthError as error:
-        fail(error)
+    with OpenAIClient(base_url=base_url, api_key=api_key, max_retries=2) as client:  # errors: one line (Group)
+        answers = client.query_model(
+            messages=[{"role": "user", "content": prompt}],
+            model=model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            n=n,
+            conversation_formatter=formatter,
+        )
     for index, answer in enumerate(answers):
         if n > 1:
             typer.secho(f"--- answer {index + 1}", bold=True)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from curator_synth._yaml import load_yaml
 from curator_synth.errors import ConfigError
 
 __all__ = [
@@ -37,7 +38,9 @@ class _Strict(BaseModel):
 
 class ClientConfig(_Strict):
     """The endpoint. ``kind`` names a client in ``curator_synth.clients.factory.CLIENTS`` (openai, nemotron...).
-    The API key is never written in a recipe: ``api_key_env`` names the environment variable holding it."""
+    The API key is never written in a recipe: ``api_key_env`` names the environment variable holding it.
+    ``reask_failed``: answers that failed to parse are asked again by a re-run (false: re-parsed only);
+    ``max_error_rate``: the error budget (docs/reliability.md); null turns it off."""
 
     kind: str = "openai"
     base_url: str | None = None
@@ -48,6 +51,8 @@ class ClientConfig(_Strict):
     max_retries: int = Field(5, ge=0)
     timeout: float | None = Field(300.0, gt=0)
     transport: str | None = None
+    reask_failed: bool = True
+    max_error_rate: float | None = Field(0.5, gt=0, le=1)
 
 
 class DaskConfig(_Strict):
@@ -125,6 +130,13 @@ class PipelineConfig(_Strict):
     pricing: PricingConfig | None = None
     seed: int = 0
     base_dir: str = Field(default=".", exclude=True)
+    _source: str | None = PrivateAttr(default=None)
+    _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+
+    def locate(self, key_path: tuple[Any, ...]) -> str:
+        """``"recipe.yaml:14: "``: where ``key_path`` (e.g. ``("stages", 3)``) is written, for messages about it
+        (``""`` for a recipe given as a mapping)."""
+        return _where(self._source, self._lines, key_path) if self._source else ""
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
         """``path`` relative to the recipe's directory (absolute paths and ``~`` as given)."""
@@ -159,13 +171,8 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read recipe {file}: {error.strerror or error}") from error
-    try:
-        data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', None) or error}") from error
+    data = load_yaml(text, str(file))  # a key given twice is an error naming both lines
+    lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: a recipe is a YAML mapping (name:, stages: ...), got {type(data).__name__}")
     return _validate(data, file.resolve().parent, str(file), lines)
@@ -177,6 +184,7 @@ def _validate(data: dict[str, Any], base_dir: Any, source: str | None, lines: di
     except ValidationError as error:
         raise ConfigError(_describe(error, (), source, lines)) from None
     _stage_specs(config.stages, source, lines)
+    config._source, config._lines = source, lines
     return config
 
 

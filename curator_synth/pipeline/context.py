@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, IncompleteStageError
 
 if TYPE_CHECKING:
     from curator_synth.clients.base import AsyncLLMClient
@@ -78,6 +78,20 @@ class RunContext:
             self._driver_client = self.client_spec.with_cache_dir(self.journal_dir).build()
         return self._driver_client
 
+    def endpoint(self) -> str | None:
+        """The endpoint LLM stages send to (no credentials): part of their resume fingerprint, so a stage run
+        against one server is never taken as done for another."""
+        from curator_synth.clients.engine import endpoint_id
+
+        if self.client is not None:
+            base_url = getattr(self.client, "base_url", None)
+            return endpoint_id(base_url) if isinstance(base_url, str) else type(self.client).__name__
+        return self.client_spec.endpoint if self.client_spec is not None else None
+
+    def driver_client(self) -> AsyncLLMClient | None:
+        """The client used in this process, if one exists yet (given, or built for a driver-side stage)."""
+        return self.client or self._driver_client
+
     def map_llm(self, data: DocumentDataset, task: Any) -> tuple[DocumentDataset, dict[str, Any]]:
         """Run ``task`` (a picklable ``PartitionTask``) over every partition, each written once to
         ``<stage_dir>/parts``: on Dask with the recipe's client spec (a share of the budget per running
@@ -101,23 +115,37 @@ class RunContext:
         return result, usage_of(stage_stats(parts))
 
     def _map_in_process(self, data: DocumentDataset, task: Any, parts: Path) -> DocumentDataset:
-        """The same contract with a client object that cannot travel to workers (e.g. an in-process model)."""
+        """The same contract with a client object that cannot travel to workers (e.g. an in-process model):
+        partitions one after the other; one that failed transiently is not written (the others are), and the
+        stage then raises as on Dask; a fatal failure (journal, error budget) stops at once."""
         import functools
 
         from curator_synth._files import atomic_write
-        from curator_synth.clients.sync import run_sync
         from curator_synth.dataset import DocumentDataset
+        from curator_synth.distributed import checked_partition, stage_failure
 
         parts.mkdir(parents=True, exist_ok=True)
+        client = self.client
+        assert client is not None
         files = []
+        failures: list[tuple[int, BaseException]] = []
         for number, partition in enumerate(data.df.to_delayed()):
             target = parts / f"part-{number:05d}.parquet"
             if not target.exists():
-                assert self.client is not None
-                frame = run_sync(task(partition.compute(), self.client)).reset_index(drop=True)
+                call = functools.partial(_run_task, task, partition, client)
+                try:
+                    frame = checked_partition(task.name, client, call)
+                except IncompleteStageError as error:
+                    failures.append((number, error))
+                    if error.stopped:
+                        break
+                    continue
+                frame = frame.reset_index(drop=True)
                 atomic_write(target, functools.partial(frame.to_parquet, index=False))
             files.append(str(target))
             self._progress(number + 1, data.npartitions)
+        if failures:
+            raise stage_failure(task.name, failures, parts)
         return DocumentDataset.read_parquet(files, files_per_partition=1)
 
     def driver_usage(self) -> dict[str, int]:
@@ -133,6 +161,12 @@ class RunContext:
         if self._driver_client is not None:
             await self._driver_client.aclose()
             self._driver_client = None
+
+
+def _run_task(task: Any, partition: Any, client: Any) -> Any:
+    from curator_synth.clients.sync import run_sync
+
+    return run_sync(task(partition.compute(), client))
 
 
 def usage_of(stats: Any) -> dict[str, int]:

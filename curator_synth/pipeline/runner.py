@@ -20,18 +20,20 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curator_synth._files import atomic_write
+from curator_synth._files import atomic_dir, atomic_write
 from curator_synth.dataset import DocumentDataset
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, IncompleteStageError, StageError
+from curator_synth.pipeline import checks
 from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
+from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.stages import STAGES, StageOutput
 from curator_synth.pipeline.summary import add_stage_summary
 
@@ -110,35 +112,75 @@ class SyntheticDataPipeline:
     def run(
         self, seed_file: str | os.PathLike[str] | None = None, *, output_dir: str | os.PathLike[str] | None = None
     ) -> PipelineResult:
-        """Run (or resume) every stage, then write ``final/``, the exports and the report."""
-        config = self.config
-        if seed_file is not None:
-            config = config.model_copy(update={"seeds": str(Path(seed_file).resolve())})
+        """Run (or resume) every stage, then write ``final/``, the exports and the report.
+
+        Everything that can be checked is checked first (:meth:`validate`), before a cluster starts or a request
+        is sent. One run at a time per output directory (a second one raises :class:`ConfigError` naming the
+        first one's process). A stage whose requests failed transiently raises
+        :class:`~curator_synth.errors.IncompleteStageError` (a re-run resumes there and asks them again); a run
+        whose records are all dropped raises :class:`~curator_synth.errors.StageError` and exports nothing.
+        """
+        config = self._with_seeds(seed_file)
         out = Path(output_dir) if output_dir is not None else config.output_path
-        out.mkdir(parents=True, exist_ok=True)
+        self.validate(output_dir=out, config=config, create=True)
         from curator_synth.clients.sync import run_sync
         from curator_synth.report import ReportData
 
         report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
-        with _dask_client(config, self._needs_cluster()) as dask_client:
-            ctx = RunContext(
-                config=config,
-                output_dir=out,
-                client_spec=_client_spec(config) if self.client is None else None,
-                client=_async_view(self.client),
-                dask_client=dask_client,
-                partitions=max(2, 2 * config.dask.n_workers),
-                progress=self.progress,
-            )
+        with run_lock(out), _dask_client(config, self._needs_cluster()) as dask_client:
+            ctx = self._context(config, out, dask_client)
             try:
                 data, stages = self._run_stages(ctx, report)
+                _require_records(data, stages)
                 final = out / "final"
-                _replace_dir(final, lambda tmp: data.to_parquet(tmp))
+                atomic_dir(final, lambda tmp: data.to_parquet(tmp))
                 exports = self._export(data, out)
                 report_path = self._report(report, data, ctx, out) if config.report.enabled else None
             finally:
                 run_sync(ctx.aclose())
         return PipelineResult(DocumentDataset.read_parquet(final), out, report_path, stages, exports)
+
+    def validate(
+        self,
+        seed_file: str | os.PathLike[str] | None = None,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        config: PipelineConfig | None = None,
+        create: bool = False,
+    ) -> None:
+        """Check, without sending a request, what the run needs: every stage's own checks (registry names,
+        options, input files; :meth:`Stage.check`), the seeds file, the client section, model and API key
+        variable of LLM stages, the export formats, and that the output directory can be written (``create``:
+        make it and write a probe file; else only look). Raises :class:`ConfigError` naming what is wrong."""
+        config = config if config is not None else self._with_seeds(seed_file)
+        out = Path(output_dir) if output_dir is not None else config.output_path
+        checks.check_output_dir(out, create=create)
+        ctx = self._context(config, out, None)
+        checks.check_seeds(config)
+        if any(STAGES.get(spec.name)(spec.options).needs_client() for spec in self.specs):
+            checks.check_client(config, given=self.client is not None)
+        checks.check_exports(config)
+        for number, spec in enumerate(self.specs):
+            try:
+                STAGES.get(spec.name)(spec.options).check(ctx)
+            except ConfigError as error:
+                raise ConfigError(f"{config.locate(('stages', number))}stages[{number}].{error}") from error
+
+    def _with_seeds(self, seed_file: str | os.PathLike[str] | None) -> PipelineConfig:
+        if seed_file is None:
+            return self.config
+        return self.config.model_copy(update={"seeds": str(Path(seed_file).resolve())})
+
+    def _context(self, config: PipelineConfig, out: Path, dask_client: Any) -> RunContext:
+        return RunContext(
+            config=config,
+            output_dir=out,
+            client_spec=_client_spec(config) if self.client is None else None,
+            client=_async_view(self.client),
+            dask_client=dask_client,
+            partitions=max(2, 2 * config.dask.n_workers),
+            progress=self.progress,
+        )
 
     # ------------------------------------------------------------------------------------------ stages
     def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[dict[str, Any]]]:
@@ -179,13 +221,20 @@ class SyntheticDataPipeline:
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
         _claim_stage_dir(ctx.stage_dir, fingerprint)
         started = time.perf_counter()
+        budget = getattr(ctx.driver_client(), "error_budget", None)
+        if budget is not None:
+            budget.reset()  # the error budget is per stage
         before = ctx.driver_usage()
+        transient_before = _transient(ctx)
         output: StageOutput = stage.run(data, ctx)
+        failed = _transient(ctx) - transient_before
+        if failed:  # driver-side requests failed transiently: the stage is not finished (its answers are journaled)
+            raise IncompleteStageError(stage.name, dict(failed), where=str(ctx.journal_dir))
         after = ctx.driver_usage()  # requests sent from this process (generators on the driver, client objects)
         driver = {key: value - before.get(key, 0) for key, value in after.items()}
         if any(driver.values()):
             output.usage = {key: output.usage.get(key, 0) + driver.get(key, 0) for key in {*output.usage, *driver}}
-        _replace_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
+        atomic_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
         written = DocumentDataset.read_parquet(ctx.stage_dir / "data")
         summary = {
             "stage": stage.name,
@@ -239,6 +288,27 @@ def _client_spec(config: PipelineConfig) -> Any:
     return ClientSpec(**config.client.model_dump(exclude_none=True))
 
 
+def _transient(ctx: RunContext) -> Counter[str]:
+    """Transient failures so far of the client used in this process (see ``ClientStats.transient_failures``)."""
+    stats = getattr(ctx.driver_client(), "stats", None)
+    return Counter(getattr(stats, "transient_failures", None) or {})
+
+
+def _require_records(data: DocumentDataset, stages: list[dict[str, Any]]) -> None:
+    """A run whose records were all dropped is a failure (exit 1), not an empty dataset written as a success:
+    the error names the stage that dropped the last records and why."""
+    if len(data):
+        return
+    emptied = next((s for s in stages if s["records_out"] == 0), stages[-1])
+    rejections = emptied["rejections"].items()
+    reasons = ", ".join(f"{name}/{reason} {n}" for name, why in rejections for reason, n in why.items())
+    detail = f" ({reasons})" if reasons else ""
+    raise StageError(
+        f"the run produced no records: stage {emptied['stage']!r} kept 0 of {emptied['records_in']}{detail};"
+        " nothing was exported"
+    )
+
+
 def _seed_digest(ctx: RunContext) -> str | None:
     if not ctx.config.seeds:
         return None
@@ -283,16 +353,3 @@ def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return manifest if isinstance(manifest, dict) and (stage_dir / "data").is_dir() else None
-
-
-def _replace_dir(target: Path, write: Callable[[Path], Sequence[Path] | Any]) -> None:
-    """Write a directory next to ``target`` and swap it in, so ``target`` is either old or complete."""
-    temp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(temp, ignore_errors=True)
-    write(temp)
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(temp, target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -23,9 +23,9 @@ from os import PathLike, fspath
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from curator_synth._yaml import load_yaml
 from curator_synth.errors import ConfigError
 from curator_synth.prompts.base import PromptTemplate, register
 from curator_synth.reward.scores import ATTRIBUTES
@@ -116,10 +116,7 @@ def default_criteria_path() -> str:
 
 def parse_criteria(text: str, source: str) -> EvaluationCriteria:
     """Validate the YAML ``text`` of a rubric; errors are :class:`ConfigError` naming ``source`` and the key."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    data = load_yaml(text, source)
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: the evaluation criteria must be a YAML mapping, got {type(data).__name__}")
     try:

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from curator_synth._yaml import load_yaml
 from curator_synth.errors import ConfigError
 from curator_synth.prompts.base import PromptTemplate
 
@@ -84,11 +85,10 @@ def load_generation_prompts(path: str | os.PathLike[str] | None = None) -> Gener
     source = os.fspath(path) if path is not None else generation_prompts_path()
     try:
         with open(source, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            text = handle.read()
     except OSError as error:
         raise ConfigError(f"{source}: cannot read the generation prompts: {error.strerror or error}") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    data = load_yaml(text, source)
     try:
         return GenerationPrompts.model_validate(data)
     except ValidationError as error:

@@ -73,15 +73,13 @@ def default_terms() -> Terms:
 
 def load_terms(path: str | os.PathLike[str]) -> Terms:
     """Term lists from a YAML file (format: ``bias_terms.yaml``); errors name the file and the group."""
-    import yaml
+    from curator_synth._yaml import load_yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read bias terms {os.fspath(path)}: {error.strerror or error}") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{os.fspath(path)}: not valid YAML: {error}") from error
-    return normalise_terms(data, str(path))
+    return normalise_terms(load_yaml(text, os.fspath(path)), str(path))
 
 
 def normalise_terms(terms: Mapping[str, Any], source: str = "terms") -> Terms:

@@ -99,5 +99,5 @@ def test_dry_run_without_a_model_fails_with_an_actionable_message(tmp_path: Path
     recipe.write_text(f"name: x\nseeds: {seeds}\ndask: {{local_cluster: false}}\n"
                       "stages:\n  - stage: self_instruct\n    num_instructions: 3\n")  # fmt: skip
     result = CliRunner().invoke(app, ["run", str(recipe), "--dry-run"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad recipe, found before anything runs
     assert "set `model:` in the recipe" in result.output

@@ -48,10 +48,15 @@ def test_offline_curation_recipe_through_the_cli_and_resume(tmp_path: Path) -> N
     )
 
 
-def test_inspect_and_bad_recipe_exit_codes(tmp_path: Path) -> None:
+def test_inspect_and_bad_recipe_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    missing = runner.invoke(app, ["inspect", str(RECIPES / "self_instruct.yaml")])
+    assert missing.exit_code == 2  # inspect checks what run needs before its first request: the key variable
+    assert "client.api_key_env: the environment variable OPENAI_API_KEY is not set" in missing.output
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-only")
     shown = runner.invoke(app, ["inspect", str(RECIPES / "self_instruct.yaml")])
-    assert shown.exit_code == 0
+    assert shown.exit_code == 0, shown.output
     assert "00 self_instruct: num_instructions=40" in shown.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nstages:\n  - stage: sample\n    nn: 3\n")

@@ -81,7 +81,7 @@ def test_rubric_and_messages() -> None:
 def test_unreadable_yaml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("attributes: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=rf"{path}: not valid YAML"):
+    with pytest.raises(ConfigError, match=rf"{path}:2: not valid YAML"):  # the line, too
         load_criteria(path)
     with pytest.raises(ConfigError, match=rf"{tmp_path / 'missing.yaml'}: cannot read"):
         load_criteria(tmp_path / "missing.yaml")

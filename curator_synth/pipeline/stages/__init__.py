@@ -3,8 +3,9 @@
 # Modules whose stages register on import (their classes are reached through STAGES).
 from curator_synth.pipeline.stages import blend, records, topics  # noqa: F401
 from curator_synth.pipeline.stages.base import STAGES, Stage, StageOptions, StageOutput, register_stage
-from curator_synth.pipeline.stages.data import DedupStage, FilterStage, LoadStage, RedactPiiStage, SampleStage
+from curator_synth.pipeline.stages.data import DedupStage, FilterStage, RedactPiiStage, SampleStage
 from curator_synth.pipeline.stages.llm import EvolStage, ResponsesStage, ScoreStage, SelfInstructStage
+from curator_synth.pipeline.stages.load import LoadStage
 
 __all__ = [
     "STAGES",

@@ -8,6 +8,7 @@ point group ``curator_synth.stages`` and recipes name them like the built-ins.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,14 +58,20 @@ class Stage:
         """Whether this stage, with its options, sends requests (default: ``uses_llm``)."""
         return self.uses_llm
 
+    def check(self, ctx: RunContext) -> None:
+        """Validate, before any stage of the run starts and before the first request is sent, everything this
+        stage will need that its options model cannot see: names looked up in registries (filters, dedup
+        methods, strategies, modes), arguments those objects take, input files and their formats. Raise
+        :class:`~curator_synth.errors.ConfigError` (or ``DataFormatError``) naming the option, e.g.
+        ``filters[0].name: unknown filter 'safty'`` (the runner prefixes the stage's place, ``stages[3]``).
+        ``inspect`` runs the same checks. The default checks nothing."""
+
     def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
         """What, besides the options and the stages before, decides this stage's output (part of the resume
         fingerprint): the model and endpoint for stages that call one. Stages reading files add the files."""
         if not self.needs_client():
             return {}
-        client = ctx.config.client
-        endpoint = client.model_dump(include={"kind", "base_url"}) if client is not None else None
-        return {"model": ctx.config.model, "client": endpoint}
+        return {"model": ctx.config.model, "endpoint": ctx.endpoint()}
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         raise NotImplementedError
@@ -80,15 +87,19 @@ class Stage:
             raise ConfigError(f"stage {self.name!r} needs column(s) {missing}; the records have {data.columns}")
 
 
-def require_some_output(stage: str, records: int, failures: int, detail: str = "") -> None:
+def require_some_output(
+    stage: str, records: int, failures: int, detail: str = "", *, errors: Iterable[object] = ()
+) -> None:
     """A generating stage that produced nothing because its requests failed raises
-    :class:`~curator_synth.errors.StageError` (it is then not saved, and a re-run asks again)."""
+    :class:`~curator_synth.errors.StageError` (it is then not saved, and a re-run asks again); ``errors`` (the
+    failed items' ``"ErrorType: message"`` texts) choose the hint."""
     if records == 0 and failures > 0:
         from curator_synth.errors import StageError
+        from curator_synth.pipeline.failures import error_name, hint_for
 
         raise StageError(
             f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}."
-            " Check the endpoint (base_url), the model name and the API key."
+            f" {hint_for(error_name(text) for text in errors)}"
         )
 
 

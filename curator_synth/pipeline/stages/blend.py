@@ -19,7 +19,7 @@ from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
-from curator_synth.pipeline.stages.data import LoadOptions, LoadStage
+from curator_synth.pipeline.stages.load import LoadOptions, LoadStage
 
 __all__ = ["BlendOptions", "BlendStage"]
 
@@ -95,6 +95,14 @@ class BlendStage(Stage):
             loads[name] = LoadStage(named)
         return loads
 
+    def check(self, ctx: RunContext) -> None:
+        """Every source passes the load stage's checks (files, formats, options)."""
+        for name, load in self._loads().items():
+            try:
+                load.check(ctx)
+            except ConfigError as error:
+                raise ConfigError(f"sources.{name}.{error}") from None
+
     def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
         """The files of every source (name, size, modification time): an edited source is blended again."""
         return {name: load.fingerprint(ctx) for name, load in self._loads().items()}
@@ -131,9 +139,8 @@ class BlendStage(Stage):
         for name, load in self._loads().items():
             output = load.run(None, ctx)
             frames[name] = output.data.to_pandas()
-            repeated = output.rejections.get("load", {}).get("duplicate_id", 0)
-            if repeated:
-                reasons[f"duplicate_id ({name})"] = repeated
+            for reason, count in output.rejections.get("load", {}).items():  # duplicate_id, bad_line
+                reasons[f"{reason} ({name})"] = count
         if options.input_source is not None:
             if data is None:
                 raise ConfigError(f"blend: input_source {options.input_source!r} needs a stage before blend")

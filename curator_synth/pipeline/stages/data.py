@@ -1,136 +1,43 @@
-"""Stages that need no endpoint: load records, filter, redact PII, deduplicate, sample.
+"""Stages that need no endpoint: filter, redact PII, deduplicate, sample (``load`` is in ``load.py``).
 
-Every record carries ``id`` (content-addressed when the source has none, so a re-run gives the same ids),
-``instruction``, ``input``, ``response``, ``source`` and ``provenance`` (a JSON string: Parquet-safe).
+Each stage's :meth:`check` validates its options against the registries before the run starts.
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
-import json
-import os
-import re
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, TypeVar
 
-import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from curator_synth.dataset import DocumentDataset
-from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.errors import ConfigError
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.registry import Registry
 
-__all__ = ["DedupStage", "FilterStage", "LoadStage", "RedactPiiStage", "SampleStage", "normalise_records"]
+__all__ = ["DedupStage", "FilterStage", "RedactPiiStage", "SampleStage"]
 
-RECORD_COLUMNS = ("id", "instruction", "input", "response", "source", "provenance")
-
-
-def _record_id(row: dict[str, Any]) -> str:
-    from curator_synth.generators.base import record_id
-
-    return record_id("record", row.get("source"), row.get("instruction"), row.get("input"), row.get("response"))
+T = TypeVar("T")
 
 
-def normalise_records(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
-    """The pipeline's record columns (missing text fields empty, ``provenance`` a JSON string, ids filled in)."""
-    frame = frame.copy()
-    for column in ("instruction", "input", "response"):
-        if column not in frame.columns:
-            frame[column] = ""
-        frame[column] = frame[column].fillna("").astype(str)
-    if "source" not in frame.columns:
-        frame["source"] = source or ""
-    if "provenance" not in frame.columns:
-        frame["provenance"] = "{}"
-    frame["provenance"] = [p if isinstance(p, str) else json.dumps(p, default=str) for p in frame["provenance"]]
-    if "id" not in frame.columns:
-        frame["id"] = [
-            _record_id(row) for row in frame[["source", "instruction", "input", "response"]].to_dict("records")
-        ]
-    frame["id"] = frame["id"].astype(str)
-    rest = [column for column in frame.columns if column not in RECORD_COLUMNS]
-    return frame[list(RECORD_COLUMNS) + rest]
+def _unknown(option: str, kind: str, name: str, known: Iterable[str]) -> ConfigError:
+    """``filters[0].name: unknown filter 'safty'; did you mean 'safety'?`` (else the known names)."""
+    names = sorted(known)
+    close = difflib.get_close_matches(name.lower(), names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(names)}"
+    return ConfigError(f"{option}: unknown {kind} {name!r}; {hint}")
 
 
-# ------------------------------------------------------------------------------------------------- load
-class LoadOptions(StageOptions):
-    path: str | list[str]
-    rename: dict[str, str] = Field(default_factory=dict)
-    columns: list[str] | None = None
-    source: str | None = None
-    source_from_filename: str | None = None
-    limit: int | None = Field(None, ge=1)
-    on_bad_lines: Literal["error", "skip"] = "error"
-    files_per_partition: int | None = Field(None, ge=1)
-
-    @field_validator("source_from_filename")
-    @classmethod
-    def _pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                if re.compile(value).groups != 1:
-                    raise ValueError("needs exactly one (group) capturing the source name")
-            except re.error as error:
-                raise ValueError(f"not a regular expression: {error}") from None
-        return value
-
-
-@register_stage
-class LoadStage(Stage):
-    """Read records from JSON Lines or Parquet (paths relative to the recipe); ``rename`` maps source columns to
-    the record columns; ``source_from_filename`` (a regex with one group) names each record's source."""
-
-    name = "load"
-    Options = LoadOptions
-    first = True
-
-    def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
-        """The files read (name, size, modification time): an edited input is loaded again."""
-        from curator_synth.dataset.io import resolve_input_files
-
-        try:
-            files = resolve_input_files(self._paths(ctx), (".parquet", ".jsonl", ".json", ".gz"))
-        except CuratorSynthError:
-            return {}  # reported by run()
-        return {"files": [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in files]}
-
-    def _paths(self, ctx: RunContext) -> list[str]:
-        options: LoadOptions = self.options  # type: ignore[assignment]
-        paths = [options.path] if isinstance(options.path, str) else options.path
-        return [str(ctx.config.resolve(path)) for path in paths]
-
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: LoadOptions = self.options  # type: ignore[assignment]
-        files = self._paths(ctx)
-        parquet = all(path.endswith(".parquet") for path in files)
-        if parquet:
-            loaded = DocumentDataset.read_parquet(files, add_filename=True, columns=options.columns)
-        else:
-            loaded = DocumentDataset.read_json(
-                files,
-                add_filename=True,
-                columns=options.columns,
-                on_bad_lines=options.on_bad_lines,
-                files_per_partition=options.files_per_partition or 1,
-            )
-        frame = loaded.to_pandas().rename(columns=options.rename)
-        if options.source_from_filename:
-            pattern = re.compile(options.source_from_filename)
-            frame["source"] = [_group(pattern, name) for name in frame["file_name"]]
-        frame = frame.drop(columns=["file_name"])
-        if options.limit:
-            frame = frame.head(options.limit)
-        frame = normalise_records(frame.reset_index(drop=True), options.source)
-        duplicated = int(frame["id"].duplicated().sum())
-        frame = frame.drop_duplicates("id", ignore_index=True)
-        partitions = max(1, min(ctx.partitions, len(frame)))
-        rejections = {"load": {"duplicate_id": duplicated}} if duplicated else {}
-        return StageOutput(DocumentDataset.from_pandas(frame, npartitions=partitions), rejections)
-
-
-def _group(pattern: re.Pattern[str], name: str) -> str:
-    match = pattern.search(name)
-    return match.group(1) if match else name
+def _registered(registry: Registry[T], name: str, option: str) -> T:
+    """``registry.get(name)``; an unknown name is a ConfigError naming ``option`` (with the registry's own
+    "did you mean" and the known names)."""
+    try:
+        return registry.get(name)
+    except ConfigError as error:
+        raise ConfigError(f"{option}: {error}") from None
 
 
 # ----------------------------------------------------------------------------------------------- filter
@@ -159,23 +66,14 @@ class FilterStage(Stage):
     name = "filter"
     Options = FilterOptions
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        from curator_synth.filters import FILTERS, ScoreFilter
+    def check(self, ctx: RunContext) -> None:
+        """Every filter name is registered and its filter takes the arguments given."""
+        _filter_steps(self.options)  # type: ignore[arg-type]
 
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: FilterOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
-        steps = []
-        for spec in options.filters:
-            arguments = dict(spec.model_extra or {})
-            cls = FILTERS.get(spec.name)
-            if "field" in inspect.signature(cls.__init__).parameters and isinstance(spec.field, str):
-                arguments.setdefault("field", spec.field)  # filters of a column (score_threshold) name it too
-            try:
-                filter_obj = cls(**arguments)
-            except TypeError as error:
-                raise ConfigError(f"filter {spec.name!r}: {error}") from None
-            field = spec.field if isinstance(spec.field, str) else tuple(spec.field)
-            steps.append(ScoreFilter(filter_obj, text_field=field, score_field=spec.score_field, invert=spec.invert))
+        steps = _filter_steps(options)
         result: Any = dataset
         for step in steps:
             result = step(result)
@@ -193,6 +91,26 @@ class FilterStage(Stage):
         return StageOutput(ctx.dataset(kept), rejections)
 
 
+def _filter_steps(options: FilterOptions) -> list[Any]:
+    """One ``ScoreFilter`` per spec, its filter built from the spec's arguments; an unknown name or a bad
+    argument is a ``ConfigError`` naming ``filters[i]``."""
+    from curator_synth.filters import FILTERS, ScoreFilter
+
+    steps = []
+    for number, spec in enumerate(options.filters):
+        cls = _registered(FILTERS, spec.name, f"filters[{number}].name")
+        arguments = dict(spec.model_extra or {})
+        if "field" in inspect.signature(cls.__init__).parameters and isinstance(spec.field, str):
+            arguments.setdefault("field", spec.field)  # filters of a column (score_threshold) name it too
+        try:
+            filter_obj = cls(**arguments)
+        except (TypeError, ValueError) as error:  # ConfigError is a ValueError
+            raise ConfigError(f"filters[{number}]: filter {spec.name!r}: {error}") from None
+        field = spec.field if isinstance(spec.field, str) else tuple(spec.field)
+        steps.append(ScoreFilter(filter_obj, text_field=field, score_field=spec.score_field, invert=spec.invert))
+    return steps
+
+
 # -------------------------------------------------------------------------------------------------- pii
 class RedactOptions(StageOptions):
     fields: list[str] = Field(default_factory=lambda: ["instruction", "input", "response"])
@@ -206,6 +124,19 @@ class RedactPiiStage(Stage):
 
     name = "redact_pii"
     Options = RedactOptions
+
+    def check(self, ctx: RunContext) -> None:
+        """The ``kinds`` are known PII kinds and ``replacement`` uses no placeholder but ``{kind}``."""
+        from curator_synth.filters.pii import PII_KINDS
+
+        options: RedactOptions = self.options  # type: ignore[assignment]
+        for number, kind in enumerate(options.kinds or ()):
+            if kind not in PII_KINDS:
+                raise _unknown(f"kinds[{number}]", "PII kind", kind, PII_KINDS)
+        try:
+            options.replacement.format(kind=PII_KINDS[0])
+        except (KeyError, IndexError, ValueError) as error:
+            raise ConfigError(f"replacement: {options.replacement!r} may only use {{kind}} ({error!r})") from None
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         from curator_synth.filters.pii import detect_pii, redact_matches
@@ -234,33 +165,47 @@ class DedupOptions(StageOptions):
     against_seeds: bool = False
 
 
-def _dedup_step(method: str, field: str, options: dict[str, Any], ctx: RunContext, against_seeds: bool) -> Any:
+def _dedup_step(options: DedupOptions, pool: Sequence[str]) -> Any:
+    """The dedup object of ``options.method`` (``pool``: the texts novelty compares with); bad method options
+    are a ``ConfigError`` naming ``options``. Builds objects only: no model or data is loaded."""
     from curator_synth.dedup import ExactDuplicates, FuzzyDuplicates, NoveltyDuplicates, SemanticDuplicates
 
+    field, arguments = options.field, dict(options.options)
     methods: dict[str, Any] = {
-        "exact": lambda: ExactDuplicates(text_field=field, **options),
-        "fuzzy": lambda: FuzzyDuplicates(text_field=field, **options),
-        "semantic": lambda: SemanticDuplicates(text_field=field, **options),
-        "novelty": lambda: NoveltyDuplicates(text_field=field, pool=ctx.seeds() if against_seeds else (), **options),
+        "exact": lambda: ExactDuplicates(text_field=field, **arguments),
+        "fuzzy": lambda: FuzzyDuplicates(text_field=field, **arguments),
+        "semantic": lambda: SemanticDuplicates(text_field=field, **arguments),
+        "novelty": lambda: NoveltyDuplicates(text_field=field, pool=pool, **arguments),
     }
     try:
-        return methods[method]()
-    except TypeError as error:
-        raise ConfigError(f"dedup method {method!r}: {error}") from None
+        return methods[options.method]()
+    except (TypeError, ValueError) as error:  # ConfigError is a ValueError
+        raise ConfigError(f"options: dedup method {options.method!r}: {error}") from None
 
 
 @register_stage
 class DedupStage(Stage):
-    """Remove duplicates by ``method`` over ``field``, keeping one representative per group."""
+    """Remove duplicates by ``method`` over ``field``, keeping one representative per group (``against_seeds``:
+    novelty also against the recipe's seeds)."""
 
     name = "dedup"
     Options = DedupOptions
+
+    def check(self, ctx: RunContext) -> None:
+        """The method's options construct it, and ``against_seeds`` has novelty and the recipe's seeds to use."""
+        options: DedupOptions = self.options  # type: ignore[assignment]
+        if options.against_seeds and options.method != "novelty":
+            raise ConfigError(f"against_seeds: only method 'novelty' compares with the seeds, not {options.method!r}")
+        if options.against_seeds and not ctx.config.seeds:
+            raise ConfigError("against_seeds: the recipe has no `seeds:` file to compare with")
+        _dedup_step(options, ())
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: DedupOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
         self.require_columns(dataset, "id", options.field)
-        step = _dedup_step(options.method, options.field, dict(options.options), ctx, options.against_seeds)
+        pool = ctx.seeds() if options.against_seeds and options.method == "novelty" else ()
+        step = _dedup_step(options, pool)
         before = len(dataset)
         kept = step.remove(dataset).to_pandas()
         dropped = before - len(kept)
@@ -277,6 +222,22 @@ class SampleOptions(StageOptions):
     allocation: Literal["proportional", "equal"] = "proportional"
 
 
+def _sampler(options: SampleOptions, ctx: RunContext) -> Any:
+    """The ``DiversitySampler`` of ``options`` (an unregistered strategy is a ``ConfigError`` naming ``strategy``)."""
+    from curator_synth.diversity import SAMPLING_STRATEGIES, DiversitySampler
+
+    _registered(SAMPLING_STRATEGIES, options.strategy, "strategy")
+    return DiversitySampler(
+        options.strategy,
+        n=options.n,
+        seed=ctx.config.seed,
+        n_clusters=options.n_clusters,
+        topic_field=options.topic_field,
+        text_field=options.field,
+        allocation=options.allocation,
+    )
+
+
 @register_stage
 class SampleStage(Stage):
     """Draw ``n`` diverse records with :class:`~curator_synth.diversity.DiversitySampler`."""
@@ -284,20 +245,14 @@ class SampleStage(Stage):
     name = "sample"
     Options = SampleOptions
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        from curator_synth.diversity import DiversitySampler
+    def check(self, ctx: RunContext) -> None:
+        """The strategy is registered and the sampler accepts the options (no model is loaded)."""
+        _sampler(self.options, ctx)  # type: ignore[arg-type]
 
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: SampleOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
-        sampler = DiversitySampler(
-            options.strategy,
-            n=options.n,
-            seed=ctx.config.seed,
-            n_clusters=options.n_clusters,
-            topic_field=options.topic_field,
-            text_field=options.field,
-            allocation=options.allocation,
-        )
+        sampler = _sampler(options, ctx)
         frame = dataset.to_pandas()
         sample = sampler.sample(frame)
         dropped = len(frame) - len(sample)

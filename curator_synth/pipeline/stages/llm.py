@@ -4,7 +4,6 @@ per-record stages run over partitions on Dask (responses, Evol-Instruct, reward/
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any, NoReturn
 
 from pydantic import Field
@@ -12,8 +11,9 @@ from pydantic import Field
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import StageError
 from curator_synth.pipeline.context import RunContext
+from curator_synth.pipeline.failures import error_counts, hint_for
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
-from curator_synth.pipeline.stages.data import normalise_records
+from curator_synth.pipeline.stages.load import normalise_records
 from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, ScoreTask
 
 __all__ = ["EvolStage", "ResponsesStage", "ScoreStage", "SelfInstructStage"]
@@ -86,7 +86,8 @@ class SelfInstructStage(Stage):
         import pandas as pd
 
         discarded = result.discard_counts()
-        require_some_output(self.name, len(rows), discarded.get("request_failed", 0))
+        failed = [d.detail for d in result.discarded if d.reason == "request_failed"]
+        require_some_output(self.name, len(rows), len(failed), errors=failed)
         if options.include_seeds:
             rows = _seed_rows(ctx) + rows
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
@@ -186,7 +187,7 @@ class ScoreStage(Stage):
         if not self.needs_client():
             scored = task.score_offline(dataset.to_pandas())
             errors = scored[f"{options.prefix}error"].dropna()
-            rejections = {"score": dict(Counter(str(e).split(":")[0] for e in errors))} if len(errors) else {}
+            rejections = {"score": dict(error_counts(errors))} if len(errors) else {}
             return StageOutput(ctx.dataset(scored), rejections)
         return llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
 
@@ -200,7 +201,7 @@ def llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_colum
     if error_column in frame.columns:
         errors = frame[error_column].dropna()
         if len(errors):
-            rejections[task.name] = dict(Counter(str(error).split(":")[0] for error in errors))
+            rejections[task.name] = dict(error_counts(errors))
             if len(errors) == len(frame):
                 _all_failed(ctx, task.name, errors)
         if error_column == ERROR_COLUMN:
@@ -213,8 +214,8 @@ def _all_failed(ctx: RunContext, name: str, errors: Any) -> NoReturn:
     partitions are removed (their journals stay), so a re-run asks again — and say what went wrong."""
     for path in (ctx.stage_dir / "parts").glob("part-*"):
         path.unlink(missing_ok=True)
-    counts = Counter(str(error).split(":")[0] for error in errors)
+    counts = error_counts(errors)
     raise StageError(
         f"{name}: all {len(errors)} records failed ({', '.join(f'{k} {v}' for k, v in counts.most_common())});"
-        f" the first: {errors.iloc[0]}. Check the endpoint (base_url), the model name and the API key."
+        f" the first: {errors.iloc[0]}. {hint_for(counts.elements())}"
     )

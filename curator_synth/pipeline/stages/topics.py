@@ -34,8 +34,8 @@ from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron_pipelines import NemotronPipelines, PipelineFailure, PipelineResult
 from curator_synth.pipeline.context import RunContext, read_seed_texts
 from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
-from curator_synth.pipeline.stages.data import normalise_records
 from curator_synth.pipeline.stages.llm import model_params
+from curator_synth.pipeline.stages.load import normalise_records
 from curator_synth.registry import Registry
 
 if TYPE_CHECKING:
@@ -256,7 +256,8 @@ class TopicPromptsStage(Stage):
         rows = [_row(options.pipeline, item, result, chosen.record_input(item, arguments)) for item in result.items]
         failures = _failures(result)
         reasons = ", ".join(f"{reason} {n}" for reason, n in failures.items())
-        require_some_output(self.name, len(rows), len(result.failures), reasons)
+        errors = [type(failure.error).__name__ for failure in result.failures]
+        require_some_output(self.name, len(rows), len(result.failures), reasons, errors=errors)
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         duplicates = int(frame["id"].duplicated().sum())
         frame = frame.drop_duplicates("id", ignore_index=True)
