@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import logging
 import os
 import queue
@@ -47,45 +46,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from curator_synth.clients.journal_file import (
+    FILENAME,
+    MIGRATIONS,
+    DiskReserve,
+    JournalRecord,
+    cause,
+    connect,
+    disk_full,
+    key_prefix,
+    migrate,
+    read_records,
+    request_key,
+    user_version,
+)
 from curator_synth.errors import ConfigError, JournalCorruptError, JournalError
 
-__all__ = ["MIGRATIONS", "Journal", "JournalRecord", "request_key"]
+__all__ = ["FILENAME", "MIGRATIONS", "Journal", "JournalRecord", "request_key"]
 
 logger = logging.getLogger("curator_synth.clients")
 
-FILENAME = "journal.sqlite3"
-RESERVE = "journal.reserve"  # + ".<pid>": one per process that has the journal open
-
-#: Numbered schema migrations; never edit one that has shipped, append a new one. Each is a list of SQL
-#: statements separated by ``;`` (run one by one inside one write transaction).
-MIGRATIONS: tuple[str, ...] = (
-    # 1: responses keyed by a 64-bit prefix of the request hash (fast integer index) plus the full hash.
-    """
-    CREATE TABLE responses (
-        id INTEGER PRIMARY KEY,
-        key_prefix INTEGER NOT NULL,
-        key BLOB NOT NULL,
-        namespace TEXT NOT NULL,
-        path TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        request BLOB NOT NULL,
-        response BLOB NOT NULL
-    );
-    CREATE INDEX responses_key_prefix ON responses (key_prefix);
-    """,
-    # 2: the endpoint each answer came from (part of the key since this version), and rejections: answers the
-    # caller could not use, asked again by the next run unless it only re-parses.
-    """
-    ALTER TABLE responses ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';
-    CREATE TABLE rejections (
-        id INTEGER PRIMARY KEY,
-        response_id INTEGER NOT NULL,
-        created_at REAL NOT NULL,
-        reason TEXT NOT NULL
-    );
-    CREATE INDEX rejections_response ON rejections (response_id);
-    """,
-)
 
 _QUEUE_END = object()
 _COLUMNS = "(key_prefix, key, namespace, path, created_at, request, response, endpoint)"
@@ -105,86 +85,12 @@ CommitCallback = Callable[[BaseException | None], None]
 
 
 @dataclass(frozen=True, slots=True)
-class JournalRecord:
-    key: bytes
-    namespace: str
-    path: str
-    created_at: float
-    request: bytes
-    response: bytes
-    endpoint: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class _Reject:
     """A queued :meth:`Journal.reject` (applies to the newest response of ``key`` when it is committed)."""
 
     key: bytes
     reason: str
     created_at: float
-
-
-def request_key(namespace: str, path: str, body: bytes, endpoint: str = "") -> bytes:
-    digest = hashlib.sha256(endpoint.encode())
-    digest.update(b"\0")
-    digest.update(namespace.encode())
-    digest.update(b"\0")
-    digest.update(path.encode())
-    digest.update(b"\0")
-    digest.update(body)
-    return digest.digest()
-
-
-def _prefix(key: bytes) -> int:
-    return int.from_bytes(key[:8], "big", signed=True)
-
-
-def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    connection.execute("PRAGMA busy_timeout = 30000")
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA synchronous={synchronous}")
-    return connection
-
-
-def _user_version(connection: sqlite3.Connection) -> int:
-    return int(connection.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-    """Apply the missing migrations in one write transaction. The version is read again once the write lock is
-    held: another process opening the same new directory may have migrated it while this one waited."""
-    if _user_version(connection) == len(MIGRATIONS):
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        version = _user_version(connection)
-        if version > len(MIGRATIONS):
-            raise ConfigError(
-                f"{path} has journal schema version {version}, newer than this curator_synth knows "
-                f"({len(MIGRATIONS)}); upgrade curator_synth"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
-        connection.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise
-
-
-def _disk_full(error: BaseException) -> bool:
-    """Whether a write failed for lack of space (SQLite's SQLITE_FULL, or ENOSPC / EDQUOT from the OS)."""
-    if isinstance(error, sqlite3.Error):
-        return getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(error)
-    return isinstance(error, OSError) and error.errno in (28, 122)  # ENOSPC, EDQUOT
-
-
-def _cause(error: BaseException) -> str:
-    return "no space left on device" if _disk_full(error) else f"{type(error).__name__}: {error}"
 
 
 class Journal:
@@ -211,16 +117,14 @@ class Journal:
         self.path = self.directory / FILENAME
         self.flush_interval = flush_interval
         self.max_backlog = max_backlog
-        self._reserve = self.directory / f"{RESERVE}.{os.getpid()}"
-        self._reserve_bytes = reserve_bytes
-        _remove_stale_reserves(self.directory)
-        self._make_reserve()
+        self._reserve = DiskReserve(self.directory, reserve_bytes)
+        self._reserve.make()
         try:
-            self._reader = _connect(self.path, synchronous)
-            _migrate(self._reader, self.path)
-            self._writer = _connect(self.path, synchronous)
+            self._reader = connect(self.path, synchronous)
+            migrate(self._reader, self.path)
+            self._writer = connect(self.path, synchronous)
         except sqlite3.DatabaseError as error:
-            if _disk_full(error):
+            if disk_full(error):
                 raise JournalError(f"no space left on device: {self.directory} (cannot open the journal)") from error
             raise ConfigError(
                 f"{self.path} is not a usable journal ({error}); move it away to start a new one (the answers "
@@ -268,25 +172,6 @@ class Journal:
         if last:
             self.close()
 
-    def _make_reserve(self) -> None:
-        """Keep ``reserve_bytes`` of disk for the answers in flight when the disk fills up (see the module)."""
-        if not self._reserve_bytes:
-            return
-        try:
-            with open(self._reserve, "wb") as file:
-                if hasattr(os, "posix_fallocate"):
-                    os.posix_fallocate(file.fileno(), 0, self._reserve_bytes)
-                else:  # pragma: no cover - not on Linux
-                    file.write(b"\0" * self._reserve_bytes)
-        except OSError as error:
-            self._reserve.unlink(missing_ok=True)
-            if _disk_full(error):
-                raise JournalError(
-                    f"no space left on device: {self.directory} (cannot keep the journal's "
-                    f"{self._reserve_bytes // 1024} KiB reserve); free space before sending requests"
-                ) from error
-            raise ConfigError(f"cannot write in the journal directory {self.directory}: {error}") from error
-
     # ------------------------------------------------------------------------------------------- reading
     key = staticmethod(request_key)
 
@@ -300,7 +185,7 @@ class Journal:
             return recent
         try:
             with self._read_lock:
-                rows = self._reader.execute(_LOOKUP, (_prefix(key),)).fetchall()
+                rows = self._reader.execute(_LOOKUP, (key_prefix(key),)).fetchall()
         except sqlite3.DatabaseError as error:
             raise self._corrupt(error) from error
         for full_key, response, rejected in rows:
@@ -309,7 +194,7 @@ class Journal:
         return None
 
     def _corrupt(self, error: sqlite3.DatabaseError) -> JournalError:
-        if _disk_full(error):
+        if disk_full(error):
             return JournalError(f"no space left on device: {self.directory} ({error})")
         return JournalCorruptError(
             f"the journal {self.path} cannot be read ({error}): the file is damaged; move it away to start a new "
@@ -325,36 +210,14 @@ class Journal:
 
     def records(self, namespace: str | None = None) -> Iterator[JournalRecord]:
         """Every journaled response in arrival order (e.g. to re-parse with a fixed parser)."""
-        return self.read(self.directory, namespace)
+        return read_records(self.directory, namespace)
 
-    @staticmethod
-    def read(directory: str | os.PathLike[str], namespace: str | None = None) -> Iterator[JournalRecord]:
-        """Read the journal in ``directory`` without opening it for writing (no writer thread, no lock)."""
-        path = Path(directory) / FILENAME
-        if not path.exists():
-            raise ConfigError(f"no journal at {path}")
-        sql = "SELECT * FROM responses"
-        args: tuple[str, ...] = ()
-        if namespace is not None:
-            sql += " WHERE namespace = ?"
-            args = (namespace,)
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        connection.row_factory = sqlite3.Row
-        try:
-            for row in connection.execute(sql + " ORDER BY id", args):
-                endpoint = row["endpoint"] if "endpoint" in row.keys() else ""  # noqa: SIM118 - sqlite3.Row
-                yield JournalRecord(
-                    bytes(row["key"]), row["namespace"], row["path"], row["created_at"], bytes(row["request"]),
-                    bytes(row["response"]), endpoint,
-                )  # fmt: skip
-        except sqlite3.DatabaseError as error:
-            raise JournalCorruptError(f"the journal {path} cannot be read ({error}): the file is damaged") from error
-        finally:
-            connection.close()
+    #: Read the journal in a directory without opening it for writing (no writer thread, no lock).
+    read = staticmethod(read_records)
 
     def schema_version(self) -> int:
         with self._read_lock:
-            return _user_version(self._reader)
+            return user_version(self._reader)
 
     # ------------------------------------------------------------------------------------------- writing
     def record(
@@ -377,7 +240,7 @@ class Journal:
         """
         if self._closed:
             raise ConfigError(f"the journal {self.path} is closed")
-        row = (_prefix(key), key, namespace, path, time.time(), request, response, endpoint, on_commit)
+        row = (key_prefix(key), key, namespace, path, time.time(), request, response, endpoint, on_commit)
         self._uncommitted[key] = response
         self._rejected_uncommitted.discard(key)
         if self._failure is not None:
@@ -413,7 +276,7 @@ class Journal:
         so a full disk stops the sending at once (answers in flight are still journaled, from the reserve)."""
         if self._stopped is not None:
             raise JournalError(
-                f"{_cause(self._stopped)}: {self.directory} (the request journal could not be written); no new "
+                f"{cause(self._stopped)}: {self.directory} (the request journal could not be written); no new "
                 "requests are sent; the answers received so far are kept — free space and re-run to go on"
             ) from self._stopped
 
@@ -435,7 +298,7 @@ class Journal:
         """Raise :class:`JournalError` if a write has failed for good (rows could not be kept)."""
         if self._failure is not None:
             raise JournalError(
-                f"{_cause(self._failure)}: {self.directory} (the journal {self.path.name} could not be written: "
+                f"{cause(self._failure)}: {self.directory} (the journal {self.path.name} could not be written: "
                 f"{self._failure}); {len(self._unsaved)} answer(s) not journaled yet"
             ) from self._failure
 
@@ -470,8 +333,8 @@ class Journal:
                 self._rollback()
                 if self._stopped is None:
                     self._stopped = error
-                    logger.error("journal %s: %s; no new requests will be sent", self.path, _cause(error))
-                if _disk_full(error) and self._release_reserve():
+                    logger.error("journal %s: %s; no new requests will be sent", self.path, cause(error))
+                if disk_full(error) and self._reserve.release():
                     try:
                         self._commit(batch)
                         return None
@@ -481,12 +344,6 @@ class Journal:
                 self._failure = error
         self._unsaved.extend(item for item in batch if isinstance(item, tuple))
         return self._failure
-
-    def _release_reserve(self) -> bool:
-        if not self._reserve.exists():
-            return False
-        self._reserve.unlink(missing_ok=True)
-        return True
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -502,7 +359,7 @@ class Journal:
             if isinstance(item, _Reject):
                 self._insert(rows)
                 rows = []
-                self._writer.execute(_REJECT, (item.created_at, item.reason, _prefix(item.key), item.key))
+                self._writer.execute(_REJECT, (item.created_at, item.reason, key_prefix(item.key), item.key))
             else:
                 rows.append(item)  # type: ignore[arg-type]
         self._insert(rows)
@@ -539,13 +396,13 @@ class Journal:
                 self._rollback()
                 logger.error(
                     "journal %s: %d answer(s) could not be journaled (%s); a re-run asks them again",
-                    self.path, len(self._unsaved), _cause(error),
+                    self.path, len(self._unsaved), cause(error),
                 )  # fmt: skip
         self._writer.close()
         self._uncommitted.clear()
         with self._read_lock:
             self._reader.close()
-        self._reserve.unlink(missing_ok=True)  # it only matters while the journal is open
+        self._reserve.release()  # it only matters while the journal is open
 
     @property
     def unsaved(self) -> int:
@@ -554,19 +411,6 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({str(self.directory)!r})"
-
-
-def _remove_stale_reserves(directory: Path) -> None:
-    """Delete the reserve files of processes that no longer run (killed before they could close the journal)."""
-    for path in directory.glob(f"{RESERVE}.*"):
-        try:
-            os.kill(int(path.suffix[1:]), 0)
-        except ValueError:
-            continue
-        except ProcessLookupError:
-            path.unlink(missing_ok=True)
-        except PermissionError:  # another user's live process
-            continue
 
 
 def _waited_for(row: object) -> bool:

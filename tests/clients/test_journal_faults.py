@@ -14,7 +14,7 @@ import pytest
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, QueryRequest, RetryPolicy
 from curator_synth.clients.journal import FILENAME
-from curator_synth.errors import JournalCorruptError, JournalError, ResponseParseError
+from curator_synth.errors import ConfigError, JournalCorruptError, JournalError, ResponseParseError
 from curator_synth.generators.base import BaseGenerator
 from curator_synth.testing import Echo, FakeLLMServer, Fixed
 
@@ -184,3 +184,12 @@ async def test_a_full_disk_stops_the_sending_and_keeps_what_was_paid_for(small_d
         assert all(result.ok for result in results)
         assert server.stats()["requests"] == 600 - kept
         assert again.stats.from_journal == kept
+
+
+def test_a_journal_whose_schema_is_not_written_yet_reads_as_absent_not_damaged(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / FILENAME).execute("PRAGMA journal_mode=WAL").close()  # as a killed creator leaves it
+    with pytest.raises(ConfigError, match="its schema is not written"):
+        list(Journal.read(tmp_path))
+    journal = Journal(tmp_path)  # the next run migrates it
+    journal.close()
+    assert list(Journal.read(tmp_path)) == []

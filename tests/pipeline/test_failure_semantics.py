@@ -190,3 +190,25 @@ def test_a_full_disk_in_a_pipeline_stops_at_once_and_a_rerun_pays_only_the_rest(
         asked_again = server.stats()["requests"]
     assert len(result) == 600
     assert asked_again == 600 - journaled, "a re-run paid again for journaled answers"
+
+
+def test_a_driver_stage_against_a_dead_endpoint_is_unfinished_not_failed(tmp_path: Path) -> None:
+    import socket
+
+    import curator_synth
+
+    with socket.socket() as probe:  # a port nobody listens on: every connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    seeds = Path(curator_synth.__file__).parent / "data" / "self_instruct" / "seed_tasks.jsonl"
+    recipe = {
+        "name": "dead",
+        "model": "m",
+        "seeds": str(seeds),
+        "client": {"base_url": f"http://127.0.0.1:{port}/v1", "max_retries": 0},
+        "dask": {"local_cluster": False},
+        "stages": [{"stage": "self_instruct", "num_instructions": 4}],
+        "report": {"enabled": False},
+    }
+    with pytest.raises(IncompleteStageError, match=r"self_instruct: \d+ requests failed transiently \(ConnectError"):
+        _run(recipe, tmp_path / "run")

@@ -94,12 +94,16 @@ def require_some_output(
     :class:`~curator_synth.errors.StageError` (it is then not saved, and a re-run asks again); ``errors`` (the
     failed items' ``"ErrorType: message"`` texts) choose the hint."""
     if records == 0 and failures > 0:
-        from curator_synth.errors import StageError
+        from collections import Counter
+
+        from curator_synth.errors import IncompleteStageError, StageError, error_class
         from curator_synth.pipeline.failures import error_name, hint_for
 
+        names = [error_name(text) for text in errors]
+        if names and all(getattr(error_class(name), "transient", False) for name in names):
+            raise IncompleteStageError(stage, dict(Counter(names)))  # an endpoint that is down: re-run later
         raise StageError(
-            f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}."
-            f" {hint_for(error_name(text) for text in errors)}"
+            f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}. {hint_for(names)}"
         )
 
 

@@ -1,24 +1,5 @@
-"""LLM stages over Dask partitions: a cluster-wide request budget, idempotent parts, per-partition journals.
-
-:func:`run_llm_stage` runs a :class:`PartitionTask` (an async ``(frame, client) -> frame``) on every partition
-of a dataset and writes partition ``i`` to ``output_dir/part-{i:05d}.parquet``, atomically (temporary file +
-``os.replace``). A partition whose part exists is never run again, so a re-run, a Dask retry or a task
-recomputed after a worker died redoes nothing and duplicates nothing. Each partition journals its requests
-in ``output_dir/journal/part-{i:05d}/`` (one writer per partition), so a partition re-run after a worker loss
-answers the requests it had already paid for from its journal.
-
-Budget: the spec's ``max_concurrency``/``rpm``/``tpm`` are for the whole cluster. They are split into
-``slots`` equal shares; a running partition holds one lease of a ``distributed.Semaphore(max_leases=slots)``
-and builds its client with one share, so however many tasks Dask runs, the cluster stays within the budget.
-On Dask's local scheduler the partitions run on ``slots`` threads with the same split (no semaphore needed).
-
-Failures (docs/reliability.md): a partition whose requests failed *transiently* (connection, 5xx, timeouts,
-a journal that cannot be written, a spent error budget) is not written — its answers are in its journal — and
-the stage raises :class:`~curator_synth.errors.IncompleteStageError` counting them by type once every other
-partition has finished, so a re-run sends exactly the failed requests. A fatal failure (journal, error
-budget) also stops partitions that have not started yet. Dask never re-runs a partition whose task failed
-(the engine has already retried each request); a partition lost with a dead worker is recomputed by Dask.
-"""
+"""Running a :class:`~curator_synth.distributed.parts.PartitionTask` over every partition of a dataset: the
+shared budget, the jobs on the workers, and what a stage with failed partitions raises (see the package)."""
 
 from __future__ import annotations
 
@@ -29,15 +10,14 @@ import logging
 import os
 import pickle
 import socket
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import dask
 import pandas as pd
@@ -47,183 +27,24 @@ from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.factory import ClientSpec
 from curator_synth.clients.stats import ClientStats
 from curator_synth.dataset import DocumentDataset
-from curator_synth.errors import ConfigError, ConnectError, CuratorSynthError, IncompleteStageError
+from curator_synth.distributed.cluster import active_client
+from curator_synth.distributed.parts import (
+    PartitionStats,
+    PartitionTask,
+    Progress,
+    check_manifest,
+    part_path,
+)
+from curator_synth.errors import ConfigError, CuratorSynthError, IncompleteStageError
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = [
-    "PartitionStats",
-    "PartitionTask",
-    "StageStats",
-    "checked_partition",
-    "cluster",
-    "get_client",
-    "run_llm_stage",
-    "stage_failure",
-    "stage_stats",
-]
+__all__ = ["checked_partition", "run_llm_stage", "stage_failure"]
 
 logger = logging.getLogger("curator_synth.distributed")
 
-MANIFEST = "_stage.json"  # in output_dir: the stage's task name and partition count
 
-
-# ---------------------------------------------------------------------------------------------- cluster
-def get_client(
-    scheduler_address: str | None = None,
-    n_workers: int = 2,
-    threads_per_worker: int = 1,
-    processes: bool = True,
-    *,
-    timeout: float = 10.0,
-) -> Client:
-    """A ``distributed.Client``: connected to ``scheduler_address`` (e.g. ``"tcp://10.0.0.5:8786"``), else to a
-    new ``LocalCluster`` on 127.0.0.1 (worker processes, no dashboard) that closes with the client.
-
-    Raises :class:`~curator_synth.errors.ConnectError` naming the address if no scheduler answers in ``timeout``.
-    """
-    import distributed
-
-    if scheduler_address is None:
-        options = {"n_workers": n_workers, "threads_per_worker": threads_per_worker, "processes": processes}
-        return distributed.Client(**options, dashboard_address=None, host="127.0.0.1")
-    try:
-        return distributed.Client(scheduler_address, timeout=timeout)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ConnectError(
-            f"cannot connect to the Dask scheduler at {scheduler_address!r} within {timeout} s: {exc}"
-        ) from exc
-
-
-@contextlib.contextmanager
-def cluster(
-    scheduler_address: str | None = None,
-    n_workers: int = 2,
-    threads_per_worker: int = 1,
-    processes: bool = True,
-    *,
-    timeout: float = 10.0,
-) -> Iterator[Client]:
-    """:func:`get_client` as a context manager: the client (and a cluster it started) is closed on exit."""
-    client = get_client(scheduler_address, n_workers, threads_per_worker, processes, timeout=timeout)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-# ---------------------------------------------------------------------------------------------- contract
-@runtime_checkable
-class PartitionTask(Protocol):
-    """What an LLM stage does to one partition; picklable (module-level class), ``name`` identifies the stage.
-    The client is built for this partition (its share of the budget, its journal); the task may query it
-    concurrently and returns the output frame (any number of rows; the index is not kept)."""
-
-    name: str
-
-    async def __call__(self, frame: pd.DataFrame, client: AsyncLLMClient) -> pd.DataFrame: ...
-
-
-@dataclass
-class PartitionStats:
-    """What producing one part cost; saved as ``part-{i:05d}.stats.json`` next to it. The counts are those of
-    the run that wrote the part (``skipped``: this run found the part done and reused it)."""
-
-    partition: int
-    rows_in: int = 0
-    rows_out: int = 0
-    requests_sent: int = 0
-    from_journal: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    retries: dict[str, int] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    worker: str = ""  # host:pid of the process that wrote the part
-    skipped: bool = False
-
-    @classmethod
-    def read(cls, output_dir: str | os.PathLike[str], partition: int) -> PartitionStats:
-        """The saved stats of a done partition, marked ``skipped`` (zeros if the file is missing)."""
-        path = _part_path(output_dir, partition, ".stats.json")
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        known = {key: value for key, value in saved.items() if key in cls.__dataclass_fields__}
-        return replace(cls(**{**known, "partition": partition}), skipped=True)
-
-
-@dataclass
-class StageStats:
-    """Totals of a stage over its parts (``stage_stats(output_dir)``), for reports."""
-
-    partitions: int = 0
-    skipped: int = 0
-    rows_in: int = 0
-    rows_out: int = 0
-    requests_sent: int = 0
-    from_journal: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    retries: Counter[str] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0  # summed over partitions (not wall time)
-
-    def add(self, part: PartitionStats) -> None:
-        self.partitions += 1
-        self.skipped += part.skipped
-        for name in ("rows_in", "rows_out", "requests_sent", "from_journal", "prompt_tokens", "completion_tokens"):
-            setattr(self, name, getattr(self, name) + getattr(part, name))
-        self.retries.update(part.retries)
-        self.failures.update(part.failures)
-        self.seconds += part.seconds
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.update(retries=dict(self.retries), failures=dict(self.failures), total_tokens=self.total_tokens)
-        return data
-
-
-Progress = Callable[[PartitionStats], None]
-
-
-# ---------------------------------------------------------------------------------------------- files
-def _part_path(output_dir: str | os.PathLike[str], partition: int, suffix: str = ".parquet") -> Path:
-    """Where partition ``partition`` of a stage writing to ``output_dir`` goes (its stats: ``.stats.json``)."""
-    return Path(output_dir) / f"part-{partition:05d}{suffix}"
-
-
-def _check_manifest(output_dir: Path, name: str, npartitions: int) -> None:
-    """One output directory holds one stage over one partitioning: a re-run must not mix parts of another."""
-    path = output_dir / MANIFEST
-    expected = {"task": name, "npartitions": npartitions}
-    if not path.exists():
-        atomic_write(path, lambda temp: temp.write_text(json.dumps(expected)))
-        return
-    found = json.loads(path.read_text())
-    if found != expected:
-        raise ConfigError(
-            f"{output_dir} holds stage {found.get('task')!r} over {found.get('npartitions')} partitions, not "
-            f"{name!r} over {npartitions}: give this stage its own output_dir"
-        )
-
-
-def stage_stats(output_dir: str | os.PathLike[str]) -> StageStats:
-    """The totals of the parts written so far in ``output_dir`` (``skipped`` counts none: nothing was run)."""
-    manifest = Path(output_dir) / MANIFEST
-    if not manifest.exists():
-        raise ConfigError(f"{output_dir} is not the output directory of an LLM stage (no {MANIFEST})")
-    total = StageStats()
-    for partition in range(json.loads(manifest.read_text())["npartitions"]):
-        if _part_path(output_dir, partition).exists():
-            total.add(replace(PartitionStats.read(output_dir, partition), skipped=False))
-    return total
-
-
-# ---------------------------------------------------------------------------------------------- worker side
 @dataclass(frozen=True)
 class _Job:
     partition: int
@@ -263,7 +84,7 @@ def _run_partition(frame: pd.DataFrame, job: _Job) -> PartitionStats | _Failed:
 
 
 def _produce(frame: pd.DataFrame, job: _Job) -> PartitionStats:
-    part = _part_path(job.output_dir, job.partition)
+    part = part_path(job.output_dir, job.partition)
     if part.exists():  # done by an earlier run or an earlier attempt of this task
         return PartitionStats.read(job.output_dir, job.partition)
     with job.semaphore if job.semaphore is not None else contextlib.nullcontext():
@@ -281,7 +102,7 @@ def _produce(frame: pd.DataFrame, job: _Job) -> PartitionStats:
         counts = {key: value for key, value in counts.items() if key in PartitionStats.__dataclass_fields__}
         worker, seconds = f"{socket.gethostname()}:{os.getpid()}", round(time.perf_counter() - started, 3)
         stats = PartitionStats(job.partition, len(frame), len(result), **counts, seconds=seconds, worker=worker)
-        stats_file = _part_path(job.output_dir, job.partition, ".stats.json")
+        stats_file = part_path(job.output_dir, job.partition, ".stats.json")
         atomic_write(stats_file, lambda temp: temp.write_text(json.dumps(asdict(stats))))
         atomic_write(part, lambda temp: result.to_parquet(temp, index=False))
     return stats
@@ -320,7 +141,6 @@ async def _call(task: PartitionTask, frame: pd.DataFrame, client: AsyncLLMClient
         return await task(frame, client)
 
 
-# ---------------------------------------------------------------------------------------------- driver side
 def run_llm_stage(
     dataset: DocumentDataset,
     task: PartitionTask,
@@ -355,14 +175,14 @@ def run_llm_stage(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     npartitions = dataset.npartitions
-    _check_manifest(out, task.name, npartitions)
-    pending = [i for i in range(npartitions) if not _part_path(out, i).exists()]
+    check_manifest(out, task.name, npartitions)
+    pending = [i for i in range(npartitions) if not part_path(out, i).exists()]
     report = progress or (lambda stats: None)
     for partition in range(npartitions):
         if partition not in pending:
             report(PartitionStats.read(out, partition))
     if pending:
-        client = dask_client if dask_client is not None else _active_client()
+        client = dask_client if dask_client is not None else active_client()
         threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
         chosen = max(1, min(slots or min(threads, len(pending)), spec.max_concurrency))
         prefix = f"llm-stage-{task.name}-{uuid.uuid4().hex[:8]}"
@@ -374,7 +194,7 @@ def run_llm_stage(
             failures = _run_distributed(client, parts, jobs, prefix, report)
         if failures:
             raise stage_failure(task.name, failures, out)
-    return DocumentDataset.read_parquet([str(_part_path(out, i)) for i in range(npartitions)], files_per_partition=1)
+    return DocumentDataset.read_parquet([str(part_path(out, i)) for i in range(npartitions)], files_per_partition=1)
 
 
 def stage_failure(name: str, failures: Sequence[_Failed], where: Path) -> BaseException:
@@ -406,17 +226,6 @@ def stage_failure(name: str, failures: Sequence[_Failed], where: Path) -> BaseEx
     return IncompleteStageError(
         name, dict(counts), where=str(where), detail="; ".join(details) or None, stopped=stopped
     )
-
-
-def _active_client() -> Client | None:
-    """The distributed client Dask itself would use now (config or default client), or None."""
-    if "distributed" not in sys.modules:  # no client can exist
-        return None
-    from distributed import Client
-
-    scheduler = dask.base.get_scheduler()
-    owner = getattr(scheduler, "__self__", scheduler)
-    return owner if isinstance(owner, Client) else None
 
 
 def _delayed(parts: Sequence[Any], job: _Job, prefix: str) -> Any:
