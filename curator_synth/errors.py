@@ -35,6 +35,7 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ConnectError",
+    "ContextLengthError",
     "ConversationFormatError",
     "CuratorSynthError",
     "DataFormatError",
@@ -56,6 +57,7 @@ __all__ = [
     "StorageError",
     "TransportError",
     "TruncatedResponseError",
+    "UnsupportedRequestError",
     "YamlConversionError",
     "error_class",
     "status_error_for",
@@ -154,6 +156,20 @@ class APIStatusError(CuratorSynthError):
 
 class BadRequestError(APIStatusError):
     """400/422: the request is wrong; retrying will not help."""
+
+
+class ContextLengthError(BadRequestError):
+    """The prompt and ``max_tokens`` do not fit the model's context (a 400 ``context_length_exceeded``, or
+    "maximum context length is N tokens"); ``context_length`` is N when the endpoint said it. Permanent:
+    rejected with reason ``context_length``."""
+
+    context_length: int | None = None
+
+
+class UnsupportedRequestError(BadRequestError):
+    """The endpoint refused a field of the request as invalid — even when it said so with a 5xx (llama.cpp answers
+    ``response_format: json_schema`` with a 500 quoting its request validation error). Not retried: the same
+    request would fail the same way; callers with a fallback (structured output) take it."""
 
 
 class AuthenticationError(APIStatusError):

@@ -1,14 +1,18 @@
 """Structured output: a validated pydantic model from any :class:`~curator_synth.clients.AsyncLLMClient`.
 
-Two modes. ``"json_schema"`` sends OpenAI's ``response_format={"type": "json_schema", ...}``, which vLLM, NIM
-and OpenAI use to constrain decoding. ``"prompt"`` works with any chat endpoint: a system instruction carries
-the JSON schema and the answer is parsed with :func:`~curator_synth.parsing.extract_json`. In both modes an
-answer that does not validate is shown back to the model with the validation errors, up to ``max_repairs``
-times.
+Three modes, tried in this order until the endpoint accepts one:
 
-An endpoint that rejects ``response_format`` (HTTP 400/422) makes :func:`query_structured` switch to prompt
-mode; once the prompt-mode request has gone through, the client remembers it for that model, so later calls
-skip the failing attempt.
+- ``"json_schema"``: OpenAI's ``response_format={"type": "json_schema", ...}`` (OpenAI, vLLM, NIM).
+- ``"json_object"``: ``response_format={"type": "json_object", "schema": ...}``, the form llama.cpp and vLLM
+  constrain decoding with (llama.cpp answers ``json_schema`` with an HTTP 500; that 500 is mapped to
+  :class:`~curator_synth.errors.UnsupportedRequestError` by the protocol layer). The schema is in the prompt too.
+- ``"prompt"``: any chat endpoint: a system instruction carries the JSON schema and the answer is parsed with
+  :func:`~curator_synth.parsing.extract_json`.
+
+An endpoint that refuses a mode's ``response_format`` (a ``BadRequestError``: 400/422, or the mapped 500) makes
+:func:`query_structured` go to the next mode; once a mode has gone through, the client remembers it for that
+model, so later calls skip the refused attempts. In every mode an answer that does not validate is shown back
+to the model with the validation errors, up to ``max_repairs`` times.
 """
 
 from __future__ import annotations
@@ -23,24 +27,24 @@ from weakref import WeakKeyDictionary
 from pydantic import BaseModel
 
 from curator_synth.clients.base import AsyncLLMClient
-from curator_synth.errors import BadRequestError, ConfigError, ResponseParseError
+from curator_synth.errors import BadRequestError, ConfigError, ContextLengthError, ResponseParseError
 from curator_synth.parsing import parse_json_as
 
-__all__ = ["StructuredMode", "query_structured", "response_format_for", "schema_instruction"]
+__all__ = ["StructuredMode", "accepted_mode", "query_structured", "response_format_for", "schema_instruction"]
 
 M = TypeVar("M", bound=BaseModel)
 
-StructuredMode = Literal["json_schema", "prompt"]
-"""``"json_schema"``: constrained decoding through ``response_format``; ``"prompt"``: the schema in a system
-message, the JSON parsed out of the answer."""
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
+"""``"json_schema"``/``"json_object"``: constrained decoding through ``response_format``; ``"prompt"``: the
+schema in a system message, the JSON parsed out of the answer. A mode is where the chain starts."""
 
-_MODES = ("json_schema", "prompt")
+_MODES: tuple[StructuredMode, ...] = ("json_schema", "json_object", "prompt")
 _SCHEMA_KEYS = ("items", "additionalProperties", "not", "contains")
 _SCHEMA_LIST_KEYS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_MAP_KEYS = ("properties", "$defs", "definitions", "patternProperties")
 
-# client → models whose endpoint rejected response_format (weak keys: a closed, dropped client is forgotten)
-_PROMPT_ONLY: WeakKeyDictionary[AsyncLLMClient, set[str]] = WeakKeyDictionary()
+# client -> {model: the mode its endpoint accepted} (weak keys: a closed, dropped client is forgotten)
+_ACCEPTED: WeakKeyDictionary[AsyncLLMClient, dict[str, StructuredMode]] = WeakKeyDictionary()
 
 
 async def query_structured(
@@ -56,13 +60,14 @@ async def query_structured(
     """Ask ``model`` for an answer and return it validated as ``schema`` (a pydantic model class).
 
     ``params`` go to :meth:`~curator_synth.clients.AsyncLLMClient.query_model` (``temperature``,
-    ``max_tokens``, extra body fields); ``response_format`` is set here and ``n`` must stay 1.
+    ``max_tokens``, extra body fields); ``response_format`` is set here and ``n`` must stay 1. ``mode`` is where
+    the fallback chain starts (``"prompt"`` never sends ``response_format``).
 
     An answer that is not valid JSON or does not validate is sent back as an assistant turn, followed by a
     user message quoting the errors and asking for corrected JSON, at most ``max_repairs`` times; then
     :class:`ResponseParseError` is raised with the last answer in ``.raw``. Transport and API errors are
-    raised as the client raises them (a 400 to the JSON-schema request is the one exception: it triggers the
-    switch to prompt mode described in the module docstring).
+    raised as the client raises them, except a ``BadRequestError`` to a ``response_format`` request (not a
+    context-length one), which moves to the next mode.
     """
     if mode not in _MODES:
         raise ConfigError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -76,23 +81,23 @@ async def query_structured(
         raise ConfigError("query_structured asks for one answer: n must be 1")
 
     original = [dict(message) for message in messages]
-    use_schema = mode == "json_schema" and not _known_prompt_only(client, model)
-    conversation = original if use_schema else _with_instruction(original, schema)
-    extra: dict[str, Any] = {"response_format": response_format_for(schema)} if use_schema else {}
-    fell_back = False
+    chain = list(_MODES[_MODES.index(_accepted(client, model) or mode) :])
+    current = chain.pop(0)
+    conversation, extra = _request(original, schema, current)
+    confirmed = False
     repairs = 0
     while True:
         try:
             texts = await client.query_model(messages=conversation, model=model, **params, **extra)
-        except BadRequestError:
-            if not use_schema or repairs:
+        except BadRequestError as error:
+            if not extra or repairs or isinstance(error, ContextLengthError) or not chain:
                 raise
-            use_schema, fell_back, extra = False, True, {}
-            conversation = _with_instruction(original, schema)
+            current = chain.pop(0)
+            conversation, extra = _request(original, schema, current)
             continue
-        if fell_back:
-            _remember_prompt_only(client, model)
-            fell_back = False
+        if not confirmed:
+            _remember(client, model, current)
+            confirmed = True
         answer = texts[0] if texts else ""
         try:
             return parse_json_as(answer, schema)
@@ -109,16 +114,33 @@ async def query_structured(
             ]
 
 
-def _known_prompt_only(client: AsyncLLMClient, model: str) -> bool:
+def _request(
+    messages: list[dict[str, Any]], schema: type[BaseModel], mode: StructuredMode
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The conversation and extra body fields of ``mode``."""
+    if mode == "json_schema":
+        return messages, {"response_format": response_format_for(schema)}
+    if mode == "json_object":
+        fmt = {"type": "json_object", "schema": schema.model_json_schema()}
+        return _with_instruction(messages, schema), {"response_format": fmt}
+    return _with_instruction(messages, schema), {}
+
+
+def accepted_mode(client: AsyncLLMClient, model: str) -> StructuredMode | None:
+    """The structured-output mode ``client``'s endpoint accepted for ``model`` so far (None: not tried yet)."""
+    return _accepted(client, model)
+
+
+def _accepted(client: AsyncLLMClient, model: str) -> StructuredMode | None:
     try:
-        return model in _PROMPT_ONLY.get(client, ())
+        return _ACCEPTED.get(client, {}).get(model)
     except TypeError:  # not weakly referenceable
-        return False
+        return None
 
 
-def _remember_prompt_only(client: AsyncLLMClient, model: str) -> None:
+def _remember(client: AsyncLLMClient, model: str, mode: StructuredMode) -> None:
     with suppress(TypeError):  # a client that cannot be weakly referenced just asks again next time
-        _PROMPT_ONLY.setdefault(client, set()).add(model)
+        _ACCEPTED.setdefault(client, {})[model] = mode
 
 
 def _with_instruction(messages: list[dict[str, Any]], schema: type[BaseModel]) -> list[dict[str, Any]]:

@@ -75,25 +75,26 @@ async def test_fallback_to_prompt_mode_is_remembered_per_client_and_model() -> N
     with FakeLLMServer(recorder) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
             assert await query_structured(client, messages=USER, model="m", schema=Person) == Person(name="Ada", age=36)
-            assert srv.stats()["by_status"] == {"400": 1, "200": 1}
-            first, second = recorder.bodies
-            assert "response_format" in first
-            assert "response_format" not in second
-            assert second["messages"][0]["role"] == "system"
-            assert json.dumps(Person.model_json_schema()) in second["messages"][0]["content"]
-            assert second["messages"][1:] == USER
+            assert srv.stats()["by_status"] == {"400": 2, "200": 1}  # json_schema, json_object, then the prompt
+            first, second, third = recorder.bodies
+            assert first["response_format"]["type"] == "json_schema"
+            assert second["response_format"] == {"type": "json_object", "schema": Person.model_json_schema()}
+            assert "response_format" not in third
+            assert third["messages"][0]["role"] == "system"
+            assert json.dumps(Person.model_json_schema()) in third["messages"][0]["content"]
+            assert third["messages"][1:] == USER
 
             await query_structured(client, messages=USER, model="m", schema=Person)
-            assert len(recorder.bodies) == 3  # the known-failing attempt is skipped
-            assert "response_format" not in recorder.bodies[2]
+            assert len(recorder.bodies) == 4  # the known-failing attempts are skipped
+            assert "response_format" not in recorder.bodies[3]
 
             await query_structured(client, messages=USER, model="other", schema=Person)
-            assert "response_format" in recorder.bodies[3]  # another model may support it
-            assert len(recorder.bodies) == 5
+            assert "response_format" in recorder.bodies[4]  # another model may support it
+            assert len(recorder.bodies) == 7
 
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as fresh:
             await query_structured(fresh, messages=USER, model="m", schema=Person)
-        assert "response_format" in recorder.bodies[5]
+        assert "response_format" in recorder.bodies[7]
 
 
 async def test_a_400_in_prompt_mode_too_is_raised_and_not_remembered() -> None:
@@ -105,7 +106,7 @@ async def test_a_400_in_prompt_mode_too_is_raised_and_not_remembered() -> None:
             for _ in range(2):
                 with pytest.raises(BadRequestError, match="context length exceeded"):
                     await query_structured(client, messages=USER, model="m", schema=Person)
-        assert srv.stats()["by_status"] == {"400": 4}  # both calls tried json_schema first
+        assert srv.stats()["by_status"] == {"400": 6}  # each call tried every mode, none was remembered
 
 
 async def test_repair_succeeds_on_the_second_try() -> None:

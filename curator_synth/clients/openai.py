@@ -7,6 +7,7 @@ that instance — or ``base_url=`` / ``api_key=`` for the fast aiohttp transport
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -124,6 +125,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
             retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
         self.on_truncated: protocol.OnTruncated = on_truncated
+        #: What this client learned about its endpoint, e.g. ``{"n": False}`` when it answers one choice for n > 1.
+        self.capabilities: dict[str, Any] = {}
         self._engine = RequestEngine(
             self.connection,
             factory,
@@ -193,6 +196,19 @@ class AsyncOpenAIClient(AsyncLLMClient):
             return await self._engine.execute(
                 request, lambda payload: protocol.reward_scores(payload, model), query.namespace
             )
+        texts = await self._texts(query)
+        if len(texts) < query.n:  # the endpoint ignores n (llama.cpp): the other samples one by one, seeded apart
+            self.capabilities["n"] = False
+            base = query.seed if query.seed is not None else 0
+            singles = [replace(query, n=1, seed=base + number) for number in range(len(texts), query.n)]
+            for more in await asyncio.gather(*(self._texts(single) for single in singles)):
+                texts.extend(more)
+        elif query.n > 1:
+            self.capabilities["n"] = True
+        return texts
+
+    async def _texts(self, query: QueryRequest) -> list[str]:
+        """One request's texts: ``query.n`` of them, or fewer (at least one) when the endpoint ignored ``n``."""
         request = protocol.build_query(
             messages=query.messages,
             model=query.model,
@@ -206,9 +222,10 @@ class AsyncOpenAIClient(AsyncLLMClient):
             extra=query.extra,
         )
         n, on_truncated = query.n, self.on_truncated
-        return await self._engine.execute(
-            request, lambda payload: protocol.texts(payload, request, n, on_truncated), query.namespace
+        texts: list[str] = await self._engine.execute(
+            request, lambda payload: protocol.texts(payload, request, n, on_truncated, partial=n > 1), query.namespace
         )
+        return texts
 
     def query_many(
         self,

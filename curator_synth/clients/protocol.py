@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from time import time
@@ -21,12 +22,14 @@ from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
     APIStatusError,
     ConfigError,
+    ContextLengthError,
     ConversationFormatError,
     MalformedResponseError,
     NotARewardModelError,
     RequestSummary,
     ResponseParseError,
     TruncatedResponseError,
+    UnsupportedRequestError,
     status_error_for,
 )
 from curator_synth.redact import redact as redact_secrets
@@ -187,7 +190,7 @@ def decode_response(
         except ValueError:
             payload = None
         message = _scrubbed(_error_message(payload), redact) or "the endpoint returned an error"
-        raise _status_error(response, response.status, message, redact, summary)
+        raise _status_error(response, response.status, message, redact, summary, _error_kind(payload, message))
     try:
         payload = json.loads(response.body)
     except ValueError:
@@ -219,34 +222,67 @@ def _malformed(
     return MalformedResponseError(message, raw=raw, request=summary())
 
 
+_CONTEXT = re.compile(r"maximum context length is (\d+)", re.IGNORECASE)
+_BODY_VALIDATION = re.compile(r"validation error.*\(\s*'body'", re.IGNORECASE | re.DOTALL)
+
+
+def _error_kind(payload: object, message: str) -> type[APIStatusError] | None:
+    """The error class an error body calls for beyond its status: a context-length overflow (OpenAI's and vLLM's
+    ``context_length_exceeded``, llama.cpp's message), or a request validation error some servers answer with a
+    5xx (FastAPI/pydantic's "validation error ... ('body', ...)"). None: the status decides. Mapped here, at the
+    one boundary, so that what follows is decided by type."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    if code == "context_length_exceeded" or _CONTEXT.search(message):
+        return ContextLengthError
+    if _BODY_VALIDATION.search(message):
+        return UnsupportedRequestError
+    return None
+
+
 def _status_error(
     response: HTTPResponse,
     status: int,
     message: str,
     redact: Callable[[str], str] | None,
     summary: Callable[[], RequestSummary],
+    kind: type[APIStatusError] | None = None,
 ) -> APIStatusError:
-    """The typed error of ``status``, with the (redacted, then cut) start of the body unless it is the message."""
+    """The typed error of ``status`` (or ``kind``), with the (redacted, then cut) start of the body unless it is
+    the message."""
     excerpt = _scrubbed(response.body.decode("utf-8", "replace"), redact)[:_EXCERPT]
-    return status_error_for(status)(
+    error = (kind or status_error_for(status))(
         message,
         status_code=status,
         request=summary(),
         body=excerpt if excerpt != message else "",
         retry_after=parse_retry_after(response.headers),
     )
+    if isinstance(error, ContextLengthError):
+        found = _CONTEXT.search(message)
+        error.context_length = int(found.group(1)) if found else None
+    return error
 
 
-def texts(payload: Mapping[str, Any], request: HTTPRequest, n: int, on_truncated: OnTruncated = "return") -> list[str]:
+def texts(
+    payload: Mapping[str, Any],
+    request: HTTPRequest,
+    n: int,
+    on_truncated: OnTruncated = "return",
+    *,
+    partial: bool = False,
+) -> list[str]:
     """The generated texts of a chat or completions payload, in choice order.
 
+    ``partial``: fewer than ``n`` choices (at least one) are returned as they are, for a caller that asks for the
+    rest itself (an endpoint that ignores ``n``); otherwise any count but ``n`` is an error.
     Errors raised here carry no ``raw``: the engine attaches the raw body it received.
     """
     chat = request.path == CHAT_PATH
     choices = payload["choices"]
     if len(choices) > 1:
         choices = sorted(choices, key=lambda choice: choice.get("index", 0) if isinstance(choice, dict) else 0)
-    if len(choices) != n:
+    if len(choices) != n and not (partial and 0 < len(choices) < n):
         raise ResponseParseError(
             f"asked for n={n} choices, the endpoint returned {len(choices)} (it may not support n > 1)"
         )

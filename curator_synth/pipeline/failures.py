@@ -20,6 +20,9 @@ HINTS: dict[type[errors.CuratorSynthError], str] = {
     errors.AuthenticationError: "Check the API key (the variable named by client.api_key_env).",
     errors.PermissionDeniedError: "The key may not use this model or endpoint: check the model name and the key.",
     errors.NotFoundError: "Check the endpoint (client.base_url) and the model name.",
+    errors.ContextLengthError: (
+        "The prompt and max_tokens exceed the model's context: lower max_tokens or shorten the input."
+    ),
     errors.BadRequestError: (
         "The endpoint refused the requests as invalid: check the model name, max_tokens and the prompt length"
         " against the model's context."

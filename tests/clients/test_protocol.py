@@ -13,6 +13,7 @@ from curator_synth.clients.transport import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
     BadRequestError,
     ConfigError,
+    ContextLengthError,
     ConversationFormatError,
     MalformedResponseError,
     NotARewardModelError,
@@ -21,6 +22,7 @@ from curator_synth.errors import (
     ResponseParseError,
     ServerError,
     TruncatedResponseError,
+    UnsupportedRequestError,
 )
 from curator_synth.testing import FakeLLMServer, Faults, Reward
 
@@ -253,3 +255,36 @@ async def test_reward_answers_still_decode() -> None:
                 messages=[*USER, {"role": "assistant", "content": "yo"}], model="r"
             )
     assert set(scores) == {"helpfulness", "correctness", "coherence", "complexity", "verbosity"}
+
+
+def test_a_context_overflow_is_a_context_length_error_with_the_limit() -> None:
+    llama = {
+        "error": {
+            "message": "This model's maximum context length is 2048 tokens. However, you requested 6040 tokens.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    }
+    with pytest.raises(ContextLengthError) as caught:
+        protocol.decode_response(response(400, llama), summary)
+    assert caught.value.context_length == 2048
+    assert not caught.value.retryable
+    vllm = {"object": "error", "message": "This model's maximum context length is 4096 tokens.", "code": 400}
+    with pytest.raises(ContextLengthError, match="4096"):
+        protocol.decode_response(response(400, vllm), summary)
+
+
+def test_a_request_validation_error_answered_with_500_is_not_retried() -> None:
+    llama = {
+        "error": {
+            "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'),"
+            " 'msg': \"Input should be 'text' or 'json_object'\"}",
+            "type": "internal_server_error",
+        }
+    }
+    with pytest.raises(UnsupportedRequestError) as caught:
+        protocol.decode_response(response(500, llama), summary)
+    assert caught.value.status_code == 500
+    assert not caught.value.retryable
+    with pytest.raises(ServerError):  # an ordinary 500 stays a retryable server error
+        protocol.decode_response(response(500, {"error": {"message": "CUDA out of memory"}}), summary)
