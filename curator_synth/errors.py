@@ -35,6 +35,7 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ConnectError",
+    "ContentFilterError",
     "ContextLengthError",
     "ConversationFormatError",
     "CuratorSynthError",
@@ -239,6 +240,10 @@ class MalformedResponseError(ResponseParseError):
 
 class TruncatedResponseError(ResponseParseError):
     """The model stopped at ``max_tokens`` (``finish_reason == "length"``); retried only when asked."""
+
+
+class ContentFilterError(ResponseParseError):
+    """The endpoint filtered the answer (``finish_reason == "content_filter"``)."""
 
 
 class NotARewardModelError(ResponseParseError):

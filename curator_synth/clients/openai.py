@@ -20,18 +20,20 @@ from curator_synth.clients import protocol
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
+from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.clients.limits import ErrorBudget
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
 from curator_synth.clients.transport import TRANSPORTS, TransportFactory
-from curator_synth.errors import ConfigError, TruncatedResponseError
+from curator_synth.errors import ConfigError, ContentFilterError, TruncatedResponseError
 from curator_synth.redact import redact_url
 
 __all__ = ["AsyncOpenAIClient", "ClientOptions", "OpenAIClient"]
 
 _TRUNCATION_POLICIES = ("return", "raise", "retry")
+_RESEED = 7919  # a refused answer (truncated, filtered) is asked again with seed + 7919 * attempt
 
 
 class ClientOptions(TypedDict, total=False):
@@ -196,19 +198,36 @@ class AsyncOpenAIClient(AsyncLLMClient):
             return await self._engine.execute(
                 request, lambda payload: protocol.reward_scores(payload, model), query.namespace
             )
-        texts = await self._texts(query)
+        defaults = current_defaults()
+        if query.seed is None and defaults is not None and defaults.seed_salt is not None:
+            query = replace(query, seed=derived_seed(defaults.seed_salt, query.model, query.messages))
+        texts = await self._texts(query, defaults)
         if len(texts) < query.n:  # the endpoint ignores n (llama.cpp): the other samples one by one, seeded apart
             self.capabilities["n"] = False
             base = query.seed if query.seed is not None else 0
             singles = [replace(query, n=1, seed=base + number) for number in range(len(texts), query.n)]
-            for more in await asyncio.gather(*(self._texts(single) for single in singles)):
+            for more in await asyncio.gather(*(self._texts(single, defaults) for single in singles)):
                 texts.extend(more)
         elif query.n > 1:
             self.capabilities["n"] = True
         return texts
 
-    async def _texts(self, query: QueryRequest) -> list[str]:
-        """One request's texts: ``query.n`` of them, or fewer (at least one) when the endpoint ignored ``n``."""
+    async def _texts(self, query: QueryRequest, defaults: RequestDefaults | None) -> list[str]:
+        """One request's texts: ``query.n`` of them, or fewer (at least one) when the endpoint ignored ``n``. An
+        answer with a finish reason the stage refuses (``defaults``) is asked again with another seed, up to
+        ``finish_retries`` times, then its error is raised."""
+        invalid = defaults.invalid_finish_reasons if defaults is not None else ()
+        attempt = 0
+        while True:
+            asked = query if not attempt else replace(query, seed=(query.seed or 0) + _RESEED * attempt)
+            try:
+                return await self._send(asked, invalid)
+            except (TruncatedResponseError, ContentFilterError):
+                if defaults is None or attempt >= defaults.finish_retries:
+                    raise
+                attempt += 1
+
+    async def _send(self, query: QueryRequest, invalid: tuple[str, ...]) -> list[str]:
         request = protocol.build_query(
             messages=query.messages,
             model=query.model,
@@ -222,9 +241,11 @@ class AsyncOpenAIClient(AsyncLLMClient):
             extra=query.extra,
         )
         n, on_truncated = query.n, self.on_truncated
-        texts: list[str] = await self._engine.execute(
-            request, lambda payload: protocol.texts(payload, request, n, on_truncated, partial=n > 1), query.namespace
-        )
+
+        def interpret(payload: dict[str, Any]) -> list[str]:
+            return protocol.texts(payload, request, n, on_truncated, partial=n > 1, invalid_finish=invalid)
+
+        texts: list[str] = await self._engine.execute(request, interpret, query.namespace)
         return texts
 
     def query_many(

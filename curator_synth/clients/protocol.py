@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
     APIStatusError,
     ConfigError,
+    ContentFilterError,
     ContextLengthError,
     ConversationFormatError,
     MalformedResponseError,
@@ -271,11 +272,15 @@ def texts(
     on_truncated: OnTruncated = "return",
     *,
     partial: bool = False,
+    invalid_finish: Collection[str] = (),
 ) -> list[str]:
     """The generated texts of a chat or completions payload, in choice order.
 
     ``partial``: fewer than ``n`` choices (at least one) are returned as they are, for a caller that asks for the
-    rest itself (an endpoint that ignores ``n``); otherwise any count but ``n`` is an error.
+    rest itself (an endpoint that ignores ``n``); otherwise any count but ``n`` is an error. A choice whose
+    ``finish_reason`` is in ``invalid_finish`` (or is ``length`` and ``on_truncated`` is not "return") raises:
+    :class:`TruncatedResponseError` (length), :class:`ContentFilterError` (content_filter), else
+    :class:`ResponseParseError`.
     Errors raised here carry no ``raw``: the engine attaches the raw body it received.
     """
     chat = request.path == CHAT_PATH
@@ -295,12 +300,21 @@ def texts(
             raise MalformedResponseError(f"a choice lacks {where}") from None
         if not isinstance(text, str):
             raise ResponseParseError("a choice has no text content (refusal or tool call?)")
-        if on_truncated != "return" and choice.get("finish_reason") == "length":
-            raise TruncatedResponseError(
-                "the model stopped at max_tokens (finish_reason='length'); raise max_tokens or accept truncation"
-            )
+        reason = choice.get("finish_reason")
+        if reason in invalid_finish or (reason == "length" and on_truncated != "return"):
+            raise _finish_error(str(reason))
         out.append(text)
     return out
+
+
+def _finish_error(reason: str) -> ResponseParseError:
+    if reason == "length":
+        return TruncatedResponseError(
+            "the model stopped at max_tokens (finish_reason='length'); raise max_tokens or accept truncation"
+        )
+    if reason == "content_filter":
+        return ContentFilterError("the endpoint filtered the answer (finish_reason='content_filter')")
+    return ResponseParseError(f"the answer ended with finish_reason={reason!r}, which this stage refuses")
 
 
 def reward_scores(payload: Mapping[str, Any], model: str | None) -> dict[str, float]:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from curator_synth._files import atomic_write
 from curator_synth.clients.base import AsyncLLMClient
+from curator_synth.clients.defaults import RequestDefaults, request_defaults
 from curator_synth.clients.factory import ClientSpec
 from curator_synth.clients.stats import ClientStats
 from curator_synth.dataset import DocumentDataset
@@ -53,6 +54,7 @@ class _Job:
     output_dir: str
     slots: int
     semaphore: Any = None  # a distributed.Semaphore, or None on the local scheduler
+    defaults: RequestDefaults | None = None  # the stage's request defaults, set on the worker
     stop_key: str = ""  # local scheduler: the name of the stage's stop flag (see _STOP_FLAGS)
 
 
@@ -96,7 +98,8 @@ def _produce(frame: pd.DataFrame, job: _Job) -> PartitionStats:
         started = time.perf_counter()
         journal = Path(job.output_dir) / "journal" / f"part-{job.partition:05d}"  # one writer: this task
         client = job.spec.with_cache_dir(journal).build(share=1 / job.slots)
-        result = checked_partition(job.task.name, client, lambda: asyncio.run(_call(job.task, frame, client)))
+        call = _call(job.task, frame, client, job.defaults)
+        result = checked_partition(job.task.name, client, lambda: asyncio.run(call))
         client_stats = getattr(client, "stats", None)  # requests, journal hits, tokens, retries, failures
         counts = client_stats.as_dict() if isinstance(client_stats, ClientStats) else {}
         counts = {key: value for key, value in counts.items() if key in PartitionStats.__dataclass_fields__}
@@ -136,9 +139,12 @@ def _transient_since(stats: Any, before: Counter[str]) -> Counter[str]:
     return Counter(stats.transient_failures) - before
 
 
-async def _call(task: PartitionTask, frame: pd.DataFrame, client: AsyncLLMClient) -> Any:
+async def _call(
+    task: PartitionTask, frame: pd.DataFrame, client: AsyncLLMClient, defaults: RequestDefaults | None = None
+) -> Any:
     async with client:  # closes the connections and commits the journal, even on failure
-        return await task(frame, client)
+        with request_defaults(defaults):
+            return await task(frame, client)
 
 
 def run_llm_stage(
@@ -150,6 +156,7 @@ def run_llm_stage(
     slots: int | None = None,
     dask_client: Client | None = None,
     progress: Progress | None = None,
+    defaults: RequestDefaults | None = None,
 ) -> DocumentDataset:
     """Run ``task`` on every partition of ``dataset``; the output dataset, one partition per input partition.
 
@@ -160,6 +167,8 @@ def run_llm_stage(
       by :func:`get_client`; without one, Dask's local threads).
     - ``progress``: called in this thread with the :class:`PartitionStats` of every partition as it finishes
       (done ones from an earlier run first, ``skipped=True``).
+    - ``defaults``: request defaults (finish-reason policy, seed salt) for every request of the stage, set on
+      the workers (:mod:`curator_synth.clients.defaults`).
 
     If partitions fail, the others still finish (and are kept) before an error is raised; a re-run then redoes
     only the failed partitions, their answered requests from their journals. Transient failures raise
@@ -186,7 +195,7 @@ def run_llm_stage(
         threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
         chosen = max(1, min(slots or min(threads, len(pending)), spec.max_concurrency))
         prefix = f"llm-stage-{task.name}-{uuid.uuid4().hex[:8]}"
-        jobs = [_Job(i, task, spec, str(out), chosen, stop_key=prefix) for i in pending]
+        jobs = [_Job(i, task, spec, str(out), chosen, stop_key=prefix, defaults=defaults) for i in pending]
         parts = dataset.df.to_delayed()
         if client is None:
             failures = _run_local(parts, jobs, prefix, report)

@@ -129,6 +129,8 @@ class PipelineConfig(_Strict):
     report: ReportConfig = ReportConfig.model_validate({})
     pricing: PricingConfig | None = None
     seed: int = 0
+    #: Finish reasons that keep an answer out of the data (asked once more first); a stage may set its own.
+    invalid_finish_reasons: list[str] = Field(default_factory=lambda: ["length", "content_filter"])
     base_dir: str = Field(default=".", exclude=True)
     _source: str | None = PrivateAttr(default=None)
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)

@@ -14,6 +14,7 @@ from curator_synth.errors import ConfigError, IncompleteStageError
 
 if TYPE_CHECKING:
     from curator_synth.clients.base import AsyncLLMClient
+    from curator_synth.clients.defaults import RequestDefaults
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.dataset import DocumentDataset
     from curator_synth.pipeline.config import PipelineConfig
@@ -39,6 +40,8 @@ class RunContext:
     stage_dir: Path = field(default_factory=Path)
     #: Token usage per LLM stage (``requests``, ``prompt_tokens``, ``completion_tokens``, ``from_journal``).
     usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The running LLM stage's request defaults (finish-reason policy, seed salt), set by the runner.
+    request_defaults: RequestDefaults | None = None
     _seeds: list[str] | None = None
     _driver_client: AsyncLLMClient | None = None
 
@@ -111,7 +114,10 @@ class RunContext:
             done += 1
             self._progress(done, data.npartitions)
 
-        result = run_llm_stage(data, task, self.client_spec, parts, dask_client=self.dask_client, progress=progress)
+        result = run_llm_stage(
+            data, task, self.client_spec, parts, dask_client=self.dask_client, progress=progress,
+            defaults=self.request_defaults,
+        )  # fmt: skip
         return result, usage_of(stage_stats(parts))
 
     def _map_in_process(self, data: DocumentDataset, task: Any, parts: Path) -> DocumentDataset:

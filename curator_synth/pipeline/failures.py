@@ -13,7 +13,14 @@ from collections.abc import Iterable
 
 from curator_synth import errors
 
-__all__ = ["HINTS", "error_counts", "error_name", "hint_for"]
+__all__ = ["HINTS", "REASONS", "error_counts", "error_name", "hint_for", "reason_of", "rejection_counts"]
+
+#: The rejection reason of an error type where it has a short name of its own (else the type's name).
+REASONS: dict[type[errors.CuratorSynthError], str] = {
+    errors.TruncatedResponseError: "truncated",
+    errors.ContentFilterError: "content_filter",
+    errors.ContextLengthError: "context_length",
+}
 
 #: Advice by error type (the nearest class in the hierarchy wins). Keep each one line, in the imperative.
 HINTS: dict[type[errors.CuratorSynthError], str] = {
@@ -61,3 +68,14 @@ def hint_for(names: Iterable[str]) -> str:
             if klass in HINTS:
                 return HINTS[klass]
     return _DEFAULT
+
+
+def reason_of(name: str) -> str:
+    """The rejection reason of the error type ``name``: ``truncated`` for TruncatedResponseError, ..."""
+    cls = errors.error_class(name)
+    return REASONS.get(cls, name) if cls is not None else name
+
+
+def rejection_counts(texts: Iterable[object]) -> Counter[str]:
+    """Failed rows by rejection reason (:func:`reason_of` their error type)."""
+    return Counter(reason_of(error_name(text)) for text in texts)

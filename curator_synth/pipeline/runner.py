@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from curator_synth._files import atomic_dir, atomic_write
+from curator_synth.clients.defaults import request_defaults
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError, IncompleteStageError, StageError
 from curator_synth.pipeline import checks
@@ -35,6 +36,7 @@ from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.stages import STAGES, StageOutput
+from curator_synth.pipeline.stages.generation import stage_request_defaults
 from curator_synth.pipeline.summary import add_stage_summary
 
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
@@ -107,7 +109,15 @@ class SyntheticDataPipeline:
 
     def plan(self) -> list[dict[str, Any]]:
         """The stages in order with their options (what ``--dry-run`` and ``inspect`` print)."""
-        return [{"stage": spec.name, **spec.options.model_dump()} for spec in self.specs]
+        from curator_synth.pipeline.stages.generation import GenerationOptions
+
+        plans = []
+        for spec in self.specs:
+            options = spec.options.model_dump()
+            shared = [name for name in GenerationOptions.model_fields if name in options]  # after the stage's own
+            plans.append({"stage": spec.name, **{k: v for k, v in options.items() if k not in shared},
+                          **{name: options[name] for name in shared}})  # fmt: skip
+        return plans
 
     def run(
         self, seed_file: str | os.PathLike[str] | None = None, *, output_dir: str | os.PathLike[str] | None = None
@@ -226,7 +236,9 @@ class SyntheticDataPipeline:
             budget.reset()  # the error budget is per stage
         before = ctx.driver_usage()
         transient_before = _transient(ctx)
-        output: StageOutput = stage.run(data, ctx)
+        ctx.request_defaults = stage_request_defaults(stage.options, ctx.config) if stage.needs_client() else None
+        with request_defaults(ctx.request_defaults):  # this process's requests (partitions carry their own)
+            output: StageOutput = stage.run(data, ctx)
         failed = _transient(ctx) - transient_before
         if failed:  # driver-side requests failed transiently: the stage is not finished (its answers are journaled)
             raise IncompleteStageError(stage.name, dict(failed), where=str(ctx.journal_dir))

@@ -42,10 +42,12 @@ def simple_recipe(
     max_tokens: int | None = None,
     num_human: int = 6,
     num_machine: int = 2,
+    invalid_finish_reasons: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The recipe :func:`run_simple_pipeline` runs (a mapping; edit it and pass it to SyntheticDataPipeline).
-    ``max_tokens`` (default: each stage's own) caps every answer of the generating stages; ``num_human`` and
-    ``num_machine`` are the numbers of seed and generated tasks in each Self-Instruct prompt (see
+    ``max_tokens`` (default: each stage's own) caps every answer of the generating stages;
+    ``invalid_finish_reasons`` (default ``length``, ``content_filter``): answers ending so are rejected;
+    ``num_human`` and ``num_machine`` are the numbers of seed and generated tasks in each Self-Instruct prompt (see
     :func:`~curator_synth.pipeline.generator.prompt_mix`)."""
     limit = {} if max_tokens is None else {"max_tokens": max_tokens}
     stages: list[dict[str, Any]] = [
@@ -67,8 +69,11 @@ def simple_recipe(
     exports = [
         {"format": "alpaca", "path": ALPACA_EXPORT, "metadata": ["id", "source", "provenance", "reward_overall"]}
     ]
-    return {"name": "simple", "model": model, "stages": stages, "output_dir": output_dir, "exports": exports,
-            "dask": {"local_cluster": False}}  # fmt: skip
+    recipe: dict[str, Any] = {"name": "simple", "model": model, "stages": stages, "output_dir": output_dir,
+                              "exports": exports, "dask": {"local_cluster": False}}  # fmt: skip
+    if invalid_finish_reasons is not None:
+        recipe["invalid_finish_reasons"] = list(invalid_finish_reasons)
+    return recipe
 
 
 def _is_seeds(value: object) -> bool:
@@ -108,6 +113,7 @@ def run_simple_pipeline(
     evolve: bool = False,
     include_seeds: bool = True,
     max_tokens: int | None = None,
+    invalid_finish_reasons: Sequence[str] | None = None,
 ) -> PipelineResult:
     """Generate about ``num_samples`` curated instruction-response records from ``seeds`` (a list of seed
     instructions, or a .jsonl/.txt file).
@@ -115,7 +121,9 @@ def run_simple_pipeline(
     ``model_or_client`` is a client (``run_simple_pipeline(client, seeds, num_samples=...)``) or a Hugging Face
     model with its tokenizer (``run_simple_pipeline(model, tokenizer, seeds, num_samples=...)``), run in this
     process. ``model`` defaults to the client's or model's own name. ``include_seeds`` answers the seeds too
-    (records with ``source: seed``). ``max_tokens`` caps every generated answer. Output in ``output_dir``
+    (records with ``source: seed``). ``max_tokens`` caps every generated answer; an answer cut there (or
+    filtered) is rejected unless ``invalid_finish_reasons`` says otherwise (``()`` keeps every answer, e.g. for
+    a random test model that never finishes). Output in ``output_dir``
     (default: a new temporary directory): ``final/`` (Parquet), ``exports/alpaca.jsonl`` (with ``id``,
     ``source``, ``provenance`` and ``reward_overall``) and ``report/report.html``.
     """
@@ -135,6 +143,7 @@ def run_simple_pipeline(
     recipe = simple_recipe(
         count, model=chosen, score_mode=score_mode, evolve=evolve, output_dir=str(out),
         include_seeds=include_seeds, max_tokens=max_tokens, num_human=num_human, num_machine=num_machine,
+        invalid_finish_reasons=invalid_finish_reasons,
     )  # fmt: skip
     config = PipelineConfig.from_dict(recipe, base_dir=out)
     return SyntheticDataPipeline(client, config).run(seed_file=seed_file)

@@ -128,12 +128,16 @@ class ScoreTask:
     weights: dict[str, float] | None = None
     rationale: bool = False
     prefix: str = "reward_"
+    params: dict[str, Any] = field(default_factory=dict)  # the judge's request parameters (max_tokens, ...)
     name: str = "score"
 
     def _reward_model(self, client: AsyncLLMClient | None) -> Any:
         from curator_synth.reward.model import AsyncRewardModel
 
-        return AsyncRewardModel(client, self.model, mode=self.mode, weights=self.weights, rationale=self.rationale)
+        params = self.params if self.mode == "llm_judge" else {}  # a reward model takes no sampling parameters
+        return AsyncRewardModel(
+            client, self.model, mode=self.mode, weights=self.weights, rationale=self.rationale, params=params
+        )
 
     async def __call__(self, frame: pd.DataFrame, client: AsyncLLMClient) -> pd.DataFrame:
         return await self._score(frame, client)

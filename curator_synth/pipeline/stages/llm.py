@@ -11,21 +11,17 @@ from pydantic import Field
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import StageError
 from curator_synth.pipeline.context import RunContext
-from curator_synth.pipeline.failures import error_counts, hint_for
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
+from curator_synth.pipeline.failures import error_counts, hint_for, rejection_counts
+from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage, require_some_output
+from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
 from curator_synth.pipeline.stages.load import normalise_records
 from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, ScoreTask
 
 __all__ = ["EvolStage", "ResponsesStage", "ScoreStage", "SelfInstructStage"]
 
 
-def model_params(temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
-    params = {"temperature": temperature, "max_tokens": max_tokens}
-    return {key: value for key, value in params.items() if value is not None}
-
-
 # ------------------------------------------------------------------------------------------ self-instruct
-class SelfInstructOptions(StageOptions):
+class SelfInstructOptions(GenerationOptions):
     num_instructions: int = Field(100, ge=1)
     batch_size: int = Field(5, ge=1)
     num_human: int = Field(6, ge=1)
@@ -56,9 +52,7 @@ class SelfInstructStage(Stage):
         from curator_synth.generators.self_instruct import AsyncSelfInstruct
 
         options: SelfInstructOptions = self.options  # type: ignore[assignment]
-        generator = AsyncSelfInstruct(
-            ctx.llm_client(), ctx.model, params=model_params(options.temperature, options.max_tokens)
-        )
+        generator = AsyncSelfInstruct(ctx.llm_client(), ctx.model, params=model_params(options))
         result = run_sync(
             generator.generate(
                 ctx.seeds(),
@@ -109,7 +103,7 @@ def _seed_rows(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------------------------- responses
-class ResponsesOptions(StageOptions):
+class ResponsesOptions(GenerationOptions):
     system_prompt: str | None = None
     overwrite: bool = False
     temperature: float | None = None
@@ -128,13 +122,13 @@ class ResponsesStage(Stage):
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: ResponsesOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
-        task = ResponseTask(ctx.model, model_params(options.temperature, options.max_tokens), options.system_prompt,
+        task = ResponseTask(ctx.model, model_params(options), options.system_prompt,
                             options.overwrite)  # fmt: skip
         return llm_output(ctx, dataset, task)
 
 
 # -------------------------------------------------------------------------------------------------- evol
-class EvolOptions(StageOptions):
+class EvolOptions(GenerationOptions):
     rounds: int = Field(1, ge=1, le=5)
     keep_original: bool = True
     temperature: float | None = 0.7
@@ -152,13 +146,17 @@ class EvolStage(Stage):
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options: EvolOptions = self.options  # type: ignore[assignment]
-        task = EvolTask(ctx.model, model_params(options.temperature, options.max_tokens), options.rounds,
+        task = EvolTask(ctx.model, model_params(options), options.rounds,
                         options.keep_original, ctx.config.seed)  # fmt: skip
         return llm_output(ctx, self.require(data), task)
 
 
 # ------------------------------------------------------------------------------------------------- score
-class ScoreOptions(StageOptions):
+class ScoreOptions(GenerationOptions):
+    """``mode`` (nemotron, llm_judge, heuristic); the generation options apply to the judge's requests
+    (``max_tokens`` bounds a judge's answer: 512 by default)."""
+
+    max_tokens: int | None = Field(512, ge=1)
     mode: str = "heuristic"
     weights: dict[str, float] | None = None
     rationale: bool = False
@@ -183,11 +181,11 @@ class ScoreStage(Stage):
         options: ScoreOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
         model = options.judge_model or (ctx.config.model if self.needs_client() else None)
-        task = ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix)
+        task = ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix, model_params(options))
         if not self.needs_client():
             scored = task.score_offline(dataset.to_pandas())
             errors = scored[f"{options.prefix}error"].dropna()
-            rejections = {"score": dict(error_counts(errors))} if len(errors) else {}
+            rejections = {"score": dict(rejection_counts(errors))} if len(errors) else {}
             return StageOutput(ctx.dataset(scored), rejections)
         return llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
 
@@ -201,7 +199,7 @@ def llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_colum
     if error_column in frame.columns:
         errors = frame[error_column].dropna()
         if len(errors):
-            rejections[task.name] = dict(error_counts(errors))
+            rejections[task.name] = dict(rejection_counts(errors))
             if len(errors) == len(frame):
                 _all_failed(ctx, task.name, errors)
         if error_column == ERROR_COLUMN:

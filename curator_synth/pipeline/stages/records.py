@@ -14,8 +14,9 @@ from pydantic import Field, field_validator
 from curator_synth.dataset import DocumentDataset
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.record_tasks import NO_PAIR_COLUMN, DialogueTask, PreferenceTask, RephraseTask
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
-from curator_synth.pipeline.stages.llm import llm_output, model_params
+from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage
+from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
+from curator_synth.pipeline.stages.llm import llm_output
 
 __all__ = ["DialogueStage", "PreferenceStage", "RephraseStage"]
 
@@ -40,7 +41,7 @@ def _template(value: str | None, family: str, placeholder: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------------------------- dialogue
-class DialogueOptions(StageOptions):
+class DialogueOptions(GenerationOptions):
     """``n_user_turns`` user turns per dialogue (each answered); ``temperature``/``max_tokens`` for both roles;
     ``system_prompt`` opens the conversation (seen by the assistant only); ``user_template`` replaces the
     simulated user's prompt (a format string with exactly ``{conversation}``)."""
@@ -71,7 +72,7 @@ class DialogueStage(Stage):
         options: DialogueOptions = self.options  # type: ignore[assignment]
         dataset = self.require(data)
         self.require_columns(dataset, "id", "instruction", "response", "provenance")
-        task = DialogueTask(ctx.model, model_params(options.temperature, options.max_tokens), options.n_user_turns,
+        task = DialogueTask(ctx.model, model_params(options), options.n_user_turns,
                             options.system_prompt, options.user_template)  # fmt: skip
         return llm_output(ctx, dataset, task)
 
@@ -83,7 +84,7 @@ def _rephrase_methods() -> list[str]:
     return sorted(NEMOTRON_CC_METHODS)
 
 
-class RephraseOptions(StageOptions):
+class RephraseOptions(GenerationOptions):
     """``method`` (a key of ``NEMOTRON_CC_METHODS``) applied to the text in ``field``; the result goes to
     ``output_field`` and ``response``. Long texts are cut at ``max_chunk_tokens`` (None: never) and every
     chunk's answer is post-processed (``post_process``) as :meth:`process_documents` does; ``qa_*`` and
@@ -133,7 +134,7 @@ class RephraseStage(Stage):
             options.method,
             options.field,
             options.output_field,
-            model_params(options.temperature, options.max_tokens),
+            model_params(options),
             options.system_prompt,
             options.prompt_template,
             options.max_chunk_tokens,
@@ -159,7 +160,7 @@ def _pair_strategies() -> list[str]:
     return list(PAIR_STRATEGIES.names())
 
 
-class PreferenceOptions(StageOptions):
+class PreferenceOptions(GenerationOptions):
     """``n_responses`` (>= 2) per instruction at ``temperature`` (``sampling``: one request with ``n``, or one
     request per seed), scored by ``mode`` (llm_judge, nemotron, heuristic; ``judge_model`` defaults to the
     recipe's model; ``judge_max_tokens`` bounds a judge's answer), paired by ``strategy`` (``PAIR_STRATEGIES``)
@@ -205,14 +206,14 @@ class PreferenceStage(Stage):
         self.require_columns(dataset, "id", "instruction")
         task = PreferenceTask(
             ctx.model,
-            model_params(options.temperature, options.max_tokens),
+            model_params(options),
             options.n_responses,
             options.sampling,
             ctx.config.seed,
             options.system_prompt,
             options.mode,
             options.judge_model,
-            model_params(None, options.judge_max_tokens),
+            model_params(options, temperature=None, seed=None, max_tokens=options.judge_max_tokens),
             options.weights,
             options.strategy,
             options.min_margin,

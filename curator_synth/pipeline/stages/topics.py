@@ -33,8 +33,8 @@ from curator_synth.errors import ConfigError
 from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron_pipelines import NemotronPipelines, PipelineFailure, PipelineResult
 from curator_synth.pipeline.context import RunContext, read_seed_texts
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, require_some_output
-from curator_synth.pipeline.stages.llm import model_params
+from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage, require_some_output
+from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
 from curator_synth.pipeline.stages.load import normalise_records
 from curator_synth.registry import Registry
 
@@ -204,7 +204,7 @@ TOPIC_PIPELINES.add("python", TopicPipeline(PythonOptions, NemotronPipelines.run
 
 
 # --------------------------------------------------------------------------------------------------- stage
-class TopicPromptsOptions(StageOptions):
+class TopicPromptsOptions(GenerationOptions):
     """``pipeline`` (a name in :data:`TOPIC_PIPELINES`), its ``options``, ``templates`` overrides, how list
     answers are read (``count_policy``, ``yaml_fallback``) and the sampling parameters of every request."""
 
@@ -272,7 +272,7 @@ class TopicPromptsStage(Stage):
         from curator_synth.prompts.library import resolve_template
 
         templates = {name: resolve_template(text) for name, text in options.templates.items()}
-        params = model_params(options.temperature, options.max_tokens)
+        params = model_params(options)
         generator = AsyncNemotronGenerator(ctx.llm_client(), ctx.model, params=params)
         method = TOPIC_PIPELINES.get(options.pipeline).method
         call = method(generator, **arguments, **templates, count_policy=options.count_policy,
