@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.errors import ConfigError, CuratorSynthError, RateLimitError
 from curator_synth.redact import install_log_redaction, redact_url, register_secret, register_url_secrets
 
 __all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "resolve_api_key"]
@@ -124,24 +124,46 @@ class RetryPolicy:
     A failure is retried when its type is retryable (``CuratorSynthError.retryable``: 429, 5xx, timeouts,
     dropped connections, malformed bodies) or listed in ``extra_retry_on`` (e.g. ``TruncatedResponseError``),
     and attempts remain. The wait is the server's ``Retry-After`` if given, else exponential with full jitter.
+
+    A 429 (:class:`~curator_synth.errors.RateLimitError`) is not a failure of the request while the endpoint is
+    answering others: it says "not now". So it is retried whatever ``max_retries`` says as long as the endpoint
+    answered a request of this client within the last ``rate_limit_patience`` seconds and the request itself has
+    been rate limited for less than that. An endpoint that has answered nothing (a spent quota from the start) gets
+    ``max_retries`` as before; ``rate_limit_patience=0`` counts 429s like every other failure.
     """
 
     max_retries: int = 5
     initial_backoff: float = 0.25
     max_backoff: float = 60.0
     extra_retry_on: tuple[type[CuratorSynthError], ...] = ()
+    rate_limit_patience: float = 600.0
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.initial_backoff < 0 or self.max_backoff < self.initial_backoff:
             raise ConfigError("need 0 <= initial_backoff <= max_backoff")
+        if not self.rate_limit_patience >= 0:
+            raise ConfigError(f"rate_limit_patience must be seconds >= 0, got {self.rate_limit_patience!r}")
 
-    def should_retry(self, error: BaseException, attempt: int) -> bool:
-        """``attempt`` counts from 0 (the first try)."""
-        if attempt >= self.max_retries or not isinstance(error, CuratorSynthError):
+    def should_retry(
+        self, error: BaseException, attempt: int, *, rate_limited_for: float = 0.0, answered_ago: float | None = None
+    ) -> bool:
+        """``attempt`` counts from 0 (the first try). For a 429: ``rate_limited_for`` is the time since the
+        request's first 429, ``answered_ago`` the time since the endpoint last answered any request of this
+        client (None: never)."""
+        if not isinstance(error, CuratorSynthError):
+            return False
+        if isinstance(error, RateLimitError) and self.patient(rate_limited_for, answered_ago):
+            return True
+        if attempt >= self.max_retries:
             return False
         return error.retryable or isinstance(error, self.extra_retry_on)
+
+    def patient(self, rate_limited_for: float, answered_ago: float | None) -> bool:
+        """Whether a 429 is retried regardless of ``max_retries`` (see the class docstring)."""
+        patience = self.rate_limit_patience
+        return answered_ago is not None and answered_ago < patience and rate_limited_for < patience
 
     def backoff(self, attempt: int, error: BaseException) -> float:
         """Seconds to wait before retry ``attempt + 1``.

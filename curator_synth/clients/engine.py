@@ -2,12 +2,15 @@
 
 For each request: answer it from the journal if it was answered before by the same endpoint (an answer that
 could not be used — unparseable, failed validation — is asked again unless ``reask_failed=False``); else
-refuse at once if the journal has stopped (a full disk) or the error budget is spent; wait for the rate limits,
-take a slot of the adaptive concurrency window (a slow request holds only its own slot), send, journal the raw
-answer on receipt (the slot is held until it is committed, so a killed process re-pays at most the requests in
-flight), classify and interpret it. On a retryable failure the slot is released *before* backing off (at
-least ``Retry-After``), so waiting requests never starve the window; after ``max_retries`` the typed error is
-raised. Everything is counted in :class:`ClientStats` (transient failures apart: they leave a stage unfinished).
+refuse at once if the journal has stopped (a full disk) or the error budget is spent; wait for the rate limits
+(the user's ``rpm`` / ``tpm``, then the limits learned from the endpoint's headers and 429s:
+:mod:`curator_synth.clients.rate`), take a slot of the adaptive concurrency window (a slow request holds only its
+own slot), send, journal the raw answer on receipt (the slot is held until it is committed, so a killed process
+re-pays at most the requests in flight), classify and interpret it. On a retryable failure the slot is released
+*before* backing off (at least ``Retry-After``), so waiting requests never starve the window; after
+``max_retries`` the typed error is raised (a 429 is retried for as long as the endpoint keeps answering others:
+``RetryPolicy.rate_limit_patience``). Everything is counted in :class:`ClientStats` (transient failures apart:
+they leave a stage unfinished).
 
 Callers that parse answers further (generators) wrap each item in :func:`reject_unparsed`: if the item then
 fails with a :class:`ResponseParseError`, the answers it received are marked in the journal, so the next run
@@ -29,14 +32,16 @@ import json
 import logging
 import os
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any, TypeVar
 
 from curator_synth.clients import protocol
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy
 from curator_synth.clients.journal import Journal
-from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter, parse_duration
+from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter
+from curator_synth.clients.rate import LearnedRateLimiter
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.transport import HTTPRequest, Transport, TransportFactory
 from curator_synth.errors import CuratorSynthError, RateLimitError, RequestSummary, ResponseParseError
@@ -107,6 +112,7 @@ class _LoopState:
     transport: Transport
     window: AdaptiveWindow
     limiter: RateLimiter
+    learned: LearnedRateLimiter
 
 
 class RequestEngine:
@@ -147,6 +153,7 @@ class RequestEngine:
                 transport=self.transport_factory(self.connection),
                 window=AdaptiveWindow(self.max_concurrency),
                 limiter=RateLimiter(self.limits),
+                learned=LearnedRateLimiter(backoff=self.retry.initial_backoff, stats=self.stats),
             )
             self._states[loop] = state
         return state
@@ -163,6 +170,12 @@ class RequestEngine:
         """The window of the most recently used event loop (for inspection)."""
         states = list(self._states.values())
         return states[-1].window if states else None
+
+    @property
+    def rate_limiter(self) -> LearnedRateLimiter | None:
+        """The learned rate limiter of the most recently used event loop (for inspection)."""
+        states = list(self._states.values())
+        return states[-1].learned if states else None
 
     async def execute(
         self, request: HTTPRequest, interpret: Callable[[dict[str, Any]], T], namespace: str | None = None
@@ -187,9 +200,10 @@ class RequestEngine:
                     _receipt(journal, key)
                     return result
         state = self._state()
-        limiter, window = state.limiter, state.window
-        estimate = protocol.estimate_tokens(request) if limiter.active else 0
+        limiter, window, learned = state.limiter, state.window, state.learned
+        estimate = protocol.estimate_tokens(request)
         attempt = 0
+        limited_since: float | None = None  # the first 429 of this request
         while True:
             try:
                 self._may_send(journal)
@@ -197,23 +211,34 @@ class RequestEngine:
                     await limiter.acquire(estimate)
                 await window.acquire(retry=attempt > 0)
                 try:
-                    self._may_send(journal)  # again: the journal or the budget may have stopped while it waited
-                    self.stats.requests_sent += 1
-                    response = await state.transport.send(request)
-                    self._observe_limits(response.headers, window)
+                    # Inside the window: a grant is used at once, never overtaken by a stop decided meanwhile.
+                    permit = await learned.acquire(estimate, retry=attempt > 0)
+                    outcome_known = False
                     try:
-                        payload = protocol.decode_response(
-                            response, lambda: state.transport.summary(request), self._redact
-                        )
-                    except RateLimitError:
-                        window.record(True)
-                        raise
-                    window.record(False)
-                    if journal is not None:  # the slot is held until the answer is on disk (see Journal)
-                        body = response.body
-                        if self._key_bytes and self._key_bytes in body:  # an endpoint echoing the key
-                            body = body.replace(self._key_bytes, b"***")
-                        await _journaled(journal, key, namespace or "", request, body, self.endpoint)
+                        self._may_send(journal)  # again: the journal or the budget may have stopped while it waited
+                        self.stats.requests_sent += 1
+                        response = await state.transport.send(request)
+                        try:
+                            payload = protocol.decode_response(
+                                response, lambda: state.transport.summary(request), self._redact
+                            )
+                        except RateLimitError as error:
+                            outcome_known = True
+                            self.stats.rate_limited += 1
+                            if not learned.limited(permit, response.headers, error.retry_after):
+                                window.record(True)  # a 429 the learned limits do not explain
+                            raise
+                        outcome_known = True
+                        learned.answered(permit, response.headers)
+                        window.record(False)
+                        if journal is not None:  # the slot is held until the answer is on disk (see Journal)
+                            body = response.body
+                            if self._key_bytes and self._key_bytes in body:  # an endpoint echoing the key
+                                body = body.replace(self._key_bytes, b"***")
+                            await _journaled(journal, key, namespace or "", request, body, self.endpoint)
+                    finally:
+                        if not outcome_known:
+                            learned.settle(permit)
                 finally:
                     window.release()
                 self._account(payload.get("usage"), limiter, estimate)
@@ -223,7 +248,14 @@ class RequestEngine:
                 _receipt(journal, key)
                 return result
             except CuratorSynthError as error:
-                if not self.retry.should_retry(error, attempt):
+                limited_for = 0.0
+                if isinstance(error, RateLimitError):
+                    now = monotonic()
+                    limited_since = now if limited_since is None else limited_since
+                    limited_for = now - limited_since
+                if not self.retry.should_retry(
+                    error, attempt, rate_limited_for=limited_for, answered_ago=learned.answered_ago()
+                ):
                     self._failed(error)
                     raise
                 self.stats.retries[type(error).__name__] += 1
@@ -262,17 +294,6 @@ class RequestEngine:
             if error.raw is None:
                 error.raw = raw.decode("utf-8", "replace")
             raise
-
-    def _observe_limits(self, headers: Mapping[str, str], window: AdaptiveWindow) -> None:
-        """Pause new requests when the endpoint says a budget is spent (``x-ratelimit-remaining-* == 0``)."""
-        for kind in ("requests", "tokens"):
-            remaining = headers.get(f"x-ratelimit-remaining-{kind}")
-            if remaining is None or remaining.strip() not in ("0", "0.0"):
-                continue
-            reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}", ""))
-            if reset:
-                window.pause(reset)
-                self.stats.pauses += 1
 
     def _account(self, usage: Any, limiter: RateLimiter, estimate: int) -> None:
         if not isinstance(usage, dict):

@@ -107,8 +107,9 @@ class AdaptiveWindow:
     success then grows it by ``maximum / 16`` per window's worth of successes, so it is back at ``maximum`` after
     ~8 round trips without 429s. A sprinkle of 429s below the threshold (a flaky gateway) does not shrink it, and
     no decision is taken before the outcome window is full (429s come back faster than answers, so the first
-    outcomes of a run over-count them).
-    :meth:`pause` stops new requests until a time (used when ``x-ratelimit-remaining-*`` reaches zero).
+    outcomes of a run over-count them). The engine feeds it only the 429s that the learned rate limits
+    (:mod:`curator_synth.clients.rate`) do not explain: a 429 of a spent budget or of a learned rate says nothing
+    about concurrency.
     Waiters are served first come, first served, except that retries (``acquire(retry=True)``) go before fresh
     requests: a request that already waited out a backoff should not queue again behind new work.
     """
@@ -127,12 +128,8 @@ class AdaptiveWindow:
         self._outcomes: deque[int] = deque(maxlen=max(32, maximum))
         self._limited = 0
         self._last_decrease = -float("inf")
-        self._paused_until = 0.0
 
     async def acquire(self, retry: bool = False) -> None:
-        pause = self._paused_until - monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
         if not self._retry_waiters and (retry or not self._waiters) and self.in_flight < int(self.limit):
             self.in_flight += 1
             return
@@ -179,9 +176,6 @@ class AdaptiveWindow:
         elif self.limit < self.maximum:
             self.limit = min(float(self.maximum), self.limit + self._step / self.limit)
             self._wake()
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, monotonic() + seconds)
 
 
 class ErrorBudget:

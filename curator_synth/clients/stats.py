@@ -21,7 +21,12 @@ class ClientStats:
     from_journal: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Times the learned rate limits stopped the sending: a reported budget spent, a 429 taken as a rate signal.
     pauses: int = 0
+    #: 429 answers received (each is retried, see ``RetryPolicy.rate_limit_patience``).
+    rate_limited: int = 0
+    #: Times the learned request rate was cut (AIMD, from 429s that no ``x-ratelimit-*`` header explained).
+    rate_cuts: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     #: The part of ``failures`` that is transient (connection, 5xx, timeouts, journal): a stage with any is unfinished.
@@ -35,6 +40,8 @@ class ClientStats:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "pauses": self.pauses,
+            "rate_limited": self.rate_limited,
+            "rate_cuts": self.rate_cuts,
             "retries": dict(self.retries),
             "failures": dict(self.failures),
             "transient_failures": dict(self.transient_failures),

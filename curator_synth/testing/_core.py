@@ -113,13 +113,17 @@ class ServerCore:
         api_key: str | None,
         rpm_limit: int | None,
         seed: int,
+        rate_window: float = 60.0,
+        rate_limit_headers: bool = True,
     ) -> None:
         self._responder = responder
         self._rng = random.Random(seed)
         self._latency: Latency = check_latency(latency)
         self._plan = FaultPlan(faults)
         self._auth = f"Bearer {api_key}" if api_key is not None else None
-        self._limiter = RollingRateLimiter(rpm_limit) if rpm_limit is not None else None
+        self._limiter = (
+            RollingRateLimiter(rpm_limit, rate_window, rate_limit_headers) if rpm_limit is not None else None
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._models: set[str] = {"fake-model"}
         self._request_number = 0
@@ -267,10 +271,10 @@ class ServerCore:
         rate_headers = None
         if self._limiter is not None:
             decision = self._limiter.acquire(time.monotonic())
-            rate_headers = decision.headers
+            rate_headers = decision.headers or None
             if not decision.allowed:
                 self.rate_limited += 1
-                message = f"Rate limit reached for requests per minute (limit {self._limiter.limit})."
+                message = f"Rate limit reached for {self._limiter.describe()}."
                 return _response(429, error_body(message, "requests", "rate_limit_exceeded"), rate_headers)
 
         if body is None:

@@ -189,18 +189,25 @@ def _round_up_tenth(value: float) -> float:
 class RollingRateLimiter:
     """Admit at most ``limit`` requests in any rolling ``window`` seconds (60 s: requests per minute).
 
-    Refused requests do not take a slot. ``Retry-After`` of a refusal is the time until the oldest admitted
-    request leaves the window, rounded up to 0.1 s; ``x-ratelimit-reset-requests`` is the time until the
-    window is empty again (OpenAI: "until the limit resets to its initial state").
+    Refused requests do not take a slot. With ``headers`` (the default, as OpenAI does) every decision carries
+    ``x-ratelimit-limit-requests``, ``-remaining-requests`` and ``-reset-requests`` (the time until the window is
+    empty again: OpenAI's "until the limit resets to its initial state"), and a refusal ``Retry-After``: the time
+    until the oldest admitted request leaves the window, rounded up to 0.1 s. Without ``headers`` (as many
+    gateways do) admitted answers carry nothing and a refusal only ``Retry-After: 1``, whatever the window.
     """
 
-    __slots__ = ("_admitted", "_limit_header", "limit", "window")
+    __slots__ = ("_admitted", "_limit_header", "headers", "limit", "window")
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
+    def __init__(self, limit: int, window: float = 60.0, headers: bool = True) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ConfigError(f"rpm_limit must be a positive int, got {limit!r}")
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0.0 < window < math.inf:
+            raise ConfigError(f"rate_window must be seconds > 0, got {window!r}")
+        if not isinstance(headers, bool):
+            raise ConfigError(f"rate_limit_headers must be a bool, got {headers!r}")
         self.limit = limit
-        self.window = window
+        self.window = float(window)
+        self.headers = headers
         self._limit_header = str(limit)
         self._admitted: deque[float] = deque()
 
@@ -212,6 +219,8 @@ class RollingRateLimiter:
             admitted.popleft()
         if len(admitted) >= self.limit:
             retry_after = _round_up_tenth(admitted[0] + self.window - now)
+            if not self.headers:
+                return RateDecision(False, {"Retry-After": "1"}, 1.0)
             reset = _round_up_tenth(admitted[-1] + self.window - now)
             headers = {
                 "x-ratelimit-limit-requests": self._limit_header,
@@ -221,9 +230,16 @@ class RollingRateLimiter:
             }
             return RateDecision(False, headers, retry_after)
         admitted.append(now)
+        if not self.headers:
+            return RateDecision(True, {})
         headers = {
             "x-ratelimit-limit-requests": self._limit_header,
             "x-ratelimit-remaining-requests": str(self.limit - len(admitted)),
             "x-ratelimit-reset-requests": _seconds(_round_up_tenth(self.window)),
         }
         return RateDecision(True, headers)
+
+    def describe(self) -> str:
+        """The limit in words, for the 429 body: "requests per minute (limit 240)"."""
+        per = "minute" if self.window == 60.0 else f"{self.window:g} s"
+        return f"requests per {per} (limit {self.limit})"

@@ -52,8 +52,11 @@ class FakeLLMServer:
     - ``faults``: :class:`Faults` to inject into generation requests (None: none).
     - ``api_key``: when set, ``/v1`` requests need ``Authorization: Bearer <api_key>``; else 401, whose
       ``WWW-Authenticate: Bearer <token>`` echoes the token sent (as some real servers do).
-    - ``rpm_limit``: requests admitted per rolling 60 s window; the others get 429 with ``Retry-After``
-      and OpenAI's ``x-ratelimit-*-requests`` headers (sent on admitted answers too).
+    - ``rpm_limit``: requests admitted per rolling ``rate_window`` seconds (default 60: requests per minute); the
+      others get 429 with ``Retry-After`` and OpenAI's ``x-ratelimit-*-requests`` headers (sent on admitted answers
+      too). ``rate_limit_headers=False`` sends no ``x-ratelimit-*`` header at all and refuses with only
+      ``Retry-After: 1``, as many gateways do (a client must then learn the rate from the 429s alone).
+      A shorter ``rate_window`` runs rate-limit scenarios in seconds instead of minutes.
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.
 
     The control methods (:meth:`stats`, :meth:`hits`, :meth:`reset_stats`, :meth:`set_faults`,
@@ -72,6 +75,8 @@ class FakeLLMServer:
         api_key: str | None = None,
         rpm_limit: int | None = None,
         seed: int = 0,
+        rate_window: float = 60.0,
+        rate_limit_headers: bool = True,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ConfigError(f"mode must be 'thread' or 'process', got {mode!r}")
@@ -89,8 +94,10 @@ class FakeLLMServer:
             api_key,
             rpm_limit,
             seed,
+            rate_window,
+            rate_limit_headers,
         )
-        # Build one core now so bad arguments (rpm_limit, latency) fail in the constructor.
+        # Build one core now so bad arguments (rpm_limit, rate_window, latency) fail in the constructor.
         ServerCore(*self._core_args)
         self._port: int | None = None
         self._lock = threading.Lock()

@@ -243,6 +243,33 @@ def test_rpm_limit_headers_and_429(client: httpx.Client) -> None:
     assert stats["by_status"] == {"200": 3, "429": 1}
 
 
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_rpm_limit_without_headers_answers_only_retry_after_1(client: httpx.Client, mode: str) -> None:
+    srv = FakeLLMServer(rpm_limit=2, rate_window=0.5, rate_limit_headers=False, mode=mode)  # type: ignore[arg-type]
+    with srv:
+        admitted = [chat(client, srv) for _ in range(2)]
+        refused = chat(client, srv)
+        time.sleep(0.6)  # the 0.5 s window has passed
+        again = chat(client, srv)
+        stats = srv.stats()
+    assert [r.status_code for r in admitted] == [200, 200]
+    assert not any(name.startswith("x-ratelimit") for r in admitted for name in r.headers)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "1"  # whatever the window
+    assert not any(name.startswith("x-ratelimit") for name in refused.headers)
+    assert "requests per 0.5 s" in refused.json()["error"]["message"]
+    assert again.status_code == 200
+    assert stats["rate_limited"] == 1
+
+
+def test_rate_window_sets_the_window_and_its_headers(client: httpx.Client) -> None:
+    with FakeLLMServer(rpm_limit=1, rate_window=4.0) as srv:
+        admitted = chat(client, srv)
+        refused = chat(client, srv)
+    assert admitted.headers["x-ratelimit-reset-requests"] == "4s"
+    assert 3.0 <= float(refused.headers["retry-after"]) <= 4.0
+
+
 def test_no_rate_limit_headers_without_rpm_limit(server: FakeLLMServer, client: httpx.Client) -> None:
     response = chat(client, server)
     assert "x-ratelimit-limit-requests" not in response.headers

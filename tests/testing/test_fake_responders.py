@@ -186,6 +186,11 @@ def test_rolling_rate_limiter_window() -> None:
     assert refused.headers["Retry-After"] == "0.1"  # 160.5 - 160.44 rounded up to 0.1
     with pytest.raises(ConfigError):
         RollingRateLimiter(0)
+    quiet = RollingRateLimiter(1, window=2.0, headers=False)
+    assert quiet.acquire(0.0).headers == {}
+    refused = quiet.acquire(1.0)
+    assert (refused.allowed, refused.headers, refused.retry_after) == (False, {"Retry-After": "1"}, 1.0)
+    assert quiet.acquire(2.0).allowed
 
 
 def test_plausible_answers_in_the_shape_each_parser_expects() -> None:

@@ -94,6 +94,10 @@ def test_bad_arguments_fail_in_constructor() -> None:
     with pytest.raises(ConfigError):
         FakeLLMServer(rpm_limit=0)
     with pytest.raises(ConfigError):
+        FakeLLMServer(rpm_limit=5, rate_window=0)
+    with pytest.raises(ConfigError):
+        FakeLLMServer(rpm_limit=5, rate_limit_headers="no")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
         FakeLLMServer(faults={"drop": 1.0})  # type: ignore[arg-type]
 
 
