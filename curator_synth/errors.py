@@ -49,6 +49,7 @@ __all__ = [
     "NotARewardModelError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PromptTooLongError",
     "RateLimitError",
     "RequestSummary",
     "RequestTimeoutError",
@@ -165,6 +166,11 @@ class ContextLengthError(BadRequestError):
     rejected with reason ``context_length``."""
 
     context_length: int | None = None
+
+
+class PromptTooLongError(CuratorSynthError):
+    """The prompt (estimated low) and ``max_tokens`` cannot fit the endpoint's known context length: rejected
+    here, never sent (reason ``prompt_too_long``)."""
 
 
 class UnsupportedRequestError(BadRequestError):

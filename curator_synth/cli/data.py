@@ -198,6 +198,9 @@ def export_(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--metadata", help="A column copied into every record, e.g. provenance. Repeatable."),
     ] = None,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Write a reasoning model's reasoning before each response (<think>).")
+    ] = False,
     sets: Sets = None,
     renames: Renames = None,
     limit: Limit = None,
@@ -212,7 +215,7 @@ def export_(
         fail(f"format {format!r} writes {exporter.file_format}: name the output *{' or *'.join(suffixes)}", BAD_INPUT)
     target = {"format": format, "path": os.path.abspath(output), "fields": pairs(field_map or [], "--field-map")}
     step = Step("load", output, {}, sets or [], source, renames or [], limit, work_dir,
-                exports=[{**target, "metadata": metadata or []}])  # fmt: skip
+                exports=[{**target, "metadata": metadata or [], "trace": trace}])  # fmt: skip
     result, _ = run_step(step)
     typer.echo(f"{len(result)} records exported as {format} to {output}")
 

@@ -1,13 +1,16 @@
-"""Endpoint helpers: ``query`` (one prompt to an endpoint) and ``fake-server`` (the loopback simulator)."""
+"""Endpoint helpers: ``query`` (one prompt to an endpoint), ``check`` (what an endpoint supports) and
+``fake-server`` (the loopback simulator)."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
 
 from curator_synth.cli import app
+from curator_synth.cli._common import BAD_INPUT, fail
 
 
 @app.command()
@@ -68,3 +71,49 @@ def fake_server(
                 time.sleep(3600)
         except KeyboardInterrupt:
             typer.echo("stopped")
+
+
+@app.command()
+def check(
+    recipe: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="A recipe whose endpoint and model to check (or give --base-url and --model)."),
+    ] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
+    model: Annotated[Optional[str], typer.Option(help="Model name as the endpoint knows it.")] = None,  # noqa: UP045
+    api_key_env: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="NAME of the environment variable holding the key (default: the client's own)."),
+    ] = None,
+) -> None:
+    """Check an endpoint in seconds: its models (a warning if the model is not listed), one tiny request, and
+    whether it honours n > 1, response_format (json_schema, json_object + schema) and logprobs; with a recipe,
+    the table is also kept in its run directory (capabilities.json)."""
+    from curator_synth.clients.capabilities import probe
+    from curator_synth.clients.factory import ClientSpec
+    from curator_synth.clients.sync import run_sync
+    from curator_synth.pipeline import load_config
+
+    out = None
+    if recipe is not None:
+        config = load_config(recipe)
+        if config.client is None or not config.model:
+            fail(f"{recipe}: the recipe has no client: section or no model: to check", BAD_INPUT)
+        fields = config.client.model_dump(exclude_none=True, include={"kind", "base_url", "api_key_env", "timeout"})
+        spec = ClientSpec(**{**fields, **({"base_url": base_url} if base_url else {})})
+        chosen, out = model or config.model, config.output_path
+    else:
+        if not base_url or not model:
+            fail("give a RECIPE, or --base-url and --model", BAD_INPUT)
+        spec, chosen = ClientSpec(base_url=base_url, api_key_env=api_key_env), model
+    client = spec.build()
+
+    async def checked() -> Any:
+        async with client:
+            return await probe(client, chosen)  # type: ignore[arg-type]
+
+    found = run_sync(checked())
+    typer.echo(found.table())
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        typer.echo(f"kept in {found.save(out)}")

@@ -54,7 +54,7 @@ _SENSITIVE = ("header", "key", "token", "secret", "auth", "password")
 # Spec fields passed to the client constructor under the same name.
 _CLIENT_FIELDS = (
     "base_url", "max_concurrency", "rpm", "tpm", "max_retries", "timeout", "cache_dir", "transport", "reask_failed",
-    "max_error_rate",
+    "max_error_rate", "context_length",
 )  # fmt: skip
 
 
@@ -69,7 +69,7 @@ class ClientSpec:
       (``OPENAI_API_KEY`` for ``"openai"``, ``NVIDIA_API_KEY`` for ``"nemotron"``), no key if unset.
     - ``max_concurrency`` / ``rpm`` / ``tpm``: the whole budget; :meth:`build` takes a share of it.
     - ``max_retries``, ``timeout``, ``cache_dir`` (request journal), ``transport``, ``reask_failed``,
-      ``max_error_rate`` (the error budget): as for the client.
+      ``max_error_rate`` (the error budget), ``context_length``: as for the client.
     - ``options``: further constructor keywords (e.g. ``on_truncated``, ``default_headers``); must pickle.
     """
 
@@ -85,6 +85,7 @@ class ClientSpec:
     transport: str | None = None
     reask_failed: bool = True
     max_error_rate: float | None = 0.5
+    context_length: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,10 @@ class ClientSpec:
             or not 0 < self.max_error_rate <= 1
         ):  # fmt: skip
             raise ConfigError(f"max_error_rate must be in (0, 1] or None, got {self.max_error_rate!r}")
+        if self.context_length is not None and (
+            isinstance(self.context_length, bool) or not isinstance(self.context_length, int) or self.context_length < 1
+        ):
+            raise ConfigError(f"context_length must be a positive int or None, got {self.context_length!r}")
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
         if self.transport is not None and (not isinstance(self.transport, str) or self.transport not in TRANSPORTS):

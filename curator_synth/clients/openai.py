@@ -26,9 +26,15 @@ from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.clients.limits import ErrorBudget
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
-from curator_synth.clients.transport import TRANSPORTS, TransportFactory
-from curator_synth.errors import ConfigError, ContentFilterError, TruncatedResponseError
-from curator_synth.redact import redact_url
+from curator_synth.clients.transport import TRANSPORTS, HTTPRequest, TransportFactory
+from curator_synth.errors import (
+    ConfigError,
+    ContentFilterError,
+    ContextLengthError,
+    PromptTooLongError,
+    TruncatedResponseError,
+)
+from curator_synth.redact import redact, redact_url
 
 __all__ = ["AsyncOpenAIClient", "ClientOptions", "OpenAIClient"]
 
@@ -53,6 +59,7 @@ class ClientOptions(TypedDict, total=False):
     retry: RetryPolicy | None
     reask_failed: bool
     max_error_rate: float | None
+    context_length: int | None
 
 
 class AsyncOpenAIClient(AsyncLLMClient):
@@ -76,6 +83,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
     - ``max_error_rate``: the error budget (:class:`~curator_synth.clients.limits.ErrorBudget`): once more than
       this share of the finished requests (after 20) failed transiently, the client sends nothing more and
       raises :class:`~curator_synth.errors.ErrorBudgetExceeded`; None turns it off.
+    - ``context_length``: the model's context in tokens, if known (else learned from the first context-length
+      400): a request that surely cannot fit is refused before it is sent (``PromptTooLongError``).
     """
 
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
@@ -100,6 +109,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         retry: RetryPolicy | None = None,
         reask_failed: bool = True,
         max_error_rate: float | None = 0.5,
+        context_length: int | None = None,
     ) -> None:
         if client is not None and not hasattr(client, "base_url"):
             raise ConfigError(
@@ -127,8 +137,12 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
             retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
         self.on_truncated: protocol.OnTruncated = on_truncated
-        #: What this client learned about its endpoint, e.g. ``{"n": False}`` when it answers one choice for n > 1.
-        self.capabilities: dict[str, Any] = {}
+        if context_length is not None and (isinstance(context_length, bool) or not isinstance(context_length, int)
+                                           or context_length < 1):  # fmt: skip
+            raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
+        #: What this client knows about its endpoint: ``n`` (False when it answers one choice for n > 1),
+        #: ``context_length`` (given, or learned from a context-length 400).
+        self.capabilities: dict[str, Any] = {} if context_length is None else {"context_length": context_length}
         self._engine = RequestEngine(
             self.connection,
             factory,
@@ -228,6 +242,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
                 attempt += 1
 
     async def _send(self, query: QueryRequest, invalid: tuple[str, ...]) -> list[str]:
+        self._check_fits(query)
         request = protocol.build_query(
             messages=query.messages,
             model=query.model,
@@ -245,8 +260,53 @@ class AsyncOpenAIClient(AsyncLLMClient):
         def interpret(payload: dict[str, Any]) -> list[str]:
             return protocol.texts(payload, request, n, on_truncated, partial=n > 1, invalid_finish=invalid)
 
-        texts: list[str] = await self._engine.execute(request, interpret, query.namespace)
+        try:
+            texts: list[str] = await self._engine.execute(request, interpret, query.namespace)
+        except ContextLengthError as error:
+            if error.context_length:
+                self.capabilities["context_length"] = error.context_length
+            raise
         return texts
+
+    def _check_fits(self, query: QueryRequest) -> None:
+        """A prompt that cannot fit the known context (a low estimate of its tokens plus ``max_tokens``) is
+        refused here: :class:`PromptTooLongError`, never sent."""
+        context = self.capabilities.get("context_length")
+        if not context or query.max_tokens is None:
+            return
+        needed = protocol.estimated_prompt_tokens(query.messages) + query.max_tokens
+        if needed > context:
+            raise PromptTooLongError(
+                f"the prompt (at least ~{needed - query.max_tokens} tokens) and max_tokens={query.max_tokens} do not"
+                f" fit the model's context of {context} tokens; not sent"
+            )
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint as journals name it: the base URL without credentials."""
+        return self._engine.endpoint
+
+    async def raw_completion(
+        self, *, messages: Sequence[Mapping[str, Any]], model: str, max_tokens: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """One chat request's whole JSON answer (e.g. to see ``logprobs``); retried and journaled as any request."""
+        request = protocol.build_query(
+            messages=messages, model=model, max_tokens=max_tokens, temperature=None, top_p=None, seed=None,
+            stop=None, n=1, conversation_formatter=None, extra=extra,
+        )  # fmt: skip
+        payload: dict[str, Any] = await self._engine.execute(request, lambda answer: answer)
+        return payload
+
+    async def get_json(self, path: str) -> dict[str, Any]:
+        """GET a JSON document of the endpoint (e.g. ``"models"``): one attempt, not journaled, not counted in
+        :attr:`stats`; errors raised typed as for requests."""
+        transport = self._engine.transport_factory(self.connection)
+        request = HTTPRequest(path, b"", method="GET")
+        try:
+            response = await transport.send(request)
+            return protocol.decode_document(response, lambda: transport.summary(request), redact)
+        finally:
+            await transport.aclose()
 
     def query_many(
         self,

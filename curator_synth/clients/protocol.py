@@ -18,6 +18,7 @@ from time import time
 from typing import Any, Literal
 
 from curator_synth.clients.formatters import ConversationFormatter, resolve_formatter
+from curator_synth.clients.reasoning import split_reasoning
 from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
     APIStatusError,
@@ -41,9 +42,11 @@ __all__ = [
     "OnTruncated",
     "build_query",
     "build_reward_query",
+    "decode_document",
     "decode_response",
     "encode_body",
     "estimate_tokens",
+    "estimated_prompt_tokens",
     "parse_retry_after",
     "reward_scores",
     "texts",
@@ -185,6 +188,26 @@ def decode_response(
     error it names (``code``/``status`` 400..599), else :class:`MalformedResponseError`; a 2xx body without a
     non-empty ``choices`` list raises :class:`MalformedResponseError`, so it is never journaled.
     """
+    payload = decode_document(response, summary, redact)
+    if payload.get("error"):
+        said = _scrubbed(_error_message(payload), redact) or "(no message)"
+        message = f"the endpoint answered {response.status} with an error: {said}"
+        named = _named_status(payload["error"])
+        if named is None:
+            raise _malformed(response, message, redact, summary)
+        raise _status_error(response, named, message, redact, summary)
+    if not isinstance(payload.get("choices"), list):
+        raise _malformed(response, "the response has no 'choices' list", redact, summary)
+    if not payload["choices"]:
+        raise _malformed(response, "the response has an empty 'choices' list", redact, summary)
+    return payload
+
+
+def decode_document(
+    response: HTTPResponse, summary: Callable[[], RequestSummary], redact: Callable[[str], str] | None = None
+) -> dict[str, Any]:
+    """The JSON object of a 2xx answer (e.g. to ``GET models``); a non-2xx status raises its typed error, a body
+    that is not a JSON object :class:`MalformedResponseError`."""
     if not 200 <= response.status < 300:
         try:
             payload: Any = json.loads(response.body)
@@ -196,18 +219,15 @@ def decode_response(
         payload = json.loads(response.body)
     except ValueError:
         raise _malformed(response, "the response body is not valid JSON", redact, summary) from None
-    if isinstance(payload, dict) and payload.get("error"):
-        said = _scrubbed(_error_message(payload), redact) or "(no message)"
-        message = f"the endpoint answered {response.status} with an error: {said}"
-        named = _named_status(payload["error"])
-        if named is None:
-            raise _malformed(response, message, redact, summary)
-        raise _status_error(response, named, message, redact, summary)
-    if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
-        raise _malformed(response, "the response has no 'choices' list", redact, summary)
-    if not payload["choices"]:
-        raise _malformed(response, "the response has an empty 'choices' list", redact, summary)
+    if not isinstance(payload, dict):
+        raise _malformed(response, "the response is not a JSON object", redact, summary)
     return payload
+
+
+def estimated_prompt_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
+    """A low estimate of a conversation's prompt tokens (6 characters a token; real tokenizers give more), so a
+    prompt judged too long for the context surely is."""
+    return sum(len(str(message.get("content", ""))) for message in messages) // 6
 
 
 def _scrubbed(text: str, redact: Callable[[str], str] | None) -> str:
@@ -280,7 +300,9 @@ def texts(
     rest itself (an endpoint that ignores ``n``); otherwise any count but ``n`` is an error. A choice whose
     ``finish_reason`` is in ``invalid_finish`` (or is ``length`` and ``on_truncated`` is not "return") raises:
     :class:`TruncatedResponseError` (length), :class:`ContentFilterError` (content_filter), else
-    :class:`ResponseParseError`.
+    :class:`ResponseParseError`. A reasoning model's reasoning (``reasoning_content``, or ``<think>…</think>``
+    before the answer) is split off: the text is the answer alone, an
+    :class:`~curator_synth.clients.reasoning.Answer` whose ``reasoning`` holds the rest.
     Errors raised here carry no ``raw``: the engine attaches the raw body it received.
     """
     chat = request.path == CHAT_PATH
@@ -298,12 +320,16 @@ def texts(
         except (KeyError, TypeError):
             where = "message.content" if chat else "text"
             raise MalformedResponseError(f"a choice lacks {where}") from None
-        if not isinstance(text, str):
-            raise ResponseParseError("a choice has no text content (refusal or tool call?)")
         reason = choice.get("finish_reason")
         if reason in invalid_finish or (reason == "length" and on_truncated != "return"):
-            raise _finish_error(str(reason))
-        out.append(text)
+            raise _finish_error(str(reason))  # also a reasoning model cut while reasoning (content null)
+        message = choice["message"] if chat else {}
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if text is None and isinstance(reasoning, str):
+            text = ""  # reasoning only: the answer is empty (and fails whatever parses it)
+        if not isinstance(text, str):
+            raise ResponseParseError("a choice has no text content (refusal or tool call?)")
+        out.append(split_reasoning(text, reasoning))
     return out
 
 

@@ -53,7 +53,8 @@ class ExportFields:
 
     ``input`` and ``system`` are optional columns: used when present, and a missing value in a row means none.
     ``messages`` holds multi-turn conversations (lists of ``{"role", "content"}``); when that column exists the
-    chat formats use it instead of ``instruction``/``response``.
+    chat formats use it instead of ``instruction``/``response``. ``reasoning`` (a reasoning model's reasoning,
+    kept by the ``responses`` stage) is read only by an export with ``trace=True``.
     """
 
     instruction: str = "instruction"
@@ -64,6 +65,7 @@ class ExportFields:
     prompt: str = "prompt"
     chosen: str = "chosen"
     rejected: str = "rejected"
+    reasoning: str = "reasoning"
 
     @classmethod
     def from_kwargs(cls, overrides: Mapping[str, str]) -> ExportFields:
@@ -146,6 +148,16 @@ class ExportFormat(ABC):
     #: ... unless the dataset has the column of this field instead (conversations for the chat formats).
     alternative: ClassVar[str | None] = None
 
+    def __init__(self, trace: bool = False) -> None:
+        #: Whether the response carries its reasoning as a trace: ``<think>\n…\n</think>\n\n`` before it.
+        self.trace = trace
+
+    def response(self, row: Row, columns: Sequence[str], fields: ExportFields, position: Any) -> str:
+        """The row's response text; with :attr:`trace`, its reasoning (if any) before it in ``<think>`` tags."""
+        text = _required_text(row, fields.response, position)
+        reasoning = _optional_text(row, fields.reasoning, columns) if self.trace else None
+        return f"<think>\n{reasoning}\n</think>\n\n{text}" if reasoning is not None else text
+
     def check(self, columns: Sequence[str], fields: ExportFields) -> None:
         """Raise :class:`ConfigError` naming the first column this format needs and the dataset lacks."""
         if self.alternative is not None and getattr(fields, self.alternative) in columns:
@@ -178,7 +190,7 @@ class ExportFormat(ABC):
         """One output record (the keys of :attr:`keys`) from one row."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(trace={self.trace})"
 
 
 EXPORT_FORMATS: Registry[type[ExportFormat]] = Registry("export_formats")
@@ -203,7 +215,7 @@ class _ChatFormat(ExportFormat):
         messages.append(
             {"role": "user", "content": _user_text(instruction, _optional_text(row, fields.input, columns))}
         )
-        messages.append({"role": "assistant", "content": _required_text(row, fields.response, position)})
+        messages.append({"role": "assistant", "content": self.response(row, columns, fields, position)})
         return messages
 
 
@@ -254,7 +266,7 @@ class AlpacaFormat(ExportFormat):
         return {
             "instruction": _required_text(row, fields.instruction, position),
             "input": _optional_text(row, fields.input, columns) or "",
-            "output": _required_text(row, fields.response, position),
+            "output": self.response(row, columns, fields, position),
         }
 
 

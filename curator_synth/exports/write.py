@@ -33,6 +33,7 @@ def export(
     format: str = "messages",
     *,
     metadata: str | Sequence[str] | None = None,
+    trace: bool = False,
     **fields: str,
 ) -> int:
     """Write ``data`` to the file ``path`` in an export ``format``; returns the number of records written.
@@ -42,9 +43,13 @@ def export(
     format reads (:class:`~curator_synth.exports.ExportFields`: ``instruction``, ``response``, ``input``,
     ``system``, ``messages``, ``prompt``, ``chosen``, ``rejected``). ``metadata`` names columns (e.g.
     ``"provenance"``) copied unchanged into every JSON record. The parent directory is created if needed; an
-    existing file at ``path`` is replaced only once the new one is complete.
+    existing file at ``path`` is replaced only once the new one is complete. ``trace``: a response whose row has
+    a reasoning (the ``reasoning`` column a reasoning model's answers leave) is written with it before it,
+    ``<think>\n…\n</think>\n\n`` (messages, sharegpt, alpaca; a conversation column is written as it is).
     """
-    exporter = EXPORT_FORMATS.get(format)()
+    if not isinstance(trace, bool):
+        raise ConfigError(f"trace must be true or false, got {trace!r}")
+    exporter = EXPORT_FORMATS.get(format)(trace=trace)
     names = ExportFields.from_kwargs(fields)
     dataset = _as_dataset(data)
     columns = list(dataset.df.columns)

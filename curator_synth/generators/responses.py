@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from curator_synth.clients.reasoning import reasoning_of
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import BaseGenerator, StageResult, record_id
 from curator_synth.generators.sync import sync_generator
@@ -91,25 +92,30 @@ async def sample_answers(
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-    return [str(outcome) for outcome in outcomes], seeds
+    return [outcome for outcome in outcomes if isinstance(outcome, str)], seeds  # Answers keep their reasoning
 
 
 @dataclass(frozen=True)
 class ResponseRecord:
-    """One instruction and its ``n`` responses (``provenance`` says how they were drawn)."""
+    """One instruction and its ``n`` responses (``provenance`` says how they were drawn). A reasoning model's
+    reasoning is not in the responses: ``reasoning`` holds it, one entry per response (None: none)."""
 
     id: str
     instruction: str
     responses: tuple[str, ...]
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    reasoning: tuple[str | None, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "id": self.id,
             "instruction": self.instruction,
             "responses": list(self.responses),
             "provenance": dict(self.provenance),
         }
+        if any(text is not None for text in self.reasoning):
+            record["reasoning"] = list(self.reasoning)
+        return record
 
 
 class AsyncResponseGenerator(BaseGenerator):
@@ -156,8 +162,9 @@ class AsyncResponseGenerator(BaseGenerator):
         return ResponseRecord(
             id=record_id("responses", chosen, system_prompt, instruction, answers),
             instruction=instruction,
-            responses=tuple(answers),
+            responses=tuple(str(answer) for answer in answers),
             provenance=provenance,
+            reasoning=tuple(reasoning_of(answer) for answer in answers),
         )
 
     async def generate_responses(

@@ -1,17 +1,25 @@
 """Checks a run makes before its first request (``SyntheticDataPipeline.validate``; ``inspect`` runs them too):
 what the recipe's sections need beyond their pydantic models. Each raises :class:`ConfigError` naming the key.
-The stages' own checks are their :meth:`~curator_synth.pipeline.stages.Stage.check` methods."""
+The stages' own checks are their :meth:`~curator_synth.pipeline.stages.Stage.check` methods.
+
+:func:`check_endpoint` is the one that talks to the endpoint: the pre-flight before the first LLM stage runs."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from curator_synth.errors import ConfigError
+from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.pipeline.config import PipelineConfig
+from curator_synth.pipeline.context import RunContext
 
-__all__ = ["check_client", "check_exports", "check_output_dir", "check_seeds"]
+__all__ = ["check_client", "check_endpoint", "check_exports", "check_output_dir", "check_seeds"]
+
+logger = logging.getLogger(__name__)
 
 
 def check_output_dir(out: Path, *, create: bool) -> None:
@@ -67,3 +75,44 @@ def check_exports(config: PipelineConfig) -> None:
         except ConfigError as error:
             where = config.locate(("exports", number, "format"))
             raise ConfigError(f"{where}exports[{number}].format: {error}") from None
+
+
+def check_endpoint(ctx: RunContext) -> None:
+    """The pre-flight of the recipe's endpoint (``client.check``, on by default), once per run before its first
+    LLM stage runs: the model listing, a warning when the model is not listed, the context length (kept in the
+    client spec unless the recipe sets one); all kept in ``capabilities.json`` in the run directory. A wrong URL
+    or a stopped server fails here in seconds (transient: exit 75), a refused key too (exit 1). Only for
+    OpenAI-compatible client kinds given by the recipe, not for a client object given in code."""
+    from curator_synth.clients.capabilities import preflight
+    from curator_synth.clients.factory import CLIENTS
+    from curator_synth.clients.openai import AsyncOpenAIClient
+    from curator_synth.clients.sync import run_sync
+
+    spec, section = ctx.client_spec, ctx.config.client
+    if ctx.checked or ctx.client is not None or spec is None or section is None or not section.check:
+        return
+    ctx.checked = True
+    factory = CLIENTS.get(spec.kind)
+    if not (isinstance(factory, type) and issubclass(factory, AsyncOpenAIClient)):
+        return
+    client = spec.build()
+    assert isinstance(client, AsyncOpenAIClient)
+
+    async def listed() -> Any:
+        async with client:
+            return await preflight(client, ctx.model)
+
+    try:
+        found = run_sync(listed())
+    except CuratorSynthError as error:  # the same type (exit code, transient or not), the message says where
+        from curator_synth.pipeline.failures import hint_for
+
+        error.args = (
+            f"the endpoint check before the first LLM stage failed: {error} {hint_for([type(error).__name__])}",
+        )
+        raise
+    for warning in found.warnings:
+        logger.warning("%s", warning)
+    found.save(ctx.output_dir)
+    if found.context_length and spec.context_length is None:
+        ctx.client_spec = replace(spec, context_length=found.context_length)

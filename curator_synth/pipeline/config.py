@@ -40,7 +40,9 @@ class ClientConfig(_Strict):
     """The endpoint. ``kind`` names a client in ``curator_synth.clients.factory.CLIENTS`` (openai, nemotron...).
     The API key is never written in a recipe: ``api_key_env`` names the environment variable holding it.
     ``reask_failed``: answers that failed to parse are asked again by a re-run (false: re-parsed only);
-    ``max_error_rate``: the error budget (docs/reliability.md); null turns it off."""
+    ``max_error_rate``: the error budget (docs/reliability.md); null turns it off. ``context_length``: the model's
+    context in tokens when the endpoint does not say (a prompt that cannot fit is rejected unsent,
+    ``prompt_too_long``); ``check``: the pre-flight before the first LLM stage (the model listing; false: none)."""
 
     kind: str = "openai"
     base_url: str | None = None
@@ -53,6 +55,8 @@ class ClientConfig(_Strict):
     transport: str | None = None
     reask_failed: bool = True
     max_error_rate: float | None = Field(0.5, gt=0, le=1)
+    context_length: int | None = Field(None, ge=1)
+    check: bool = True
 
 
 class DaskConfig(_Strict):
@@ -74,12 +78,14 @@ class PricingConfig(_Strict):
 
 
 class ExportConfig(_Strict):
-    """One export of the final dataset: ``format`` in ``EXPORT_FORMATS``, ``path`` relative to ``output_dir``."""
+    """One export of the final dataset: ``format`` in ``EXPORT_FORMATS``, ``path`` relative to ``output_dir``;
+    ``trace``: responses carry their reasoning (a reasoning model's) before them in ``<think>`` tags."""
 
     format: str
     path: str
     fields: dict[str, str] = Field(default_factory=dict)
     metadata: list[str] = Field(default_factory=list)
+    trace: bool = False
 
 
 class BiasConfig(_Strict):

@@ -42,6 +42,8 @@ class RunContext:
     usage: dict[str, dict[str, int]] = field(default_factory=dict)
     #: The running LLM stage's request defaults (finish-reason policy, seed salt), set by the runner.
     request_defaults: RequestDefaults | None = None
+    #: Whether the endpoint's pre-flight ran (:func:`curator_synth.pipeline.checks.check_endpoint`).
+    checked: bool = False
     _seeds: list[str] | None = None
     _driver_client: AsyncLLMClient | None = None
 

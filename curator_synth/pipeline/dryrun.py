@@ -183,7 +183,9 @@ def dry_run(
 def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:
     """The recipe pointed at the simulator: no key, no rate limits, no remote scheduler."""
     client = config.client or ClientConfig.model_validate({})
-    client = client.model_copy(update={"base_url": base_url, "api_key_env": _KEY_ENV, "rpm": None, "tpm": None})
+    # No pre-flight: it would only check the simulator (which lists none of the recipe's models).
+    update = {"base_url": base_url, "api_key_env": _KEY_ENV, "rpm": None, "tpm": None, "check": False}
+    client = client.model_copy(update=update)
     dask = config.dask
     if dask.scheduler_address is not None:
         dask = dask.model_copy(update={"scheduler_address": None, "local_cluster": True})

@@ -20,6 +20,7 @@ REASONS: dict[type[errors.CuratorSynthError], str] = {
     errors.TruncatedResponseError: "truncated",
     errors.ContentFilterError: "content_filter",
     errors.ContextLengthError: "context_length",
+    errors.PromptTooLongError: "prompt_too_long",
 }
 
 #: Advice by error type (the nearest class in the hierarchy wins). Keep each one line, in the imperative.
@@ -29,6 +30,9 @@ HINTS: dict[type[errors.CuratorSynthError], str] = {
     errors.NotFoundError: "Check the endpoint (client.base_url) and the model name.",
     errors.ContextLengthError: (
         "The prompt and max_tokens exceed the model's context: lower max_tokens or shorten the input."
+    ),
+    errors.PromptTooLongError: (
+        "The prompt and max_tokens cannot fit the model's context (not sent): lower max_tokens or shorten the input."
     ),
     errors.BadRequestError: (
         "The endpoint refused the requests as invalid: check the model name, max_tokens and the prompt length"

@@ -236,6 +236,8 @@ class SyntheticDataPipeline:
             budget.reset()  # the error budget is per stage
         before = ctx.driver_usage()
         transient_before = _transient(ctx)
+        if stage.needs_client():
+            checks.check_endpoint(ctx)  # once per run, before its first request
         ctx.request_defaults = stage_request_defaults(stage.options, ctx.config) if stage.needs_client() else None
         with request_defaults(ctx.request_defaults):  # this process's requests (partitions carry their own)
             output: StageOutput = stage.run(data, ctx)
@@ -271,7 +273,7 @@ class SyntheticDataPipeline:
         written = {}
         for item in self.config.exports:
             target = out / item.path
-            export(data, target, item.format, metadata=item.metadata or None, **item.fields)
+            export(data, target, item.format, metadata=item.metadata or None, trace=item.trace, **item.fields)
             written[item.format] = target
         return written
 
@@ -297,7 +299,7 @@ def _client_spec(config: PipelineConfig) -> Any:
         return None
     from curator_synth.clients.factory import ClientSpec
 
-    return ClientSpec(**config.client.model_dump(exclude_none=True))
+    return ClientSpec(**config.client.model_dump(exclude_none=True, exclude={"check"}))
 
 
 def _transient(ctx: RunContext) -> Counter[str]:

@@ -18,6 +18,7 @@ from curator_synth.clients.base import AsyncLLMClient
 
 __all__ = [
     "ERROR_COLUMN",
+    "REASONING_COLUMN",
     "EvolTask",
     "ResponseTask",
     "ScoreTask",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 ERROR_COLUMN = "llm_error"
+#: Where the ``responses`` stage keeps a reasoning model's reasoning (docs/endpoints.md#reasoning-models).
+REASONING_COLUMN = "reasoning"
 
 
 def with_errors(frame: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
@@ -76,10 +79,17 @@ class ResponseTask:
         failed = {todo[failure.index]: failure.reason for failure in result.failures}
         answered = [i for i in todo if i not in failed]
         frame = frame.copy()
+        # A reasoning model's reasoning, split off the answer: every partition has the column (text, null for
+        # none), so the stage's parts share one schema.
+        reasoning = frame[REASONING_COLUMN].astype("string") if REASONING_COLUMN in frame else None
+        if reasoning is None:
+            reasoning = pd.Series([None] * len(frame), index=frame.index, dtype="string")
         for position, record in zip(answered, result.items, strict=True):
             frame.at[position, "response"] = record.responses[0]
+            reasoning.iat[position] = record.reasoning[0] if record.reasoning else None
             frame.at[position, "provenance"] = merge_provenance(frame.at[position, "provenance"], "response",
                                                                 record.provenance)  # fmt: skip
+        frame[REASONING_COLUMN] = reasoning
         return with_errors(frame, failed)
 
 

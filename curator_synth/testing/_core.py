@@ -115,7 +115,13 @@ class ServerCore:
         seed: int,
         rate_window: float = 60.0,
         rate_limit_headers: bool = True,
+        context_length: int | None = None,
     ) -> None:
+        if context_length is not None and (
+            isinstance(context_length, bool) or not isinstance(context_length, int) or context_length < 1
+        ):
+            raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
+        self._context_length = context_length
         self._responder = responder
         self._rng = random.Random(seed)
         self._latency: Latency = check_latency(latency)
@@ -209,13 +215,15 @@ class ServerCore:
 
     # ----------------------------------------------------------------------------------- request path
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        """The aiohttp low-level handler: ``/v1/*`` is counted and served, ``/_fake/*`` is control."""
+        """The aiohttp low-level handler: ``/v1/*`` is counted and served, ``/_fake/*`` is control. The model
+        listing is counted in ``by_endpoint`` only, so a client's pre-flight does not change request counts."""
         path = request.raw_path
         if path.startswith("/v1/"):
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
-            self.requests += 1
+            if path.partition("?")[0] != "/v1/models":
+                self.requests += 1
             self.in_flight += 1
             if self.in_flight > self.max_in_flight:
                 self.max_in_flight = self.in_flight
@@ -284,6 +292,9 @@ class ServerCore:
         except InvalidRequest as exc:
             return _response(400, error_body(str(exc)), rate_headers)
         self._models.add(parsed.model)
+        context = self._context_length
+        if context is not None and parsed.prompt_tokens + (parsed.max_tokens or 0) > context:
+            return _response(400, error_body(_too_long(context, parsed.prompt_tokens, parsed.max_tokens)), rate_headers)
 
         request_number = self._request_number
         self._request_number += 1
@@ -370,9 +381,21 @@ class ServerCore:
     def _models_response(self, request: web.BaseRequest) -> web.Response:
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
             return _unauthorized(request)
-        data = [{"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)]
-        self.responses_ok += 1
+        data: list[dict[str, Any]] = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)
+        ]
+        if self._context_length is not None:  # as vLLM lists it
+            data = [{**entry, "max_model_len": self._context_length} for entry in data]
         return _response(200, dumps({"object": "list", "data": data}).encode())
+
+
+def _too_long(context: int, prompt: int, completion: int | None) -> str:
+    """vLLM's context-length 400 message."""
+    return (
+        f"This model's maximum context length is {context} tokens. However, you requested {prompt + (completion or 0)}"
+        f" tokens ({prompt} in the messages, {completion or 0} in the completion). Please reduce the length of the"
+        " messages or completion."
+    )
 
 
 async def serve(core: ServerCore, sock: socket.socket, ready: Callable[[], None], stop: asyncio.Event) -> None:

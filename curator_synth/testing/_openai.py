@@ -56,9 +56,10 @@ class ParsedRequest:
 class ChoiceText:
     """One choice after ``stop``/``max_tokens``/faults were applied."""
 
-    text: str
+    text: str | None  # None: a reasoning model stopped (max_tokens) while reasoning
     finish_reason: str
     logprobs: dict[str, float] | None
+    reasoning: str | None = None
 
 
 def error_body(message: str, type_: str = "invalid_request_error", code: int | str | None = None) -> bytes:
@@ -146,11 +147,16 @@ def parse_request(endpoint: Endpoint, body: Any) -> ParsedRequest:
 def apply_limits(reply: str | FakeReply, stop: tuple[str, ...], max_tokens: int | None) -> ChoiceText:
     """Cut a responder's reply at the first stop string, then to ``max_tokens`` whitespace tokens."""
     if isinstance(reply, str):
-        text, finish, logprobs = reply, "stop", None
+        text, finish, logprobs, reasoning = reply, "stop", None, None
     elif isinstance(reply, FakeReply):
-        text, finish, logprobs = reply.text, reply.finish_reason, reply.logprobs
+        text, finish, logprobs, reasoning = reply.text, reply.finish_reason, reply.logprobs, reply.reasoning
     else:
         raise TypeError(f"a responder must return str or FakeReply, got {type(reply).__name__}")
+    if reasoning is not None and max_tokens is not None:  # the reasoning is generated first, within max_tokens
+        thought = reasoning.split()
+        if len(thought) >= max_tokens:
+            return ChoiceText(None, "length", logprobs, " ".join(thought[:max_tokens]))
+        max_tokens -= len(thought)
     if stop:
         cut = -1
         for s in stop:
@@ -163,12 +169,12 @@ def apply_limits(reply: str | FakeReply, stop: tuple[str, ...], max_tokens: int 
         tokens = text.split()
         if len(tokens) > max_tokens:
             text, finish = " ".join(tokens[:max_tokens]), "length"
-    return ChoiceText(text, finish, logprobs)
+    return ChoiceText(text, finish, logprobs, reasoning)
 
 
 def truncate_half(choice: ChoiceText) -> None:
     """The ``truncate`` fault: keep the first half of the tokens, ``finish_reason="length"``."""
-    tokens = choice.text.split()
+    tokens = (choice.text or "").split()
     choice.text = " ".join(tokens[: len(tokens) // 2])
     choice.finish_reason = "length"
 
@@ -198,11 +204,14 @@ def completion_body(
     out: list[dict[str, Any]] = []
     if parsed.endpoint == "chat":
         for index, choice in enumerate(choices):
-            completion_tokens += count_tokens(choice.text)
+            completion_tokens += count_tokens(choice.text or "") + count_tokens(choice.reasoning or "")
+            message: dict[str, Any] = {"role": "assistant", "content": choice.text}
+            if choice.reasoning is not None:
+                message["reasoning_content"] = choice.reasoning
             out.append(
                 {
                     "index": index,
-                    "message": {"role": "assistant", "content": choice.text},
+                    "message": message,
                     "logprobs": _chat_logprobs(choice.logprobs) if choice.logprobs is not None else None,
                     "finish_reason": choice.finish_reason,
                 }
@@ -210,12 +219,12 @@ def completion_body(
         head: dict[str, Any] = {"id": f"chatcmpl-{response_number}", "object": "chat.completion"}
     else:
         for index, choice in enumerate(choices):
-            completion_tokens += count_tokens(choice.text)
+            completion_tokens += count_tokens(choice.text or "")
             logprobs = choice.logprobs
             out.append(
                 {
                     "index": index,
-                    "text": choice.text,
+                    "text": choice.text or "",
                     "logprobs": _completion_logprobs(logprobs) if logprobs is not None else None,
                     "finish_reason": choice.finish_reason,
                 }

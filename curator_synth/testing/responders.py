@@ -11,6 +11,7 @@ keep their state in the server: in process mode that is the child's copy, not th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -27,6 +28,7 @@ __all__ = [
     "FakeReply",
     "FakeRequest",
     "Fixed",
+    "Reasoning",
     "Responder",
     "Reward",
     "Scripted",
@@ -75,11 +77,15 @@ class FakeReply:
     ``logprobs`` turns the choice into a reward-model answer: a chat choice gets
     ``{"content": [{"token": name, "logprob": value, "bytes": None, "top_logprobs": []}, ...]}`` in dict
     order, the way Nemotron-4-340B-Reward answers on NVIDIA NIM.
+    ``reasoning`` makes it a reasoning model's answer: a chat message gets ``reasoning_content`` beside
+    ``content``, as vLLM's reasoning parsers, NIM and DeepSeek send it (``max_tokens`` counts the reasoning first:
+    a reasoning cut short leaves ``content`` null with ``finish_reason: length``). Completions ignore it.
     """
 
     text: str
     finish_reason: str = "stop"
     logprobs: dict[str, float] | None = None
+    reasoning: str | None = None
 
 
 Responder = Callable[[FakeRequest], "str | FakeReply"]
@@ -203,6 +209,42 @@ class Cycle:
 
     def __repr__(self) -> str:
         return f"Cycle({list(self.replies)!r})"
+
+
+class Reasoning:
+    """A reasoning model: ``inner``'s answer (a responder; default :class:`Echo`) after some reasoning, sent as
+    ``form="field"`` (``reasoning_content`` in the message) or ``form="think"`` (``<think>…</think>`` before the
+    answer in the content, as a server without a reasoning parser sends it). ``reasoning`` is the text, or a
+    callable ``(FakeRequest) -> str``; None: ``"Let me think about <the prompt's first words> step by step."``."""
+
+    def __init__(
+        self,
+        inner: Responder | None = None,
+        reasoning: str | Callable[[FakeRequest], str] | None = None,
+        form: str = "field",
+    ) -> None:
+        if form not in ("field", "think"):
+            raise ConfigError(f"Reasoning form must be 'field' or 'think', got {form!r}")
+        self.inner: Responder = inner if inner is not None else Echo()
+        self.reasoning = reasoning
+        self.form = form
+
+    def thought(self, request: FakeRequest) -> str:
+        """The reasoning given for ``request``."""
+        if self.reasoning is None:
+            return f"Let me think about {' '.join(request.prompt.split()[:6])} step by step."
+        return self.reasoning if isinstance(self.reasoning, str) else self.reasoning(request)
+
+    def __call__(self, request: FakeRequest) -> FakeReply:
+        reply = _check_reply(self.inner(request), "Reasoning inner reply")
+        answer = reply if isinstance(reply, FakeReply) else FakeReply(reply)
+        thought = self.thought(request)
+        if self.form == "think":
+            return dataclasses.replace(answer, text=f"<think>\n{thought}\n</think>\n\n{answer.text}")
+        return dataclasses.replace(answer, reasoning=thought)
+
+    def __repr__(self) -> str:
+        return f"Reasoning({self.inner!r}, form={self.form!r})"
 
 
 class Reward:

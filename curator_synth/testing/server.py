@@ -57,6 +57,9 @@ class FakeLLMServer:
       too). ``rate_limit_headers=False`` sends no ``x-ratelimit-*`` header at all and refuses with only
       ``Retry-After: 1``, as many gateways do (a client must then learn the rate from the 429s alone).
       A shorter ``rate_window`` runs rate-limit scenarios in seconds instead of minutes.
+    - ``context_length``: the model's context in (fake) tokens, as vLLM serves it: the listing gives it as
+      ``max_model_len``, and a request whose prompt tokens plus ``max_tokens`` exceed it gets vLLM's 400 ("This
+      model's maximum context length is N tokens ...").
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.
 
     The control methods (:meth:`stats`, :meth:`hits`, :meth:`reset_stats`, :meth:`set_faults`,
@@ -77,6 +80,7 @@ class FakeLLMServer:
         seed: int = 0,
         rate_window: float = 60.0,
         rate_limit_headers: bool = True,
+        context_length: int | None = None,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ConfigError(f"mode must be 'thread' or 'process', got {mode!r}")
@@ -96,6 +100,7 @@ class FakeLLMServer:
             seed,
             rate_window,
             rate_limit_headers,
+            context_length,
         )
         # Build one core now so bad arguments (rpm_limit, rate_window, latency) fail in the constructor.
         ServerCore(*self._core_args)

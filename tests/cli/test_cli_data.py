@@ -172,7 +172,9 @@ def test_a_failed_run_exits_1_and_leaves_the_output_alone(
     result = invoke("generate", "self_instruct", "-o", out, "--seeds", SEEDS, "--model", "m", "--base-url",
                     server.base_url, "--api-key-env", "WRONG_KEY", "--set", "num_instructions=4")  # fmt: skip
     assert result.exit_code == 1, result.output
-    assert "self_instruct: nothing generated, 20 failed" in result.output
+    # the pre-flight (the model listing) finds the refused key before any generation request
+    assert "the endpoint check before the first LLM stage failed: Incorrect API key" in result.output
+    assert "Check the API key" in result.output
     assert "sk-wrong" not in result.output
     assert out.read_text() == "previous content\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".generated.jsonl.work", "generated.jsonl"]

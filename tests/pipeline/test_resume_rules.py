@@ -69,8 +69,10 @@ def test_an_llm_stage_where_every_request_failed_is_not_kept(tmp_path: Path, mon
     write_data(data, 5)
     with FakeLLMServer(responder=Plausible(), api_key="sk-right") as server:
         monkeypatch.setenv("RESUME_KEY", "sk-wrong")
+        unchecked = recipe(data, server.base_url)
+        unchecked["client"] = {**unchecked["client"], "check": False}  # type: ignore[dict-item]  # the stage's path
         with pytest.raises(StageError, match=r"responses: all 5 records failed \(AuthenticationError 5\)") as caught:
-            SyntheticDataPipeline(None, recipe(data, server.base_url)).run(output_dir=out)
+            SyntheticDataPipeline(None, unchecked).run(output_dir=out)
         assert "sk-wrong" not in str(caught.value)
         assert "API key" in str(caught.value)
         assert not (out / "stages" / "01-responses" / "manifest.json").exists()

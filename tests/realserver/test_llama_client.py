@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from curator_synth.clients import AsyncOpenAIClient, QueryRequest
-from curator_synth.errors import ContextLengthError, ResponseParseError, TruncatedResponseError
+from curator_synth.errors import ContextLengthError, PromptTooLongError, ResponseParseError, TruncatedResponseError
 from curator_synth.structured import accepted_mode, query_structured
 
 MODEL = "tiny-random"
@@ -116,5 +116,9 @@ async def test_a_prompt_over_the_context_is_a_context_length_error(llama: Any) -
     async with AsyncOpenAIClient(base_url=llama.base_url, api_key="none") as client:
         with pytest.raises(ContextLengthError) as caught:
             await client.query_model(messages=long, model=MODEL, max_tokens=8)
-    assert caught.value.context_length == 2048
-    assert client.stats.requests_sent == 1  # permanent: not retried
+        assert caught.value.context_length == 2048
+        assert client.stats.requests_sent == 1  # permanent: not retried
+        assert client.capabilities["context_length"] == 2048  # learned: the next one is refused here, unsent
+        with pytest.raises(PromptTooLongError, match="context of 2048 tokens; not sent"):
+            await client.query_model(messages=[{"role": "user", "content": "other " * 3000}], model=MODEL, max_tokens=8)
+        assert client.stats.requests_sent == 1

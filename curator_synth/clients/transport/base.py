@@ -30,11 +30,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class HTTPRequest:
-    """A POST of a JSON body to ``path`` (relative to the base URL). Never holds credentials."""
+    """A POST of a JSON body to ``path`` (relative to the base URL), or a GET (``method``, e.g. ``models``).
+    Never holds credentials."""
 
     path: str
     body: bytes
     model: str | None = None
+    method: str = "POST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,9 @@ class Transport(ABC):
     async def aclose(self) -> None: ...
 
     def summary(self, request: HTTPRequest) -> RequestSummary:
-        return RequestSummary.create("POST", self.config.url_root + request.path, request.model, len(request.body))
+        return RequestSummary.create(
+            request.method, self.config.url_root + request.path, request.model, len(request.body)
+        )
 
     def timeout_error(self, request: HTTPRequest) -> RequestTimeoutError:
         return RequestTimeoutError(f"no complete answer within {self.config.timeout}s", request=self.summary(request))

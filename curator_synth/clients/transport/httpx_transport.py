@@ -36,7 +36,8 @@ class HttpxTransport(Transport):
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         try:
-            response = await within_deadline(self.config.timeout, self._client.post(request.path, content=request.body))
+            sent = self._client.request(request.method, request.path, content=request.body or None)
+            response = await within_deadline(self.config.timeout, sent)
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise self.timeout_error(request) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:

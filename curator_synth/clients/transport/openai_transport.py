@@ -43,8 +43,10 @@ class OpenAISDKTransport(Transport):
         self._is_async = isinstance(client, openai.AsyncOpenAI)
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
-        call = self._client.post
-        kwargs = {"cast_to": httpx.Response, "content": request.body}
+        call = self._client.post if request.method == "POST" else self._client.get
+        kwargs: dict[str, Any] = {"cast_to": httpx.Response}
+        if request.method == "POST":
+            kwargs["content"] = request.body
         if self._is_async:
             attempt = call("/" + request.path, **kwargs)
         else:
