@@ -91,8 +91,11 @@ def check(
     the table is also kept in its run directory (capabilities.json)."""
     from curator_synth.clients.capabilities import probe
     from curator_synth.clients.factory import ClientSpec
+    from curator_synth.clients.openai import AsyncOpenAIClient
     from curator_synth.clients.sync import run_sync
+    from curator_synth.errors import CuratorSynthError
     from curator_synth.pipeline import load_config
+    from curator_synth.pipeline.failures import explained
 
     out = None
     if recipe is not None:
@@ -100,19 +103,25 @@ def check(
         if config.client is None or not config.model:
             fail(f"{recipe}: the recipe has no client: section or no model: to check", BAD_INPUT)
         fields = config.client.model_dump(exclude_none=True, include={"kind", "base_url", "api_key_env", "timeout"})
-        spec = ClientSpec(**{**fields, **({"base_url": base_url} if base_url else {})})
+        given = {name: value for name, value in (("base_url", base_url), ("api_key_env", api_key_env)) if value}
+        spec = ClientSpec(**{**fields, **given})
         chosen, out = model or config.model, config.output_path
     else:
         if not base_url or not model:
             fail("give a RECIPE, or --base-url and --model", BAD_INPUT)
         spec, chosen = ClientSpec(base_url=base_url, api_key_env=api_key_env), model
     client = spec.build()
+    if not isinstance(client, AsyncOpenAIClient):
+        fail(f"client kind {spec.kind!r} is not an OpenAI-compatible endpoint: nothing to check", BAD_INPUT)
 
     async def checked() -> Any:
         async with client:
-            return await probe(client, chosen)  # type: ignore[arg-type]
+            return await probe(client, chosen)
 
-    found = run_sync(checked())
+    try:
+        found = run_sync(checked())
+    except CuratorSynthError as error:
+        raise explained(error, f"the check of {spec.endpoint}") from None
     typer.echo(found.table())
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -105,12 +105,9 @@ def check_endpoint(ctx: RunContext) -> None:
     try:
         found = run_sync(listed())
     except CuratorSynthError as error:  # the same type (exit code, transient or not), the message says where
-        from curator_synth.pipeline.failures import hint_for
+        from curator_synth.pipeline.failures import explained
 
-        error.args = (
-            f"the endpoint check before the first LLM stage failed: {error} {hint_for([type(error).__name__])}",
-        )
-        raise
+        raise explained(error, "the endpoint check before the first LLM stage") from None
     for warning in found.warnings:
         logger.warning("%s", warning)
     found.save(ctx.output_dir)

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 
 from curator_synth import errors
 
-__all__ = ["HINTS", "REASONS", "error_counts", "error_name", "hint_for", "reason_of", "rejection_counts"]
+__all__ = [
+    "HINTS", "REASONS", "error_counts", "error_name", "explained", "hint_for", "reason_of", "rejection_counts",
+]  # fmt: skip
 
 #: The rejection reason of an error type where it has a short name of its own (else the type's name).
 REASONS: dict[type[errors.CuratorSynthError], str] = {
@@ -83,3 +85,10 @@ def reason_of(name: str) -> str:
 def rejection_counts(texts: Iterable[object]) -> Counter[str]:
     """Failed rows by rejection reason (:func:`reason_of` their error type)."""
     return Counter(reason_of(error_name(text)) for text in texts)
+
+
+def explained(error: errors.CuratorSynthError, what: str) -> errors.CuratorSynthError:
+    """``error`` (the same object: its type, exit code and attributes stay) with a message that says what
+    failed and its hint: ``"<what> failed: <message> <hint>"``."""
+    error.args = (f"{what} failed: {error} {hint_for([type(error).__name__])}",)
+    return error

@@ -123,6 +123,7 @@ def test_a_stopped_endpoint_fails_the_run_before_any_stage_work(tmp_path: Path) 
     result = invoke("run", path, "--output-dir", tmp_path / "cli")
     assert result.exit_code == 75, result.output
     assert "Traceback" not in result.output
+    assert "the endpoint check before the first LLM stage failed: connection failed" in result.output
     assert "127.0.0.1" in result.output
 
 
@@ -161,3 +162,5 @@ def test_the_check_command_fails_in_seconds_on_a_stopped_endpoint() -> None:
     result = invoke("check", "--base-url", f"http://127.0.0.1:{_free_port()}/v1", "--model", "m")
     assert result.exit_code == 75, result.output
     assert "Traceback" not in result.output
+    assert "failed: connection failed" in result.output
+    assert "Check that the endpoint (client.base_url) is up and reachable." in result.output
