@@ -2,12 +2,14 @@
 Section ``filters``: throughput of the NeMo heuristic filter set through the framework (Dask partitions, batch
 paths, accounting) against a plain per-document Python loop over the same filters, in the same run.
 
-    python benchmarks/curation.py filters                     # the 6,364 T0 prompts, x4 copies
+    python benchmarks/curation.py filters --data ../shared/data/t0_sample   # the 6,364 T0 prompts, x4 copies
 
-    python benchmarks/curation.py dedup                       # the 6,364 T0 prompts, defaults (b=18, r=15)
+    python benchmarks/curation.py dedup --data ../shared/data/t0_sample     # the 6,364 T0 prompts, b=18, r=15
     python benchmarks/curation.py dedup --num-buckets 20 --hashes-per-bucket 13   # NeMo Curator's defaults
 
-Data: the ``prompt`` field of every line of ``../shared/data/t0_sample/*.jsonl``. Shingles: the set of
+Data: the ``prompt`` field of every line of ``<data>/*.jsonl``. ``--data`` defaults to the repository's subset
+of the T0 sample, ``tests/data/t0_sample`` (990 prompts, a quick run); the figures in docs/benchmarks.md are
+for the full sample, ``--data ../shared/data/t0_sample`` (6,364 prompts). Shingles: the set of
 character 5-grams of the prompt (the library's default shingling), here as Python strings, so the ground truth
 does not share code with the hashes under test.
 
@@ -42,14 +44,14 @@ import pandas as pd
 
 from curator_synth.dedup.fuzzy import FuzzyDuplicatesConfig
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "t0_sample"  # the in-repo subset (990 prompts)
 DEFAULTS = FuzzyDuplicatesConfig()
 
 
 def load_t0_prompts(data: Path = DATA) -> list[str]:
-    files = sorted((data / "t0_sample").glob("*.jsonl"))
+    files = sorted(data.glob("*.jsonl"))
     if not files:
-        raise SystemExit(f"no T0 sample found under {data / 't0_sample'}")
+        raise SystemExit(f"no T0 sample (*.jsonl) found in {data}")
     return [json.loads(line)["prompt"] for path in files for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -193,7 +195,7 @@ def print_table(rows: list[tuple[str, int, float, float, float, str]]) -> None:
 
 
 def dedup_benchmark(args: argparse.Namespace) -> None:
-    texts = load_t0_prompts()
+    texts = load_t0_prompts(args.data)
     if args.limit:
         texts = texts[: args.limit]
     docs, n, b, r = len(texts), args.char_ngrams, args.num_buckets, args.hashes_per_bucket
@@ -265,7 +267,7 @@ def filter_benchmark(args: argparse.Namespace) -> None:
     from curator_synth.dataset import DocumentDataset
     from curator_synth.filters import ScoreFilter, Sequential
 
-    texts = load_t0_prompts() * args.copies
+    texts = load_t0_prompts(args.data) * args.copies
     filters = heuristic_filters()
 
     def plain_loop() -> int:
@@ -306,6 +308,8 @@ def main() -> None:
     dedup.add_argument("--limit", type=int, default=0, help="only the first N prompts (0: all)")
     dedup.add_argument("--skip-datasketch", action="store_true")
     dedup.set_defaults(run=dedup_benchmark)
+    for section in (filters, dedup):
+        section.add_argument("--data", type=Path, default=DATA, help=f"directory of T0 *.jsonl files (default: {DATA})")
     args = parser.parse_args()
     args.run(args)
 

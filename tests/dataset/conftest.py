@@ -1,22 +1,20 @@
-"""Fixtures of the dataset tests: the real data in ../shared/data and small-file helpers."""
+"""Fixtures of the dataset tests: the real data kept in the repository (see ``tests/data_paths.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    """``shared/data`` next to the repository (real T0 and Self-Instruct files); its absence fails loudly."""
-    if not (DATA / "t0_sample").is_dir() or not (DATA / "self_instruct").is_dir():
-        pytest.fail(f"the real test data is missing: expected {DATA}/t0_sample and {DATA}/self_instruct")
-    return DATA
+from data_paths import SELF_INSTRUCT, T0_SAMPLE
 
 
 @pytest.fixture(scope="session")
-def t0_dir(data_dir: Path) -> Path:
-    return data_dir / "t0_sample"
+def self_instruct_dir() -> Path:
+    """The Self-Instruct files shipped in the package (seed tasks, user-oriented instructions, predictions)."""
+    return SELF_INSTRUCT
+
+
+@pytest.fixture(scope="session")
+def t0_dir() -> Path:
+    """The 32 files of the T0 subset in ``tests/data/t0_sample``."""
+    return T0_SAMPLE

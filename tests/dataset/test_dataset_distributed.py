@@ -10,6 +10,7 @@ from typing import TypeVar
 import dask
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE_ROWS
 
 from curator_synth import DocumentDataset
 from curator_synth.dataset import DataFormatError
@@ -20,7 +21,7 @@ T = TypeVar("T")
 
 
 def _long_prompts(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["prompt"].str.len() > 600]
+    return frame[frame["prompt"].str.len() > 400]  # every file keeps some prompts
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_read_transform_and_write_match_the_local_scheduler(t0_dir: Path, tmp_pa
     runs = iter(range(2))
 
     def run() -> tuple[pd.DataFrame, list[str]]:
-        ds = DocumentDataset.read_json(files, blocksize=150_000, add_filename=True)  # splits the larger files
+        ds = DocumentDataset.read_json(files, blocksize=50_000, add_filename=True)  # splits the larger files
         long = ds.map_partitions(_long_prompts, meta=ds.df._meta)
         out = tmp_path / f"out-{next(runs)}"
         long.to_json(out, write_to_filename=True)
@@ -65,7 +66,7 @@ def test_read_transform_and_write_match_the_local_scheduler(t0_dir: Path, tmp_pa
 
 
 def test_whole_t0_sample_counts_on_the_cluster(t0_dir: Path, client: object) -> None:
-    assert len(DocumentDataset.read_json(t0_dir, files_per_partition=8)) == 6364
+    assert len(DocumentDataset.read_json(t0_dir, files_per_partition=8)) == T0_SAMPLE_ROWS
 
 
 def test_errors_and_reports_cross_from_workers(tmp_path: Path, client: object) -> None:

@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE_FILES, T0_SAMPLE_ROWS
 
 from curator_synth import DocumentDataset
 from curator_synth.dataset import DataFormatError, jsonl
 from curator_synth.errors import ConfigError
-
-T0_ROWS = 6364
-T0_FILES = 32
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -23,11 +21,11 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def test_directory_reads_every_file(t0_dir: Path) -> None:
     ds = DocumentDataset.read_json(t0_dir)
     frame = ds.to_pandas()
-    assert len(frame) == T0_ROWS
+    assert len(frame) == T0_SAMPLE_ROWS
     assert list(frame.columns) == ["prompt", "completion"]
     assert frame["prompt"].map(type).eq(str).all()
     expected = sum(1 for f in t0_dir.glob("*.jsonl") for line in f.read_text().splitlines() if line.strip())
-    assert expected == T0_ROWS
+    assert expected == T0_SAMPLE_ROWS
 
 
 def test_file_list_glob_and_single_file_agree(t0_dir: Path) -> None:
@@ -50,8 +48,9 @@ def test_files_per_partition(t0_dir: Path) -> None:
 
 def test_blocksize_splits_files_on_line_boundaries(t0_dir: Path) -> None:
     whole = DocumentDataset.read_json(t0_dir, files_per_partition=1).to_pandas()
-    split = DocumentDataset.read_json(t0_dir, blocksize=50_000)
-    assert split.npartitions > T0_FILES  # some files are larger than 50 kB and were split
+    # Every file of the subset (7-213 kB) is larger than the 5 kB blocks, as every full T0 file was for 50 kB.
+    split = DocumentDataset.read_json(t0_dir, blocksize=5_000)
+    assert split.npartitions > T0_SAMPLE_FILES  # the files were split
     pd.testing.assert_frame_equal(
         split.to_pandas().reset_index(drop=True), whole.reset_index(drop=True)
     )  # same rows, same order, nothing lost or doubled
@@ -73,8 +72,8 @@ def test_add_filename_is_the_base_name(t0_dir: Path) -> None:
     assert set(custom["source"]) == {"ag_news_classify.jsonl"}
 
 
-def test_nested_values_stay_python_objects(data_dir: Path) -> None:
-    ds = DocumentDataset.read_json(data_dir / "self_instruct" / "seed_tasks.jsonl")
+def test_nested_values_stay_python_objects(self_instruct_dir: Path) -> None:
+    ds = DocumentDataset.read_json(self_instruct_dir / "seed_tasks.jsonl")
     frame = ds.to_pandas()
     assert len(frame) == 175
     assert frame["is_classification"].dtype == bool
@@ -89,16 +88,18 @@ def test_from_pandas_keeps_list_columns() -> None:
     assert ds.to_pandas()["tags"].tolist() == [["a", "b"], ["c"]]
 
 
-def test_columns_selects_and_ignores_other_keys(data_dir: Path) -> None:
-    files = [data_dir / "self_instruct" / "seed_tasks.jsonl", data_dir / "self_instruct" / "predictions_davinci.jsonl"]
+def test_columns_selects_and_ignores_other_keys(self_instruct_dir: Path) -> None:
+    files = [self_instruct_dir / "seed_tasks.jsonl", self_instruct_dir / "predictions_davinci.jsonl"]
     frame = DocumentDataset.read_json(files, columns=["instruction"], add_filename=True).to_pandas()
     assert list(frame.columns) == ["instruction", "file_name"]
     assert frame["instruction"].notna().all()
     assert frame["file_name"].value_counts().to_dict() == {"predictions_davinci.jsonl": 252, "seed_tasks.jsonl": 175}
 
 
-def test_keys_outside_the_sampled_schema_name_file_and_line(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = [data_dir / "self_instruct" / "predictions_davinci.jsonl", data_dir / "self_instruct" / "seed_tasks.jsonl"]
+def test_keys_outside_the_sampled_schema_name_file_and_line(
+    self_instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [self_instruct_dir / "predictions_davinci.jsonl", self_instruct_dir / "seed_tasks.jsonl"]
     # Both files fit in the schema sample (1000 records): the columns are their union, missing keys are null.
     frame = DocumentDataset.read_json(files).to_pandas()
     assert {"prompt", "instances", "is_classification"} <= set(frame.columns)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE_FILES, T0_SAMPLE_ROWS
 
 from curator_synth import DocumentDataset
 from curator_synth.errors import ConfigError
@@ -41,7 +42,7 @@ def test_write_to_filename_recreates_the_source_files(t0_dir: Path, tmp_path: Pa
     written = ds.to_json(out, write_to_filename=True) if fmt == "jsonl" else ds.to_parquet(out, write_to_filename=True)
     sources = sorted(p.name for p in t0_dir.glob("*.jsonl"))
     assert _files(out) == sorted(Path(s).stem + f".{fmt}" for s in sources)
-    assert len(written) == 32
+    assert len(written) == T0_SAMPLE_FILES
     if fmt == "jsonl":
         for name in sources:  # byte-for-byte the same records, in the same order
             original = [json.loads(line) for line in (t0_dir / name).read_text().splitlines()]
@@ -136,6 +137,6 @@ def test_parquet_reads_with_filename_and_files_per_partition(t0_dir: Path, tmp_p
     frame = ds.to_pandas()
     assert list(frame.columns) == ["prompt", "file_name"]
     assert frame["file_name"].nunique() == 8
-    assert len(frame) == 6364
+    assert len(frame) == T0_SAMPLE_ROWS
     with pytest.raises(ConfigError, match="not in"):
         DocumentDataset.read_parquet(tmp_path, add_filename=True, columns=["nope"])

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.dedup.exact import HASH_METHODS, ExactDuplicates, normalize_text, remove_duplicates
 from curator_synth.errors import ConfigError
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def _dataset(texts: list[str], npartitions: int = 2) -> DocumentDataset:
@@ -97,9 +95,7 @@ def test_missing_columns_raise_config_error() -> None:
 def test_real_t0_prompts() -> None:
     """The T0 sample repeats whole prompts (same passage and question under one template): each group holds
     equal normalised texts, and every repeated normalised text is found."""
-    t0 = DATA / "t0_sample"
-    assert t0.is_dir(), f"real data missing: {t0}"
-    files = sorted(t0.glob("adversarial_qa_*.jsonl"))[:3]
+    files = sorted(T0_SAMPLE.glob("adversarial_qa_*.jsonl"))[:3]
     texts = [json.loads(line)["prompt"] for path in files for line in path.read_text().splitlines()]
     dataset = _dataset(texts, 4)
     found = ExactDuplicates().identify_duplicates(dataset).to_pandas()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from itertools import combinations
-from pathlib import Path
 
 import dask
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.dedup.exact import ExactDuplicates
@@ -19,7 +19,6 @@ from curator_synth.dedup.lsh import connected_components
 from curator_synth.dedup.minhash import MinHasher, char_shingle_hashes, shingle_sets, word_shingle_hashes
 from curator_synth.errors import ConfigError
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 WORDS = [f"w{i}" for i in range(20)]
 
 
@@ -109,10 +108,7 @@ def test_remove_keeps_exactly_one_representative_per_group() -> None:
 
 
 def _t0_subset() -> list[str]:
-    t0 = DATA / "t0_sample"
-    assert t0.is_dir(), f"real data missing: {t0}"
-    files = sorted(t0.glob("quoref_*.jsonl"))[:3] + sorted(t0.glob("ag_news_*.jsonl"))[:2]
-    assert files, f"no quoref/ag_news files in {t0}"
+    files = sorted(T0_SAMPLE.glob("quoref_*.jsonl"))[:3] + sorted(T0_SAMPLE.glob("ag_news_*.jsonl"))[:2]
     return [json.loads(line)["prompt"] for path in files for line in path.read_text().splitlines()[:60]]
 
 

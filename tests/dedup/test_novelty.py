@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from data_paths import SEED_TASKS
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.dedup import NoveltyDuplicates, rouge_l
 from curator_synth.errors import ConfigError
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct" / "seed_tasks.jsonl"
-
 
 def seed_instructions() -> list[str]:
-    assert SEEDS.exists(), f"the real seed data is missing: {SEEDS} (see DESIGN.md, 'Data in ../shared/data')"
-    return [json.loads(line)["instruction"] for line in SEEDS.read_text().splitlines() if line.strip()]
+    return [json.loads(line)["instruction"] for line in SEED_TASKS.read_text().splitlines() if line.strip()]
 
 
 def test_near_copies_of_earlier_records_are_duplicates() -> None:

@@ -13,25 +13,22 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # before anything imports huggingface_hub: no hub access in this process
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import T0_SAMPLE
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.dedup.semantic import SemanticDuplicates, cluster_embeddings, similarity_groups
 from curator_synth.embeddings import Embedder
 from curator_synth.errors import ConfigError
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "t0_sample"
 SAME_STORY = {9: 0, 10: 2, 44: 43}  # AG News rows that re-report an earlier row's story
 
 
 def _prompts(template: str, count: int) -> list[str]:
-    path = DATA / f"ag_news_{template}.jsonl"
-    assert path.is_file(), f"real test data missing: {path}"
-    with path.open() as lines:
+    with (T0_SAMPLE / f"ag_news_{template}.jsonl").open() as lines:
         return [json.loads(line)["prompt"] for line in lines][:count]
 
 

@@ -4,19 +4,17 @@ on real text (T0 passages and prompts, Self-Instruct tasks), and a full heuristi
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from data_paths import SEED_TASKS, T0_SAMPLE
 
 import curator_synth.filters as h
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.filters import FilteredDataset, ScoreFilter, Sequential
 from curator_synth.filters import repetition as r
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 PROSE = (
     "The history of the city goes back to the Roman period, when a small fort was built on the river. "
@@ -28,13 +26,9 @@ PROSE = (
 
 @pytest.fixture(scope="module")
 def real_texts() -> pd.Series:
-    t0 = DATA / "t0_sample"
-    seeds = DATA / "self_instruct" / "seed_tasks.jsonl"
-    if not t0.is_dir() or not seeds.is_file():
-        pytest.fail(f"shared data missing: expected {t0} and {seeds} (see DESIGN.md, 'Data in ../shared/data')")
-    frames = [pd.read_json(p, lines=True) for p in sorted(t0.glob("*.jsonl"))[:8]]
+    frames = [pd.read_json(p, lines=True) for p in sorted(T0_SAMPLE.glob("*.jsonl"))[:8]]
     texts = [str(v) for f in frames for col in f.columns if f[col].dtype == object for v in f[col].head(40)]
-    tasks = pd.read_json(seeds, lines=True)["instruction"].astype(str).tolist()
+    tasks = pd.read_json(SEED_TASKS, lines=True)["instruction"].astype(str).tolist()
     return pd.Series([t for t in texts + tasks if isinstance(t, str)] + ["", "   "])
 
 

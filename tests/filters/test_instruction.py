@@ -5,11 +5,11 @@ leaves answers empty or echoes the input; the later models mostly answer)."""
 from __future__ import annotations
 
 import builtins
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import MissingDependencyError
@@ -24,14 +24,9 @@ from curator_synth.filters.instruction import (
     TruncatedResponseFilter,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
-
 
 def predictions(model: str) -> pd.DataFrame:
-    path = DATA / f"predictions_{model}.jsonl"
-    if not path.is_file():
-        pytest.fail(f"shared data missing: {path} (see DESIGN.md, 'Data in ../shared/data')")
-    return pd.read_json(path, lines=True, dtype=False)
+    return pd.read_json(SELF_INSTRUCT / f"predictions_{model}.jsonl", lines=True, dtype=False)
 
 
 def dropped(f: Any, texts: pd.Series | pd.DataFrame) -> pd.Series:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.filters.base import FILTERS
 from curator_synth.filters.pii import PII_KINDS, PiiFilter, PiiMatch, RedactPii, detect_pii, luhn_valid, redact_pii
 from curator_synth.filters.steps import Score, ScoreFilter
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -130,9 +127,8 @@ def test_kinds_constant() -> None:
     assert set(PII_KINDS) == {"email", "phone", "credit_card", "ssn", "ip_address", "api_key"}
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="the shared Self-Instruct data is not available")
 def test_real_answers_have_little_pii_and_redaction_is_idempotent() -> None:
-    texts = pd.read_json(DATA / "predictions_text-davinci-003.jsonl", lines=True)["response"]
+    texts = pd.read_json(SELF_INSTRUCT / "predictions_text-davinci-003.jsonl", lines=True)["response"]
     counts = PiiFilter().score_batch(texts)
     assert counts.sum() < 0.1 * len(texts)  # creative answers, a few made-up emails/phones at most
     for text in texts:

@@ -3,10 +3,9 @@ Self-Instruct answers (text-davinci-003 vs base davinci)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
@@ -23,8 +22,6 @@ from curator_synth.filters.quality import (
 )
 from curator_synth.filters.report import FilteredDataset
 from curator_synth.filters.steps import Filter, ScoreFilter
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
 
 GOOD = (
     "Dear friends,\n\nI hope you are all well! I would love to have you over for dinner on Friday at 7 pm. "
@@ -171,12 +168,11 @@ def test_score_threshold_filter_on_reward_scores() -> None:
 
 # ---------------------------------------------------------------------------------------------- real data
 def _pairs(model: str) -> pd.DataFrame:
-    df = pd.read_json(DATA / f"predictions_{model}.jsonl", lines=True)
+    df = pd.read_json(SELF_INSTRUCT / f"predictions_{model}.jsonl", lines=True)
     instruction = (df["instruction"].str.strip() + "\n\n" + df["input"].fillna("").str.strip()).str.strip()
     return pd.DataFrame({"instruction": instruction, "response": df["response"]})
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="the shared Self-Instruct data is not available")
 def test_text_davinci_003_beats_base_davinci_with_auc_above_097() -> None:
     best = quality_scores(_pairs("text-davinci-003"), "instruction", "response").to_numpy()
     base = quality_scores(_pairs("davinci"), "instruction", "response").to_numpy()

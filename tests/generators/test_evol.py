@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from data_paths import SEED_TASKS
 
 from curator_synth.clients import AsyncOpenAIClient, OpenAIClient
 from curator_synth.errors import ConfigError, ResponseParseError
@@ -28,13 +29,9 @@ from curator_synth.prompts import PROMPTS
 from curator_synth.prompts.evol import CODE_OPS, DEPTH_OPS, EQUALITY, LEAK_MARKERS
 from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-SEED_FILE = DATA / "self_instruct" / "seed_tasks.jsonl"
-
 
 def real_seeds(count: int) -> list[dict[str, str]]:
-    assert SEED_FILE.exists(), f"the real seed data is missing: {SEED_FILE} (see DESIGN.md, 'Data in ../shared/data')"
-    rows = [json.loads(line) for line in SEED_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in SEED_TASKS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [{"id": row["id"], "instruction": row["instruction"]} for row in rows[:count]]
 
 

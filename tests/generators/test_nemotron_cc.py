@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_paths import T0_SAMPLE
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, OpenAIClient
 from curator_synth.errors import BadRequestError, ConfigError, ResponseParseError
@@ -42,8 +43,6 @@ from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts import nemotron_cc as prompts
 from curator_synth.testing import FakeLLMServer, FakeRequest
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-T0 = DATA / "t0_sample"
 # file → how to cut the passage out of a T0 prompt
 PASSAGE_SOURCES: dict[str, Callable[[str], str]] = {
     "quoref_Found_Context_Online.jsonl": lambda prompt: prompt.split("\n\n", 1)[1],
@@ -56,13 +55,10 @@ def passages() -> list[str]:
     """Distinct real passages (Wikipedia-like prose from quoref and adversarial_qa), in file order."""
     found: dict[str, None] = {}
     for name, cut in PASSAGE_SOURCES.items():
-        path = T0 / name
-        if not path.is_file():
-            pytest.fail(f"test data missing: {path} (the T0 sample lives in ../shared/data/t0_sample)")
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in (T0_SAMPLE / name).read_text(encoding="utf-8").splitlines():
             found.setdefault(cut(json.loads(line)["prompt"]).strip(), None)
     texts = [text for text in found if "\n\nTask:" not in text]
-    assert len(texts) >= 20, f"expected at least 20 distinct passages in {T0}"
+    assert len(texts) >= 20, f"expected at least 20 distinct passages in {T0_SAMPLE}"
     return texts
 
 

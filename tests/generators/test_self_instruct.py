@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from data_paths import SEED_TASKS
 from rouge_score import rouge_scorer
 
 from curator_synth.clients import AsyncOpenAIClient, OpenAIClient
@@ -35,15 +36,12 @@ from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts.self_instruct import GENERATE_TASKS
 from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-SEED_FILE = DATA / "self_instruct" / "seed_tasks.jsonl"
 REFERENCE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
 @pytest.fixture(scope="module")
 def seeds() -> list[SeedTask]:
-    assert SEED_FILE.exists(), f"the real seed data is missing: {SEED_FILE} (see DESIGN.md, 'Data in ../shared/data')"
-    return load_seed_tasks(SEED_FILE)
+    return load_seed_tasks(SEED_TASKS)
 
 
 def reference_rouge(a: str, b: str) -> float:

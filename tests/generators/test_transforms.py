@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_paths import T0_SAMPLE
 from pydantic import BaseModel
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, OpenAIClient
@@ -21,15 +22,12 @@ from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts import transforms as prompts
 from curator_synth.testing import FakeLLMServer, FakeRequest
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-SOURCE = DATA / "t0_sample" / "adversarial_qa_dbert_based_on.jsonl"
+SOURCE = T0_SAMPLE / "adversarial_qa_dbert_based_on.jsonl"
 
 
 @pytest.fixture(scope="module")
 def passages() -> list[str]:
     """Distinct real passages (adversarial_qa contexts: Wikipedia paragraphs), in file order."""
-    if not SOURCE.is_file():
-        pytest.fail(f"test data missing: {SOURCE} (the T0 sample lives in ../shared/data/t0_sample)")
     found: dict[str, None] = {}
     for line in SOURCE.read_text(encoding="utf-8").splitlines():
         found.setdefault(json.loads(line)["prompt"].split("\nContext: ", 1)[1].strip(), None)

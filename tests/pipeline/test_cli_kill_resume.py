@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.testing import FakeLLMServer, Plausible
 
-DATA = Path(__file__).resolve().parents[2] / "curator_synth" / "data" / "self_instruct"
+INSTRUCTIONS = SELF_INSTRUCT / "user_oriented_instructions.jsonl"
 CONCURRENCY = 8
 RECORDS = 252  # the user-oriented instructions
 
@@ -28,7 +29,7 @@ def write_recipe(path: Path, base_url: str) -> None:
         "client": {"base_url": base_url, "api_key_env": "FAKE_KEY", "max_concurrency": CONCURRENCY},
         "dask": {"local_cluster": False},
         "stages": [
-            {"stage": "load", "path": str(DATA / "user_oriented_instructions.jsonl"), "columns": ["id", "instruction"]},
+            {"stage": "load", "path": str(INSTRUCTIONS), "columns": ["id", "instruction"]},
             {"stage": "responses", "max_tokens": 64},
             {"stage": "score", "mode": "llm_judge"},
         ],
@@ -76,7 +77,7 @@ def test_sigkilled_cli_run_resumes_without_repaying_and_keeps_every_record_once(
     assert final["reward_overall"].notna().all()
     # One request per distinct prompt and stage (one instruction appears twice in the data, and its repeat is
     # answered from the journal), plus at most the requests in flight at each of the two kills.
-    prompts = pd.read_json(DATA / "user_oriented_instructions.jsonl", lines=True)["instruction"].nunique()
+    prompts = pd.read_json(INSTRUCTIONS, lines=True)["instruction"].nunique()
     unique = len(stats["body_hits"])
     assert unique == 2 * prompts
     repaid = stats["requests"] - unique

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline import SyntheticDataPipeline
@@ -24,8 +25,6 @@ from curator_synth.report.bias import (
     normalised_entropy,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "curator_synth" / "data" / "self_instruct"
 TERMS = {
     "gender": {"male": ["he", "his", "man"], "female": ["she", "her", "woman"]},
     "age": ["old people", "elderly", "non-binary"],  # a list: each term its own label
@@ -119,7 +118,7 @@ def test_categories_against_seed_categories_or_clusters(records: pd.DataFrame) -
 
 def test_counts_equal_a_word_boundary_regex_on_real_data() -> None:
     """The vectorised matcher and ``(?<!\\w)term(?!\\w)`` (words joined by ``\\W+``, ignoring case) agree."""
-    frame = pd.read_json(DATA / "predictions_text-davinci-003.jsonl", lines=True)
+    frame = pd.read_json(SELF_INSTRUCT / "predictions_text-davinci-003.jsonl", lines=True)
     terms = default_terms()
     summary = bias_summary(frame, terms=TermMatcher(terms))
     assert sum(sum(t.counts.values()) for t in summary.terms) > 10

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth import DocumentDataset, ScoreFilter, Sequential
 from curator_synth.clients.stats import ClientStats
@@ -26,14 +25,9 @@ from curator_synth.report import (
 )
 from curator_synth.reward.scores import RewardScores
 
-SELF_INSTRUCT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
-
 
 def _predictions() -> pd.DataFrame:
-    path = SELF_INSTRUCT / "predictions_davinci.jsonl"
-    if not path.is_file():
-        pytest.fail(f"the real test data is missing: expected {path}")
-    return pd.read_json(path, lines=True)
+    return pd.read_json(SELF_INSTRUCT / "predictions_davinci.jsonl", lines=True)
 
 
 def test_a_real_filter_report_becomes_rejections_by_filter_and_reason() -> None:

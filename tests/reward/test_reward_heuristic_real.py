@@ -6,29 +6,24 @@ pattern instead of answering (loops, ``Input:``/``Output:`` lines, cut-off text)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from data_paths import SELF_INSTRUCT
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.filters.quality import quality_scores
 from curator_synth.reward import ATTRIBUTES, AsyncRewardModel, RewardModel
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "self_instruct"
-
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason="the shared Self-Instruct data is not available")
-
 
 def pairs(model: str) -> pd.DataFrame:
     """The 252 (instruction + input, response) pairs of one model, as the user sent them."""
-    df = pd.read_json(DATA / f"predictions_{model}.jsonl", lines=True)
+    df = pd.read_json(SELF_INSTRUCT / f"predictions_{model}.jsonl", lines=True)
     instruction = (df["instruction"].str.strip() + "\n\n" + df["input"].fillna("").str.strip()).str.strip()
     return pd.DataFrame({"instruction": instruction, "response": df["response"].fillna("")})
 
 
 def test_the_prediction_files_are_there() -> None:
-    names = sorted(path.name for path in DATA.glob("predictions_*.jsonl"))
+    names = sorted(path.name for path in SELF_INSTRUCT.glob("predictions_*.jsonl"))
     assert "predictions_text-davinci-003.jsonl" in names
     assert "predictions_davinci.jsonl" in names
     assert len(pairs("davinci")) == len(pairs("text-davinci-003")) == 252
