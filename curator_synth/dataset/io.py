@@ -242,6 +242,9 @@ def plan_partitions(
     for path in files:
         length = Path(path).stat().st_size
         if length > size:
+            if group:  # the small files before it go first: rows keep the files' order
+                partitions.append(tuple(group))
+                group, group_bytes = [], 0
             partitions.extend((Piece(path, s, min(s + size, length)),) for s in range(0, length, size))
             continue
         if group and group_bytes + length > size:

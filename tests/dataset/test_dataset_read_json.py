@@ -57,6 +57,19 @@ def test_blocksize_splits_files_on_line_boundaries(t0_dir: Path) -> None:
     assert DocumentDataset.read_json(t0_dir, blocksize="64MB").npartitions == 1  # small files are packed
 
 
+@pytest.mark.parametrize("blocksize", [1_000, 50_000])
+def test_small_files_before_a_large_one_keep_the_file_order(tmp_path: Path, t0_dir: Path, blocksize: int) -> None:
+    # Small files waiting to be packed go before the pieces of a large file that follows them.
+    (tmp_path / "a.jsonl").write_text('{"n": 1}\n')
+    (tmp_path / "b.jsonl").write_text("".join(f'{{"n": {n}}}\n' for n in range(2, 200)))
+    (tmp_path / "c.jsonl").write_text('{"n": 200}\n')
+    numbers = DocumentDataset.read_json(tmp_path, blocksize=blocksize).to_pandas()["n"].tolist()
+    assert numbers == list(range(1, 201))
+    whole = DocumentDataset.read_json(t0_dir, files_per_partition=1).to_pandas().reset_index(drop=True)
+    packed = DocumentDataset.read_json(t0_dir, blocksize=blocksize).to_pandas().reset_index(drop=True)
+    pd.testing.assert_frame_equal(packed, whole)  # the T0 subset mixes 7-213 kB files
+
+
 def test_both_partitionings_is_an_error(t0_dir: Path) -> None:
     with pytest.raises(ConfigError, match="not both"):
         DocumentDataset.read_json(t0_dir, files_per_partition=2, blocksize="1MB")
