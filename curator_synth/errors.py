@@ -175,8 +175,12 @@ class PromptTooLongError(CuratorSynthError):
 
 class UnsupportedRequestError(BadRequestError):
     """The endpoint refused a field of the request as invalid — even when it said so with a 5xx (llama.cpp answers
-    ``response_format: json_schema`` with a 500 quoting its request validation error). Not retried: the same
-    request would fail the same way; callers with a fallback (structured output) take it."""
+    ``response_format: json_schema`` with a 500 quoting its request validation error; OpenAI's reasoning models
+    refuse ``max_tokens`` with a 400 ``unsupported_parameter``). Not retried: the same request would fail the same
+    way; callers with a fallback (structured output, the ``max_completion_tokens`` rename) take it. ``param`` is
+    the field the endpoint named, when it named one."""
+
+    param: str | None = None
 
 
 class AuthenticationError(APIStatusError):

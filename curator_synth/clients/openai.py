@@ -33,6 +33,7 @@ from curator_synth.errors import (
     ContextLengthError,
     PromptTooLongError,
     TruncatedResponseError,
+    UnsupportedRequestError,
 )
 from curator_synth.redact import redact, redact_url
 
@@ -141,7 +142,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
                                            or context_length < 1):  # fmt: skip
             raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
         #: What this client knows about its endpoint: ``n`` (False when it answers one choice for n > 1),
-        #: ``context_length`` (given, or learned from a context-length 400).
+        #: ``context_length`` (given, or learned from a context-length 400), ``max_completion_tokens`` (True when
+        #: it refused ``max_tokens`` for that name, as OpenAI's reasoning models do).
         self.capabilities: dict[str, Any] = {} if context_length is None else {"context_length": context_length}
         self._engine = RequestEngine(
             self.connection,
@@ -243,17 +245,18 @@ class AsyncOpenAIClient(AsyncLLMClient):
 
     async def _send(self, query: QueryRequest, invalid: tuple[str, ...]) -> list[str]:
         self._check_fits(query)
+        renamed = self.capabilities.get("max_completion_tokens") and query.max_tokens is not None
         request = protocol.build_query(
             messages=query.messages,
             model=query.model,
-            max_tokens=query.max_tokens,
+            max_tokens=None if renamed else query.max_tokens,
             temperature=query.temperature,
             top_p=query.top_p,
             seed=query.seed,
             stop=query.stop,
             n=query.n,
             conversation_formatter=query.conversation_formatter,
-            extra=query.extra,
+            extra={**query.extra, "max_completion_tokens": query.max_tokens} if renamed else query.extra,
         )
         n, on_truncated = query.n, self.on_truncated
 
@@ -266,6 +269,13 @@ class AsyncOpenAIClient(AsyncLLMClient):
             if error.context_length:
                 self.capabilities["context_length"] = error.context_length
             raise
+        except UnsupportedRequestError as error:
+            # OpenAI's reasoning models refuse max_tokens ("Use 'max_completion_tokens' instead"): the same limit
+            # under that name, from now on for this endpoint (one refused request, not one per request).
+            if renamed or error.param != "max_tokens" or "max_completion_tokens" not in str(error):
+                raise
+            self.capabilities["max_completion_tokens"] = True
+            return await self._send(query, invalid)
         return texts
 
     def _check_fits(self, query: QueryRequest) -> None:

@@ -214,7 +214,12 @@ def decode_document(
         except ValueError:
             payload = None
         message = _scrubbed(_error_message(payload), redact) or "the endpoint returned an error"
-        raise _status_error(response, response.status, message, redact, summary, _error_kind(payload, message))
+        error = _status_error(response, response.status, message, redact, summary, _error_kind(payload, message))
+        if isinstance(error, UnsupportedRequestError):
+            named = payload.get("error") if isinstance(payload, dict) else None
+            param = named.get("param") if isinstance(named, dict) else None
+            error.param = param if isinstance(param, str) else None
+        raise error
     try:
         payload = json.loads(response.body)
     except ValueError:
@@ -249,14 +254,15 @@ _BODY_VALIDATION = re.compile(r"validation error.*\(\s*'body'", re.IGNORECASE | 
 
 def _error_kind(payload: object, message: str) -> type[APIStatusError] | None:
     """The error class an error body calls for beyond its status: a context-length overflow (OpenAI's and vLLM's
-    ``context_length_exceeded``, llama.cpp's message), or a request validation error some servers answer with a
-    5xx (FastAPI/pydantic's "validation error ... ('body', ...)"). None: the status decides. Mapped here, at the
+    ``context_length_exceeded``, llama.cpp's message), or a field the endpoint refuses: a request validation error
+    some servers answer with a 5xx (FastAPI/pydantic's "validation error ... ('body', ...)"), OpenAI's
+    ``unsupported_parameter`` / ``unsupported_value``. None: the status decides. Mapped here, at the
     one boundary, so that what follows is decided by type."""
     error = payload.get("error") if isinstance(payload, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
     if code == "context_length_exceeded" or _CONTEXT.search(message):
         return ContextLengthError
-    if _BODY_VALIDATION.search(message):
+    if code in ("unsupported_parameter", "unsupported_value") or _BODY_VALIDATION.search(message):
         return UnsupportedRequestError
     return None
 

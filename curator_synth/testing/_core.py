@@ -13,7 +13,7 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -116,12 +116,16 @@ class ServerCore:
         rate_window: float = 60.0,
         rate_limit_headers: bool = True,
         context_length: int | None = None,
+        unsupported: Sequence[str] = (),
     ) -> None:
         if context_length is not None and (
             isinstance(context_length, bool) or not isinstance(context_length, int) or context_length < 1
         ):
             raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
         self._context_length = context_length
+        if isinstance(unsupported, str) or not all(isinstance(name, str) for name in unsupported):
+            raise ConfigError(f"unsupported must be a sequence of body field names, got {unsupported!r}")
+        self._unsupported = tuple(unsupported)
         self._responder = responder
         self._rng = random.Random(seed)
         self._latency: Latency = check_latency(latency)
@@ -292,6 +296,9 @@ class ServerCore:
         except InvalidRequest as exc:
             return _response(400, error_body(str(exc)), rate_headers)
         self._models.add(parsed.model)
+        refused = next((name for name in self._unsupported if name in body), None)
+        if refused is not None:
+            return _response(400, _unsupported_body(refused), rate_headers)
         context = self._context_length
         if context is not None and parsed.prompt_tokens + (parsed.max_tokens or 0) > context:
             return _response(400, error_body(_too_long(context, parsed.prompt_tokens, parsed.max_tokens)), rate_headers)
@@ -387,6 +394,13 @@ class ServerCore:
         if self._context_length is not None:  # as vLLM lists it
             data = [{**entry, "max_model_len": self._context_length} for entry in data]
         return _response(200, dumps({"object": "list", "data": data}).encode())
+
+
+def _unsupported_body(name: str) -> bytes:
+    """OpenAI's 400 for a field the model refuses (its reasoning models refuse ``max_tokens``)."""
+    instead = " Use 'max_completion_tokens' instead." if name == "max_tokens" else ""
+    message = f"Unsupported parameter: '{name}' is not supported with this model.{instead}"
+    return error_body(message, code="unsupported_parameter", param=name)
 
 
 def _too_long(context: int, prompt: int, completion: int | None) -> str:

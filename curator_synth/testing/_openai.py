@@ -62,9 +62,11 @@ class ChoiceText:
     reasoning: str | None = None
 
 
-def error_body(message: str, type_: str = "invalid_request_error", code: int | str | None = None) -> bytes:
+def error_body(
+    message: str, type_: str = "invalid_request_error", code: int | str | None = None, param: str | None = None
+) -> bytes:
     """OpenAI's error envelope: ``{"error": {"message", "type", "param", "code"}}``."""
-    return dumps({"error": {"message": message, "type": type_, "param": None, "code": code}}).encode()
+    return dumps({"error": {"message": message, "type": type_, "param": param, "code": code}}).encode()
 
 
 def _content_text(content: Any, index: int) -> str:

@@ -19,6 +19,7 @@ import signal
 import socket
 import threading
 import warnings
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Literal
@@ -60,6 +61,8 @@ class FakeLLMServer:
     - ``context_length``: the model's context in (fake) tokens, as vLLM serves it: the listing gives it as
       ``max_model_len``, and a request whose prompt tokens plus ``max_tokens`` exceed it gets vLLM's 400 ("This
       model's maximum context length is N tokens ...").
+    - ``unsupported``: body fields refused with OpenAI's 400 ``unsupported_parameter`` (``param`` names the field),
+      e.g. ``("max_tokens",)`` as OpenAI's reasoning models refuse it ("Use 'max_completion_tokens' instead").
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.
 
     The control methods (:meth:`stats`, :meth:`hits`, :meth:`reset_stats`, :meth:`set_faults`,
@@ -81,6 +84,7 @@ class FakeLLMServer:
         rate_window: float = 60.0,
         rate_limit_headers: bool = True,
         context_length: int | None = None,
+        unsupported: Sequence[str] = (),
     ) -> None:
         if mode not in ("thread", "process"):
             raise ConfigError(f"mode must be 'thread' or 'process', got {mode!r}")
@@ -101,6 +105,7 @@ class FakeLLMServer:
             rate_window,
             rate_limit_headers,
             context_length,
+            unsupported,
         )
         # Build one core now so bad arguments (rpm_limit, rate_window, latency) fail in the constructor.
         ServerCore(*self._core_args)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from curator_synth.clients import AsyncOpenAIClient
 from curator_synth.clients.defaults import RequestDefaults, request_defaults
 from curator_synth.clients.reasoning import Answer, reasoning_of, split_reasoning
-from curator_synth.errors import ConfigError, TruncatedResponseError
+from curator_synth.errors import ConfigError, TruncatedResponseError, UnsupportedRequestError
 from curator_synth.exports import export
 from curator_synth.pipeline import SyntheticDataPipeline
 from curator_synth.structured import query_structured
@@ -124,3 +124,27 @@ def test_a_trace_export_leaves_rows_without_reasoning_as_they_are(tmp_path: Path
     assert [row["output"] for row in rows] == ["<think>\nthink a\n</think>\n\nA.", "B."]
     with pytest.raises(ConfigError, match="trace"):
         export(frame, tmp_path / "bad.jsonl", "alpaca", trace="yes")  # type: ignore[arg-type]
+
+
+async def test_an_endpoint_refusing_max_tokens_gets_max_completion_tokens_from_then_on() -> None:
+    # OpenAI's reasoning models: 400 unsupported_parameter "Use 'max_completion_tokens' instead".
+    with FakeLLMServer(Fixed("one two three four five six"), unsupported=("max_tokens",)) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, api_key="k", max_retries=0) as client:
+            (first,) = await client.query_model(messages=HI, model="m", max_tokens=3)
+            (second,) = await client.query_model(messages=HI, model="m", max_tokens=4)
+        stats = server.stats()
+    assert (first, second) == ("one two three", "one two three four")  # the same limit, under the other name
+    assert client.capabilities["max_completion_tokens"] is True
+    assert stats["by_status"] == {"400": 1, "200": 2}  # one refused request, then never again
+    assert client.stats.failures == {"UnsupportedRequestError": 1}  # that one request, counted as the engine saw it
+
+
+async def test_another_refused_field_is_a_permanent_error_naming_it() -> None:
+    with FakeLLMServer(Fixed("x"), unsupported=("top_p",)) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, api_key="k") as client:
+            with pytest.raises(UnsupportedRequestError, match="'top_p' is not supported") as caught:
+                await client.query_model(messages=HI, model="m", top_p=0.5)
+            assert server.stats()["requests"] == 1  # not retried
+    assert caught.value.param == "top_p"
+    with pytest.raises(ConfigError, match="unsupported"):
+        FakeLLMServer(unsupported="max_tokens")  # type: ignore[arg-type]
