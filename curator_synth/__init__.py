@@ -1,7 +1,28 @@
 """curator_synth: generate and curate synthetic instruction-tuning and preference data for LLM training.
 
-The public API is listed in ``__all__``; everything else is internal and may change. Names that need pandas
-or Dask (``DocumentDataset``, ...) are imported on first access, so ``import curator_synth`` stays light.
+The front door: the names a user needs to start, by what they are for. Everything else stays in its subpackage
+(``curator_synth.clients`` for formatters and transports, ``curator_synth.errors`` for the whole error tree,
+``curator_synth.testing`` for ``FakeLLMServer``, ...). Names that need pandas, Dask or torch are imported on
+first access, so ``import curator_synth`` stays light.
+
+- **Endpoints**: ``OpenAIClient`` / ``AsyncOpenAIClient`` (any OpenAI-compatible endpoint: vLLM, NIM, llama.cpp,
+  OpenAI), ``NemotronClient`` / ``AsyncNemotronClient`` (NIM defaults, the Nemotron reward model),
+  ``TransformersClient`` / ``AsyncTransformersClient`` (a local Hugging Face model), and the contracts
+  ``LLMClient`` / ``AsyncLLMClient``.
+- **Pipelines**: ``SyntheticDataPipeline`` (a recipe, resumable, on Dask), ``PipelineConfig``, ``load_config``,
+  ``PipelineResult``, ``run_simple_pipeline`` (seeds in, curated data out, one call).
+- **Generators**, blocking and async: ``NemotronGenerator``, ``NemotronCCGenerator``, ``SelfInstruct``,
+  ``EvolInstruct``, ``ResponseGenerator``, ``DialogueGenerator``, ``MagpieGenerator``, ``PersonaGenerator``,
+  ``Transformer``, ``SyntheticDataGenerator`` (and ``Sample``).
+- **Judges and preference data**: ``RewardModel`` / ``AsyncRewardModel``, ``PairwiseJudge`` /
+  ``AsyncPairwiseJudge``, ``build_preference_pairs``.
+- **Data and curation**: ``DocumentDataset``; filters (``ScoreFilter``, ``Score``, ``Filter``, ``Sequential``,
+  ``DocumentFilter``, ``CombinedFilter``, ``quality_score``); dedup (``ExactDuplicates``, ``FuzzyDuplicates``,
+  ``SemanticDuplicates``); ``DiversitySampler``, ``compute_diversity_score``, ``Embedder``; ``blend``
+  (``BlendResult``, ``BlendReport``); ``export``.
+- **Errors** most often caught: ``CuratorSynthError`` (the root), ``ConfigError``, ``APIStatusError``,
+  ``RateLimitError``, ``TransportError``, ``ResponseParseError``, ``YamlConversionError``,
+  ``MissingDependencyError``, ``StageError``, ``IncompleteStageError``.
 """
 
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
@@ -10,35 +31,53 @@ from curator_synth.clients import (
     AsyncLLMClient,
     AsyncNemotronClient,
     AsyncOpenAIClient,
-    ChatMLFormatter,
-    ConversationFormatter,
-    Llama3Formatter,
     LLMClient,
-    MixtralFormatter,
     NemotronClient,
-    NemotronFormatter,
     OpenAIClient,
-    SingleTurnFormatter,
 )
 from curator_synth.errors import (
     APIStatusError,
     ConfigError,
     CuratorSynthError,
+    IncompleteStageError,
     MissingDependencyError,
     RateLimitError,
     ResponseParseError,
+    StageError,
     TransportError,
     YamlConversionError,
 )
 
+_GENERATORS = (
+    "NemotronGenerator", "NemotronCCGenerator", "SelfInstruct", "EvolInstruct", "ResponseGenerator",
+    "DialogueGenerator", "MagpieGenerator", "PersonaGenerator", "Transformer",
+)  # fmt: skip
+
 #: Public names imported on first use: name -> module.
 _LAZY = {
+    "TransformersClient": "curator_synth.clients.transformers",
+    "AsyncTransformersClient": "curator_synth.clients.transformers",
+    "SyntheticDataPipeline": "curator_synth.pipeline",
+    "PipelineConfig": "curator_synth.pipeline",
+    "PipelineResult": "curator_synth.pipeline",
+    "load_config": "curator_synth.pipeline",
+    "run_simple_pipeline": "curator_synth.pipeline",
+    "SyntheticDataGenerator": "curator_synth.pipeline",
+    "Sample": "curator_synth.pipeline",
+    **{name: "curator_synth.generators" for name in _GENERATORS},
+    **{f"Async{name}": "curator_synth.generators" for name in _GENERATORS},
+    "RewardModel": "curator_synth.reward",
+    "AsyncRewardModel": "curator_synth.reward",
+    "PairwiseJudge": "curator_synth.reward",
+    "AsyncPairwiseJudge": "curator_synth.reward",
+    "build_preference_pairs": "curator_synth.reward",
     "DocumentDataset": "curator_synth.dataset",
     "DocumentFilter": "curator_synth.filters",
     "ScoreFilter": "curator_synth.filters",
     "Score": "curator_synth.filters",
     "Filter": "curator_synth.filters",
     "Sequential": "curator_synth.filters",
+    "CombinedFilter": "curator_synth.filters",
     "quality_score": "curator_synth.filters",
     "ExactDuplicates": "curator_synth.dedup",
     "FuzzyDuplicates": "curator_synth.dedup",
@@ -46,14 +85,10 @@ _LAZY = {
     "DiversitySampler": "curator_synth.diversity",
     "compute_diversity_score": "curator_synth.diversity",
     "Embedder": "curator_synth.embeddings",
-    "SyntheticDataGenerator": "curator_synth.pipeline",
-    "Sample": "curator_synth.pipeline",
-    "CombinedFilter": "curator_synth.filters",
     "blend": "curator_synth.blending",
     "BlendResult": "curator_synth.blending",
     "BlendReport": "curator_synth.blending",
-    "TransformersClient": "curator_synth.clients.transformers",
-    "AsyncTransformersClient": "curator_synth.clients.transformers",
+    "export": "curator_synth.exports",
 }
 
 
@@ -62,45 +97,70 @@ __getattr__ = _lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "APIStatusError",
+    "AsyncDialogueGenerator",
+    "AsyncEvolInstruct",
     "AsyncLLMClient",
+    "AsyncMagpieGenerator",
+    "AsyncNemotronCCGenerator",
     "AsyncNemotronClient",
+    "AsyncNemotronGenerator",
     "AsyncOpenAIClient",
+    "AsyncPairwiseJudge",
+    "AsyncPersonaGenerator",
+    "AsyncResponseGenerator",
+    "AsyncRewardModel",
+    "AsyncSelfInstruct",
+    "AsyncTransformer",
     "AsyncTransformersClient",
     "BlendReport",
     "BlendResult",
-    "ChatMLFormatter",
     "CombinedFilter",
     "ConfigError",
-    "ConversationFormatter",
     "CuratorSynthError",
+    "DialogueGenerator",
     "DiversitySampler",
     "DocumentDataset",
     "DocumentFilter",
     "Embedder",
+    "EvolInstruct",
     "ExactDuplicates",
     "Filter",
     "FuzzyDuplicates",
+    "IncompleteStageError",
     "LLMClient",
-    "Llama3Formatter",
+    "MagpieGenerator",
     "MissingDependencyError",
-    "MixtralFormatter",
+    "NemotronCCGenerator",
     "NemotronClient",
-    "NemotronFormatter",
+    "NemotronGenerator",
     "OpenAIClient",
+    "PairwiseJudge",
+    "PersonaGenerator",
+    "PipelineConfig",
+    "PipelineResult",
     "RateLimitError",
+    "ResponseGenerator",
     "ResponseParseError",
+    "RewardModel",
     "Sample",
     "Score",
     "ScoreFilter",
+    "SelfInstruct",
     "SemanticDuplicates",
     "Sequential",
-    "SingleTurnFormatter",
+    "StageError",
     "SyntheticDataGenerator",
+    "SyntheticDataPipeline",
+    "Transformer",
     "TransformersClient",
     "TransportError",
     "YamlConversionError",
     "__version__",
     "blend",
+    "build_preference_pairs",
     "compute_diversity_score",
+    "export",
+    "load_config",
     "quality_score",
+    "run_simple_pipeline",
 ]

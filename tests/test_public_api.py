@@ -58,6 +58,21 @@ def test_design_card_names() -> None:
     assert issubclass(cs.AsyncNemotronClient, cs.AsyncLLMClient)
 
 
+def test_the_front_door_has_the_entry_points_and_leaves_the_rest_to_subpackages() -> None:
+    import curator_synth as cs
+
+    entry_points = {
+        "SyntheticDataPipeline", "PipelineConfig", "load_config", "run_simple_pipeline", "RewardModel",
+        "PairwiseJudge", "NemotronGenerator", "SelfInstruct", "EvolInstruct", "ResponseGenerator", "export",
+        "DocumentDataset", "StageError", "IncompleteStageError",
+    }  # fmt: skip
+    assert entry_points <= set(cs.__all__)
+    assert cs.SyntheticDataPipeline is importlib.import_module("curator_synth.pipeline").SyntheticDataPipeline
+    assert cs.RewardModel is importlib.import_module("curator_synth.reward").RewardModel
+    formatters = {name for name in cs.__all__ if name.endswith("Formatter")}
+    assert not formatters  # in curator_synth.clients
+
+
 def test_import_is_light() -> None:
     """``import curator_synth`` must not pull the openai SDK, torch or pandas."""
     code = "import sys, curator_synth; print(sorted(m for m in ('openai', 'torch', 'pandas') if m in sys.modules))"
