@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar, TypedDict, cast
@@ -18,7 +18,7 @@ from typing_extensions import Unpack
 
 from curator_synth.clients import protocol
 from curator_synth.clients.base import AsyncLLMClient
-from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
+from curator_synth.clients.bulk import QueryRequest
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
@@ -318,22 +318,9 @@ class AsyncOpenAIClient(AsyncLLMClient):
         finally:
             await transport.aclose()
 
-    def query_many(
-        self,
-        requests: Iterable[QueryRequest] | AsyncIterable[QueryRequest],
-        *,
-        ordered: bool = True,
-        max_pending: int | None = None,
-    ) -> AsyncGenerator[QueryResult[Any], None]:
-        """Run a stream of requests with bounded memory; yield :class:`QueryResult` (index, value or error).
-
-        ``requests`` is consumed lazily (a generator of a million requests never becomes a million tasks).
-        ``ordered=True`` yields in input order, else as completed. ``max_pending`` (default twice
-        ``max_concurrency``) bounds the calls alive at once, so requests waiting out a backoff leave the window
-        full. One failed request is one result with ``.error``; the stream goes on.
-        """
-        limit = max_pending if max_pending is not None else 2 * self._engine.max_concurrency
-        return bounded_map(self.submit, requests, max_pending=limit, ordered=ordered)
+    @property
+    def pending(self) -> int:
+        return 2 * self._engine.max_concurrency
 
     def flush_journal(self) -> None:
         """Block until every response received so far is committed to the journal."""

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
-from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
+from curator_synth.clients.bulk import QueryRequest, QueryResult
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
 from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
 from curator_synth.filters.steps import FilterStep
@@ -357,25 +357,14 @@ class LlmGuardFilter(FilterStep):
         series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
         client = as_async_client(self.client)
         requests = self._requests(series.tolist())
-        many = getattr(client, "query_many", None)
-        if many is not None:
-            results = [r async for r in many(requests, ordered=True)]
-        else:
-
-            async def one(q: QueryRequest) -> list[str]:
-                return await client.query_model(
-                    messages=q.messages, model=q.model, max_tokens=q.max_tokens, temperature=q.temperature
-                )
-
-            results = [r async for r in bounded_map(one, requests, max_pending=64, ordered=True)]
+        results = [result async for result in client.query_many(requests, ordered=True)]
         return self._frame(results, series.index)
 
     def classify(self, texts: pd.Series | Sequence[Any]) -> pd.DataFrame:
         """Blocking :meth:`aclassify` (a blocking client's own ``query_many``, else ``asyncio.run``)."""
         series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
-        many = getattr(self.client, "query_many", None)
-        if isinstance(self.client, LLMClient) and many is not None:
-            return self._frame(list(many(self._requests(series.tolist()), ordered=True)), series.index)
+        if isinstance(self.client, LLMClient):
+            return self._frame(list(self.client.query_many(self._requests(series.tolist()))), series.index)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
