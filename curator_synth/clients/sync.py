@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.stats import ClientStats
 from curator_synth.errors import ConfigError
 
 __all__ = ["SyncClient", "run_sync"]
@@ -134,9 +135,9 @@ class SyncClient(LLMClient):
         run_sync(self._core.aclose())
 
     @property
-    def stats(self) -> Any:
+    def stats(self) -> ClientStats | None:
         """The core's :class:`~curator_synth.clients.stats.ClientStats`."""
-        return getattr(self._core, "stats", None)
+        return self._core.stats
 
     @property
     def base_url(self) -> str | None:

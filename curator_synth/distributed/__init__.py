@@ -21,13 +21,13 @@ budget) also stops partitions that have not started yet. Dask never re-runs a pa
 """
 
 from curator_synth.distributed.cluster import cluster, get_client
-from curator_synth.distributed.parts import PartitionStats, PartitionTask, StageStats, stage_stats
+from curator_synth.distributed.parts import PartitionStats, PartitionTask, StageTotals, stage_stats
 from curator_synth.distributed.stage import checked_partition, run_llm_stage, stage_failure
 
 __all__ = [
     "PartitionStats",
     "PartitionTask",
-    "StageStats",
+    "StageTotals",
     "checked_partition",
     "cluster",
     "get_client",

@@ -25,7 +25,7 @@ __all__ = [
     "PartitionStats",
     "PartitionTask",
     "Progress",
-    "StageStats",
+    "StageTotals",
     "check_manifest",
     "part_path",
     "stage_stats",
@@ -73,7 +73,7 @@ class PartitionStats:
 
 
 @dataclass
-class StageStats:
+class StageTotals:
     """Totals of a stage over its parts (``stage_stats(output_dir)``), for reports."""
 
     partitions: int = 0
@@ -130,12 +130,12 @@ def check_manifest(output_dir: Path, name: str, npartitions: int) -> None:
         )
 
 
-def stage_stats(output_dir: str | os.PathLike[str]) -> StageStats:
+def stage_stats(output_dir: str | os.PathLike[str]) -> StageTotals:
     """The totals of the parts written so far in ``output_dir`` (``skipped`` counts none: nothing was run)."""
     manifest = Path(output_dir) / MANIFEST
     if not manifest.exists():
         raise ConfigError(f"{output_dir} is not the output directory of an LLM stage (no {MANIFEST})")
-    total = StageStats()
+    total = StageTotals()
     for partition in range(json.loads(manifest.read_text())["npartitions"]):
         if part_path(output_dir, partition).exists():
             total.add(replace(PartitionStats.read(output_dir, partition), skipped=False))

@@ -100,8 +100,8 @@ def _produce(frame: pd.DataFrame, job: _Job) -> PartitionStats:
         client = job.spec.with_cache_dir(journal).build(share=1 / job.slots)
         call = _call(job.task, frame, client, job.defaults)
         result = checked_partition(job.task.name, client, lambda: asyncio.run(call))
-        client_stats = getattr(client, "stats", None)  # requests, journal hits, tokens, retries, failures
-        counts = client_stats.as_dict() if isinstance(client_stats, ClientStats) else {}
+        client_stats = client.stats  # requests, journal hits, tokens, retries, failures
+        counts = client_stats.as_dict() if client_stats is not None else {}
         counts = {key: value for key, value in counts.items() if key in PartitionStats.__dataclass_fields__}
         worker, seconds = f"{socket.gethostname()}:{os.getpid()}", round(time.perf_counter() - started, 3)
         stats = PartitionStats(job.partition, len(frame), len(result), **counts, seconds=seconds, worker=worker)
@@ -115,8 +115,8 @@ def checked_partition(name: str, client: Any, call: Callable[[], Any]) -> pd.Dat
     """``call()`` — which runs the partition task ``name`` with ``client`` — and its frame; or
     :class:`IncompleteStageError` if any of the client's requests failed transiently meanwhile (the part must then
     not be written: its answers are journaled and a re-run asks the failed requests again)."""
-    stats = getattr(client, "stats", None)
-    before = Counter(stats.transient_failures) if isinstance(stats, ClientStats) else Counter()
+    stats = client.stats
+    before = Counter(stats.transient_failures) if stats is not None else Counter()
     try:
         result = call()
     except CuratorSynthError as error:

@@ -159,7 +159,8 @@ class RunContext:
     def driver_usage(self) -> dict[str, int]:
         """The request counters of the client used in this process (the one given, or the driver's built one);
         the runner charges their growth during a stage to that stage."""
-        return usage_of(getattr(self.client or self._driver_client, "stats", None))
+        client = self.client or self._driver_client
+        return usage_of(client.stats if client is not None else None)
 
     def _progress(self, done: int, total: int) -> None:
         if self.progress is not None:

@@ -304,8 +304,9 @@ def _client_spec(config: PipelineConfig) -> Any:
 
 def _transient(ctx: RunContext) -> Counter[str]:
     """Transient failures so far of the client used in this process (see ``ClientStats.transient_failures``)."""
-    stats = getattr(ctx.driver_client(), "stats", None)
-    return Counter(getattr(stats, "transient_failures", None) or {})
+    client = ctx.driver_client()
+    stats = client.stats if client is not None else None
+    return Counter(stats.transient_failures if stats is not None else {})
 
 
 def _require_records(data: DocumentDataset, stages: list[dict[str, Any]]) -> None:
