@@ -13,7 +13,7 @@ from curator_synth.generators.nemotron_cc import AsyncNemotronCCGenerator, Nemot
 from curator_synth.generators.persona import AsyncPersonaGenerator, PersonaGenerator
 from curator_synth.generators.responses import AsyncResponseGenerator, ResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
-from curator_synth.generators.stages import PipelineFailure, PipelineResult
+from curator_synth.generators.stages import NemotronPipelineResult, PipelineFailure
 from curator_synth.generators.sync import sync_generator
 from curator_synth.generators.transforms import AsyncTransformer, Transformer
 
@@ -45,9 +45,9 @@ __all__ = [
     "MagpieGenerator",
     "NemotronCCGenerator",
     "NemotronGenerator",
+    "NemotronPipelineResult",
     "PersonaGenerator",
     "PipelineFailure",
-    "PipelineResult",
     "ResponseGenerator",
     "SelfInstruct",
     "StageResult",

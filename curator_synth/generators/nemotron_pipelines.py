@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from curator_synth.errors import ConfigError, ResponseParseError
 from curator_synth.generators.base import BaseGenerator, StageResult, record_id, template_of
-from curator_synth.generators.stages import PipelineFailure, PipelineResult, Record, StageInput
+from curator_synth.generators.stages import NemotronPipelineResult, PipelineFailure, Record, StageInput
 from curator_synth.parsing import CountPolicy, apply_count_policy, parse_list, starts_with_yes_no
 from curator_synth.prompts import nemotron as prompts
 from curator_synth.prompts.base import PromptTemplate
@@ -28,7 +28,7 @@ from curator_synth.prompts.base import PromptTemplate
 if TYPE_CHECKING:
     from curator_synth.generators.nemotron import AsyncNemotronGenerator
 
-__all__ = ["NemotronPipelines", "PipelineFailure", "PipelineResult", "StageInput"]
+__all__ = ["NemotronPipelineResult", "NemotronPipelines", "PipelineFailure", "StageInput"]
 
 Template = PromptTemplate | str
 Count = int | str
@@ -49,7 +49,7 @@ class _Run:
     yaml_fallback: bool
     policies: dict[str, CountPolicy]
     raise_on_failure: bool
-    result: PipelineResult = field(default_factory=PipelineResult)
+    result: NemotronPipelineResult = field(default_factory=NemotronPipelineResult)
 
 
 def _expected(count: Count) -> int | None:
@@ -233,7 +233,7 @@ class NemotronPipelines(BaseGenerator):
         *,
         count_policy: CountPolicies = "error",
         yaml_fallback: bool = True,
-    ) -> PipelineResult:
+    ) -> NemotronPipelineResult:
         """Open Q&A prompts: macro topics → subtopics → questions per topic → revised questions (the items).
 
         Stages (keys of ``count_policy`` and ``result.stages``): macro_topics, subtopics, openlines,
@@ -274,7 +274,7 @@ class NemotronPipelines(BaseGenerator):
         *,
         count_policy: CountPolicies = "error",
         yaml_fallback: bool = True,
-    ) -> PipelineResult:
+    ) -> NemotronPipelineResult:
         """Writing prompts: tasks per (topic, text material type) → revised tasks (the items).
 
         Stages: writing_tasks, revisions. Task records carry ``topic`` and ``text_material_type``.
@@ -321,7 +321,7 @@ class NemotronPipelines(BaseGenerator):
         *,
         count_policy: CountPolicies = "error",
         yaml_fallback: bool = True,
-    ) -> PipelineResult:
+    ) -> NemotronPipelineResult:
         """Closed Q&A prompts: questions or instructions about each document (one stage: instructions).
 
         Each record has ``document_index`` (NeMo returns ``(index, text)`` pairs); its parent is the document.
@@ -364,7 +364,7 @@ class NemotronPipelines(BaseGenerator):
         yaml_fallback: bool = True,
         classify_topics: bool = False,
         classification_prompt_template: Template = prompts.DEFAULT_MATH_CLASSIFICATION_PROMPT_TEMPLATE,
-    ) -> PipelineResult:
+    ) -> NemotronPipelineResult:
         """Math problems: macro topics for ``school_level`` → subtopics → problems per topic (the items).
 
         Stages: macro_topics, subtopics, [classification,] problems. ``classify_topics`` (not in NeMo's
@@ -408,7 +408,7 @@ class NemotronPipelines(BaseGenerator):
         yaml_fallback: bool = True,
         classify_topics: bool = False,
         classification_prompt_template: Template = prompts.DEFAULT_PYTHON_CLASSIFICATION_PROMPT_TEMPLATE,
-    ) -> PipelineResult:
+    ) -> NemotronPipelineResult:
         """Coding problems: Python macro topics → subtopics → problems per topic in ``language`` (the items).
 
         Stages: macro_topics, subtopics, [classification,] problems; ``classify_topics`` as in the math one.

@@ -7,7 +7,7 @@ from typing import Any
 
 from curator_synth.generators.base import Failure, StageResult
 
-__all__ = ["PipelineFailure", "PipelineResult", "Record", "StageInput"]
+__all__ = ["NemotronPipelineResult", "PipelineFailure", "Record", "StageInput"]
 
 Record = dict[str, Any]
 
@@ -34,7 +34,7 @@ class PipelineFailure(Failure):
 
 
 @dataclass
-class PipelineResult(StageResult[Record]):
+class NemotronPipelineResult(StageResult[Record]):
     """The final records (``items``), what failed (``failures``) and every stage's records (``stages``)."""
 
     stages: dict[str, list[Record]] = field(default_factory=dict)

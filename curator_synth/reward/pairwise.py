@@ -33,14 +33,14 @@ __all__ = [
     "AsyncPairwiseJudge",
     "PairwiseItem",
     "PairwiseJudge",
+    "PairwiseLabel",
     "PairwiseReport",
     "PairwiseVerdict",
-    "Verdict",
     "Winner",
     "parse_verdict",
 ]
 
-Verdict = Literal["A", "B", "tie"]
+PairwiseLabel = Literal["A", "B", "tie"]
 """What the judge said, by position: the response shown as A, the one shown as B, or a tie."""
 Winner = Literal["a", "b", "tie"]
 """The outcome by response: ``response_a``, ``response_b``, or a tie."""
@@ -54,7 +54,7 @@ _TOKEN = re.compile(r"\[\[\s*(A|B|C|tie)\s*\]\]", re.IGNORECASE)
 _BARE = re.compile(
     r"^\W*(?:(?:final\s+)?verdict\s*[:=]?\s*)?\W*(?:assistant\s+|response\s+)?(A|B|C|tie)\W*$", re.IGNORECASE
 )
-_NAMES: dict[str, Verdict] = {
+_NAMES: dict[str, PairwiseLabel] = {
     "a": "A",
     "b": "B",
     "c": "tie",
@@ -66,11 +66,11 @@ _NAMES: dict[str, Verdict] = {
     "response b": "B",
 }
 # The swapped request shows response_b as A: its verdicts map back to winners this way.
-_FIRST_ORDER: dict[Verdict, Winner] = {"A": "a", "B": "b", "tie": "tie"}
-_SWAPPED_ORDER: dict[Verdict, Winner] = {"A": "b", "B": "a", "tie": "tie"}
+_FIRST_ORDER: dict[PairwiseLabel, Winner] = {"A": "a", "B": "b", "tie": "tie"}
+_SWAPPED_ORDER: dict[PairwiseLabel, Winner] = {"A": "b", "B": "a", "tie": "tie"}
 
 
-def parse_verdict(text: str) -> Verdict:
+def parse_verdict(text: str) -> PairwiseLabel:
     """The verdict in a judge's answer, looked for in this order:
 
     1. the last ``[[A]]``, ``[[B]]``, ``[[C]]`` or ``[[tie]]`` token (MT-Bench's format; ``C`` is a tie; the
@@ -116,8 +116,8 @@ class PairwiseVerdict:
     response_b: str
     winner: Winner | None
     consistent: bool
-    first: Verdict
-    second: Verdict
+    first: PairwiseLabel
+    second: PairwiseLabel
     raws: tuple[str, str]
     provenance_a: dict[str, Any] = field(default_factory=dict, compare=False)
     provenance_b: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -294,7 +294,7 @@ class AsyncPairwiseJudge(BaseGenerator):
 
     async def _judge(
         self, fill: Mapping[str, str], label: str, model: str | None, model_kwargs: Mapping[str, Any] | None
-    ) -> tuple[Verdict, str, int]:
+    ) -> tuple[PairwiseLabel, str, int]:
         """One order: the verdict, the answer it was read from, and the number of repairs it took."""
         messages = self.template.messages(**fill)
         answer = await self.ask_one(self.template, fill, model=model, model_kwargs=model_kwargs, n=1)

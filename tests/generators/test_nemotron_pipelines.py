@@ -14,7 +14,7 @@ from curator_synth.clients import AsyncOpenAIClient, OpenAIClient
 from curator_synth.errors import ConfigError, MalformedResponseError, ResponseParseError, YamlConversionError
 from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
-from curator_synth.generators.nemotron_pipelines import PipelineFailure, PipelineResult, StageInput
+from curator_synth.generators.nemotron_pipelines import NemotronPipelineResult, PipelineFailure, StageInput
 from curator_synth.prompts import nemotron as prompts
 from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
 
@@ -63,7 +63,7 @@ class ListModel:
         return f"Here you go:\n\n{items}\n\nI hope these help!"
 
 
-def by_id(result: PipelineResult) -> dict[str, dict[str, Any]]:
+def by_id(result: NemotronPipelineResult) -> dict[str, dict[str, Any]]:
     return {record["id"]: record for records in result.stages.values() for record in records}
 
 
@@ -128,7 +128,7 @@ def test_open_qa_pipeline_sync_without_combined_topics() -> None:
     with FakeLLMServer(ListModel()) as server, OpenAIClient(base_url=server.base_url) as client:
         generator = NemotronGenerator(client, MODEL)
         result = generator.run_open_qa_pipeline(2, 3, 1, 1, combine_topics=False)
-    assert isinstance(result, PipelineResult)
+    assert isinstance(result, NemotronPipelineResult)
     assert {name: len(records) for name, records in result.stages.items()} == {
         "macro_topics": 2,
         "subtopics": 6,

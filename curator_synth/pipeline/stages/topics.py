@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model,
 
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import record_id
-from curator_synth.generators.nemotron_pipelines import NemotronPipelines, PipelineFailure, PipelineResult
+from curator_synth.generators.nemotron_pipelines import NemotronPipelineResult, NemotronPipelines, PipelineFailure
 from curator_synth.pipeline.context import RunContext, read_seed_texts
 from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
@@ -163,7 +163,7 @@ class ClosedQAOptions(PipelineOptions):
 
 
 # ----------------------------------------------------------------------------------------------- registry
-PipelineMethod = Callable[..., Coroutine[Any, Any, PipelineResult]]
+PipelineMethod = Callable[..., Coroutine[Any, Any, NemotronPipelineResult]]
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ class TopicPromptsStage(Stage):
         return StageOutput(ctx.dataset(frame), {self.name: rejections} if rejections else {})
 
     @staticmethod
-    def _generate(options: TopicPromptsOptions, arguments: dict[str, Any], ctx: RunContext) -> PipelineResult:
+    def _generate(options: TopicPromptsOptions, arguments: dict[str, Any], ctx: RunContext) -> NemotronPipelineResult:
         """Run the pipeline method on the driver's client (the runner counts its requests for this stage)."""
         from curator_synth.clients.sync import run_sync
         from curator_synth.generators.nemotron import AsyncNemotronGenerator
@@ -283,7 +283,7 @@ class TopicPromptsStage(Stage):
 
 
 # ------------------------------------------------------------------------------------------------ records
-def _row(pipeline: str, record: Mapping[str, Any], result: PipelineResult, text_input: str) -> dict[str, Any]:
+def _row(pipeline: str, record: Mapping[str, Any], result: NemotronPipelineResult, text_input: str) -> dict[str, Any]:
     source = f"nemotron_{pipeline}"
     instruction = str(record["text"])
     lineage = _lineage(record, result)
@@ -313,7 +313,7 @@ _OWN_KEYS = frozenset({"id", "stage", "text", "provenance", "accepted"})
 _NAMED_STAGES = {"macro_topics": "macro_topic", "subtopics": "subtopic"}
 
 
-def _lineage(record: Mapping[str, Any], result: PipelineResult) -> dict[str, Any]:
+def _lineage(record: Mapping[str, Any], result: NemotronPipelineResult) -> dict[str, Any]:
     """What a prompt came from: the chain of its ancestors (root first), the fields they carry (topic,
     text_material_type, document_index), the macro topic and subtopic, and how the prompt itself was made."""
     by_id = {item["id"]: item for items in result.stages.values() for item in items}
@@ -331,12 +331,12 @@ def _lineage(record: Mapping[str, Any], result: PipelineResult) -> dict[str, Any
     return {**found, "chain": [{"stage": item["stage"], "text": item["text"]} for item in chain], **generation}
 
 
-def _failures(result: PipelineResult) -> Counter[str]:
+def _failures(result: NemotronPipelineResult) -> Counter[str]:
     """Failed items by stage and error type."""
     return Counter(f"{_stage_of(failure)}: {type(failure.error).__name__}" for failure in result.failures)
 
 
-def _rejections(failures: Counter[str], result: PipelineResult, duplicates: int) -> dict[str, int]:
+def _rejections(failures: Counter[str], result: NemotronPipelineResult, duplicates: int) -> dict[str, int]:
     """The failures, topics the classification said No to, duplicate prompts."""
     counts = Counter(failures)
     rejected = sum(1 for item in result.stages.get("classification", []) if not item.get("accepted"))
@@ -347,7 +347,7 @@ def _rejections(failures: Counter[str], result: PipelineResult, duplicates: int)
     return dict(counts)
 
 
-def _raise_config_errors(result: PipelineResult) -> None:
+def _raise_config_errors(result: NemotronPipelineResult) -> None:
     """A ConfigError in an item is the recipe's mistake (e.g. a template placeholder nobody fills), not a
     model's: raise it rather than count every item as failed."""
     for failure in result.failures:
