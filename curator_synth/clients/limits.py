@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
+from collections.abc import Callable
 from time import monotonic
 
 from curator_synth.clients.config import RateLimits
 from curator_synth.errors import ConfigError, ErrorBudgetExceeded
 
-__all__ = ["AdaptiveWindow", "ErrorBudget", "RateLimiter", "TokenBucket", "parse_duration"]
+__all__ = ["AdaptiveWindow", "ErrorBudget", "RateLimiter", "TokenBucket", "WaitQueue", "parse_duration"]
 
 
 class TokenBucket:
@@ -99,6 +100,43 @@ def parse_duration(value: str) -> float | None:
     return total if not number else None
 
 
+class WaitQueue:
+    """Waiters for a turn, served first come, first served, except that retries go before fresh requests (one
+    that already waited out a backoff should not queue again behind new work). :meth:`hand_over` gives the turn
+    to the first waiter still waiting; a waiter cancelled after its turn was handed over gives it back."""
+
+    def __init__(self) -> None:
+        self._fresh: deque[asyncio.Future[None]] = deque()
+        self._retries: deque[asyncio.Future[None]] = deque()
+
+    def ahead_of(self, retry: bool) -> bool:
+        """Whether someone waits who goes before a new waiter (a retry only waits behind retries)."""
+        return bool(self._retries) or (not retry and bool(self._fresh))
+
+    async def wait(self, retry: bool, *, give_back: Callable[[], None]) -> None:
+        """Wait for a turn; ``give_back`` returns one handed over just as this waiter was cancelled."""
+        queue = self._retries if retry else self._fresh
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                give_back()
+            else:
+                queue.remove(future)
+            raise
+
+    def hand_over(self) -> bool:
+        """Give the turn to the first waiter still waiting; False if none is."""
+        while self._retries or self._fresh:
+            future = (self._retries or self._fresh).popleft()
+            if not future.done():
+                future.set_result(None)
+                return True
+        return False
+
+
 class AdaptiveWindow:
     """A concurrency window whose size adapts to rate limiting (additive increase, multiplicative decrease).
 
@@ -123,41 +161,24 @@ class AdaptiveWindow:
         self.in_flight = 0
         self.decreases = 0
         self._step = max(1.0, maximum / 16)
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._retry_waiters: deque[asyncio.Future[None]] = deque()
+        self._queue = WaitQueue()
         self._outcomes: deque[int] = deque(maxlen=max(32, maximum))
         self._limited = 0
         self._last_decrease = -float("inf")
 
     async def acquire(self, retry: bool = False) -> None:
-        if not self._retry_waiters and (retry or not self._waiters) and self.in_flight < int(self.limit):
+        if not self._queue.ahead_of(retry) and self.in_flight < int(self.limit):
             self.in_flight += 1
             return
-        queue = self._retry_waiters if retry else self._waiters
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(future)
-        try:
-            await future  # the slot is handed over by _wake (in_flight already counts it)
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()
-            else:
-                queue.remove(future)
-            raise
+        await self._queue.wait(retry, give_back=self.release)  # handed over by _wake (in_flight counts it)
 
     def release(self) -> None:
         self.in_flight -= 1
         self._wake()
 
     def _wake(self) -> None:
-        while self.in_flight < int(self.limit):
-            queue = self._retry_waiters or self._waiters
-            if not queue:
-                return
-            future = queue.popleft()
-            if not future.done():
-                self.in_flight += 1
-                future.set_result(None)
+        while self.in_flight < int(self.limit) and self._queue.hand_over():
+            self.in_flight += 1
 
     def record(self, rate_limited: bool) -> None:
         """Feed one outcome (429 or not) to the controller."""

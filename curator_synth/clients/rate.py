@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from time import monotonic
 
+from curator_synth.clients.limits import WaitQueue
 from curator_synth.clients.quota import KINDS, Quota, read_headers
 from curator_synth.clients.stats import ClientStats
 
@@ -215,8 +216,7 @@ class _Turnstile:
 
     def __init__(self) -> None:
         self.busy = False
-        self._fresh: deque[asyncio.Future[None]] = deque()
-        self._retries: deque[asyncio.Future[None]] = deque()
+        self._queue = WaitQueue()
 
     @property
     def free(self) -> bool:
@@ -226,25 +226,11 @@ class _Turnstile:
         if not self.busy:
             self.busy = True
             return
-        queue = self._retries if retry else self._fresh
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(future)
-        try:
-            await future  # the turn is handed over by leave()
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.leave()
-            else:
-                queue.remove(future)
-            raise
+        await self._queue.wait(retry, give_back=self.leave)  # the turn is handed over by leave()
 
     def leave(self) -> None:
-        while self._retries or self._fresh:
-            future = (self._retries or self._fresh).popleft()
-            if not future.done():
-                future.set_result(None)
-                return
-        self.busy = False
+        if not self._queue.hand_over():
+            self.busy = False
 
 
 class LearnedRateLimiter:
