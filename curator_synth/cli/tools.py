@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -89,10 +89,8 @@ def check(
     """Check an endpoint in seconds: its models (a warning if the model is not listed), one tiny request, and
     whether it honours n > 1, response_format (json_schema, json_object + schema) and logprobs; with a recipe,
     the table is also kept in its run directory (capabilities.json)."""
-    from curator_synth.clients.capabilities import probe
+    from curator_synth.clients.capabilities import examine, probe
     from curator_synth.clients.factory import ClientSpec
-    from curator_synth.clients.openai import AsyncOpenAIClient
-    from curator_synth.clients.sync import run_sync
     from curator_synth.errors import CuratorSynthError
     from curator_synth.pipeline import load_config
     from curator_synth.pipeline.failures import explained
@@ -110,18 +108,12 @@ def check(
         if not base_url or not model:
             fail("give a RECIPE, or --base-url and --model", BAD_INPUT)
         spec, chosen = ClientSpec(base_url=base_url, api_key_env=api_key_env), model
-    client = spec.build()
-    if not isinstance(client, AsyncOpenAIClient):
-        fail(f"client kind {spec.kind!r} is not an OpenAI-compatible endpoint: nothing to check", BAD_INPUT)
-
-    async def checked() -> Any:
-        async with client:
-            return await probe(client, chosen)
-
     try:
-        found = run_sync(checked())
+        found = examine(spec, chosen, probe)
     except CuratorSynthError as error:
         raise explained(error, f"the check of {spec.endpoint}") from None
+    if found is None:
+        fail(f"client kind {spec.kind!r} is not an OpenAI-compatible endpoint: nothing to check", BAD_INPUT)
     typer.echo(found.table())
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -17,15 +17,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curator_synth._files import atomic_write
 from curator_synth.clients.openai import AsyncOpenAIClient
+from curator_synth.clients.sync import run_sync
 from curator_synth.errors import APIStatusError, BadRequestError, CuratorSynthError, NotFoundError
 
-__all__ = ["FILE", "Capabilities", "preflight", "probe"]
+if TYPE_CHECKING:
+    from curator_synth.clients.factory import ClientSpec
+
+__all__ = ["FILE", "Capabilities", "examine", "preflight", "probe"]
 
 FILE = "capabilities.json"
 #: Keys of a model listing entry that give its context length (vLLM, OpenRouter, others).
@@ -173,3 +178,25 @@ async def _supported(client: AsyncOpenAIClient, model: str, **options: Any) -> b
         choices = payload.get("choices") or [{}]
         return bool(isinstance(choices[0], dict) and choices[0].get("logprobs"))
     return True
+
+
+def examine(
+    spec: ClientSpec, model: str, how: Callable[[AsyncOpenAIClient, str], Awaitable[Capabilities]] | None = None
+) -> Capabilities | None:
+    """Build ``spec``'s client and run ``how`` (default :func:`preflight`; :func:`probe` for the whole check) on
+    it, blocking; None when the spec's kind is not an OpenAI-compatible endpoint (nothing to examine, nothing
+    built). Failures are raised typed, as the client raises them."""
+    from curator_synth.clients.factory import CLIENTS
+
+    factory = CLIENTS.get(spec.kind)
+    if not (isinstance(factory, type) and issubclass(factory, AsyncOpenAIClient)):
+        return None
+    client = spec.build()
+    assert isinstance(client, AsyncOpenAIClient)
+    run = how or preflight
+
+    async def examined() -> Capabilities:
+        async with client:
+            return await run(client, model)
+
+    return run_sync(examined())

@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from curator_synth.errors import ConfigError, CuratorSynthError, RateLimitError
 from curator_synth.redact import install_log_redaction, redact_url, register_secret, register_url_secrets
 
-__all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "resolve_api_key"]
+__all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "checked_context_length", "resolve_api_key"]
 
 install_log_redaction()
 _SENSITIVE_HEADER = re.compile(r"auth|key|token|secret|password|cookie", re.IGNORECASE)
+
+
+def checked_context_length(value: object) -> int | None:
+    """A model's context length in tokens as given to a client, a spec or the simulator: a positive int or None."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"context_length must be a positive int or None, got {value!r}")
+    return value
 
 
 class Secret:

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from curator_synth.clients.base import AsyncLLMClient
-from curator_synth.clients.config import resolve_api_key
+from curator_synth.clients.config import checked_context_length, resolve_api_key
 from curator_synth.clients.nemotron import AsyncNemotronClient
 from curator_synth.clients.openai import AsyncOpenAIClient
 from curator_synth.clients.transformers import transformers_client
@@ -118,10 +118,7 @@ class ClientSpec:
             or not 0 < self.max_error_rate <= 1
         ):  # fmt: skip
             raise ConfigError(f"max_error_rate must be in (0, 1] or None, got {self.max_error_rate!r}")
-        if self.context_length is not None and (
-            isinstance(self.context_length, bool) or not isinstance(self.context_length, int) or self.context_length < 1
-        ):
-            raise ConfigError(f"context_length must be a positive int or None, got {self.context_length!r}")
+        checked_context_length(self.context_length)
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
         if self.transport is not None and (not isinstance(self.transport, str) or self.transport not in TRANSPORTS):

@@ -19,7 +19,14 @@ from typing_extensions import Unpack
 from curator_synth.clients import protocol
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.bulk import QueryRequest
-from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
+from curator_synth.clients.config import (
+    ConnectionConfig,
+    RateLimits,
+    RetryPolicy,
+    Secret,
+    checked_context_length,
+    resolve_api_key,
+)
 from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
 from curator_synth.clients.formatters import ConversationFormatter
@@ -138,9 +145,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
             retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
         self.on_truncated: protocol.OnTruncated = on_truncated
-        if context_length is not None and (isinstance(context_length, bool) or not isinstance(context_length, int)
-                                           or context_length < 1):  # fmt: skip
-            raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
+        context_length = checked_context_length(context_length)
         #: What this client knows about its endpoint: ``n`` (False when it answers one choice for n > 1),
         #: ``context_length`` (given, or learned from a context-length 400), ``max_completion_tokens`` (True when
         #: it refused ``max_tokens`` for that name, as OpenAI's reasoning models do).

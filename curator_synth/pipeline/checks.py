@@ -11,7 +11,6 @@ import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.pipeline.config import PipelineConfig
@@ -83,31 +82,19 @@ def check_endpoint(ctx: RunContext) -> None:
     client spec unless the recipe sets one); all kept in ``capabilities.json`` in the run directory. A wrong URL
     or a stopped server fails here in seconds (transient: exit 75), a refused key too (exit 1). Only for
     OpenAI-compatible client kinds given by the recipe, not for a client object given in code."""
-    from curator_synth.clients.capabilities import preflight
-    from curator_synth.clients.factory import CLIENTS
-    from curator_synth.clients.openai import AsyncOpenAIClient
-    from curator_synth.clients.sync import run_sync
+    from curator_synth.clients.capabilities import examine
+    from curator_synth.pipeline.failures import explained
 
     spec, section = ctx.client_spec, ctx.config.client
     if ctx.checked or ctx.client is not None or spec is None or section is None or not section.check:
         return
     ctx.checked = True
-    factory = CLIENTS.get(spec.kind)
-    if not (isinstance(factory, type) and issubclass(factory, AsyncOpenAIClient)):
-        return
-    client = spec.build()
-    assert isinstance(client, AsyncOpenAIClient)
-
-    async def listed() -> Any:
-        async with client:
-            return await preflight(client, ctx.model)
-
     try:
-        found = run_sync(listed())
+        found = examine(spec, ctx.model)
     except CuratorSynthError as error:  # the same type (exit code, transient or not), the message says where
-        from curator_synth.pipeline.failures import explained
-
         raise explained(error, "the endpoint check before the first LLM stage") from None
+    if found is None:
+        return
     for warning in found.warnings:
         logger.warning("%s", warning)
     found.save(ctx.output_dir)

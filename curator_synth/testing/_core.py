@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from curator_synth.clients.config import checked_context_length
 from curator_synth.errors import ConfigError
 from curator_synth.testing._openai import (
     ChoiceText,
@@ -118,11 +119,7 @@ class ServerCore:
         context_length: int | None = None,
         unsupported: Sequence[str] = (),
     ) -> None:
-        if context_length is not None and (
-            isinstance(context_length, bool) or not isinstance(context_length, int) or context_length < 1
-        ):
-            raise ConfigError(f"context_length must be a positive int or None, got {context_length!r}")
-        self._context_length = context_length
+        self._context_length = checked_context_length(context_length)
         if isinstance(unsupported, str) or not all(isinstance(name, str) for name in unsupported):
             raise ConfigError(f"unsupported must be a sequence of body field names, got {unsupported!r}")
         self._unsupported = tuple(unsupported)
