@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["Answer", "reasoning_of", "split_reasoning"]
+__all__ = ["Answer", "reasoning_of", "split_reasoning", "with_trace"]
 
 _OPEN, _CLOSE = "<think>", "</think>"
 _LEADING = re.compile(r"\A\s*<think>(.*?)</think>\s*", re.DOTALL)
@@ -61,3 +61,9 @@ def split_reasoning(content: str, reasoning: object = None) -> str:
     if not parts:
         return content
     return Answer(content, "\n\n".join(part for part in parts if part) or None)
+
+
+def with_trace(reasoning: str, answer: str) -> str:
+    """The answer with its reasoning before it, as a server without a reasoning parser sends it and as training
+    traces keep it: ``<think>\n…\n</think>\n\n`` then the answer (:func:`split_reasoning` undoes it)."""
+    return f"{_OPEN}\n{reasoning}\n{_CLOSE}\n\n{answer}"

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
+from curator_synth.clients.reasoning import with_trace
 from curator_synth.errors import ConfigError, ConversationFormatError
 from curator_synth.registry import Registry
 
@@ -156,7 +157,7 @@ class ExportFormat(ABC):
         """The row's response text; with :attr:`trace`, its reasoning (if any) before it in ``<think>`` tags."""
         text = _required_text(row, fields.response, position)
         reasoning = _optional_text(row, fields.reasoning, columns) if self.trace else None
-        return f"<think>\n{reasoning}\n</think>\n\n{text}" if reasoning is not None else text
+        return with_trace(reasoning, text) if reasoning is not None else text
 
     def check(self, columns: Sequence[str], fields: ExportFields) -> None:
         """Raise :class:`ConfigError` naming the first column this format needs and the dataset lacks."""

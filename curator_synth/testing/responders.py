@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from curator_synth.clients.reasoning import with_trace
 from curator_synth.errors import ConfigError
 
 __all__ = [
@@ -240,7 +241,7 @@ class Reasoning:
         answer = reply if isinstance(reply, FakeReply) else FakeReply(reply)
         thought = self.thought(request)
         if self.form == "think":
-            return dataclasses.replace(answer, text=f"<think>\n{thought}\n</think>\n\n{answer.text}")
+            return dataclasses.replace(answer, text=with_trace(thought, answer.text))
         return dataclasses.replace(answer, reasoning=thought)
 
     def __repr__(self) -> str:
