@@ -25,6 +25,8 @@ first access, so ``import curator_synth`` stays light.
   ``MissingDependencyError``, ``StageError``, ``IncompleteStageError``.
 """
 
+from typing import TYPE_CHECKING
+
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth._version import __version__
 from curator_synth.clients import (
@@ -48,6 +50,60 @@ from curator_synth.errors import (
     YamlConversionError,
 )
 
+if TYPE_CHECKING:  # what mypy and IDEs read; at run time the names are imported on first use (_LAZY)
+    from curator_synth.blending import BlendReport, BlendResult, blend
+    from curator_synth.clients.transformers import AsyncTransformersClient, TransformersClient
+    from curator_synth.dataset import DocumentDataset
+    from curator_synth.dedup import ExactDuplicates, FuzzyDuplicates, SemanticDuplicates
+    from curator_synth.diversity import DiversitySampler, compute_diversity_score
+    from curator_synth.embeddings import Embedder
+    from curator_synth.exports import export
+    from curator_synth.filters import (
+        CombinedFilter,
+        DocumentFilter,
+        Filter,
+        Score,
+        ScoreFilter,
+        Sequential,
+        quality_score,
+    )
+    from curator_synth.generators import (
+        AsyncDialogueGenerator,
+        AsyncEvolInstruct,
+        AsyncMagpieGenerator,
+        AsyncNemotronCCGenerator,
+        AsyncNemotronGenerator,
+        AsyncPersonaGenerator,
+        AsyncResponseGenerator,
+        AsyncSelfInstruct,
+        AsyncTransformer,
+        DialogueGenerator,
+        EvolInstruct,
+        MagpieGenerator,
+        NemotronCCGenerator,
+        NemotronGenerator,
+        PersonaGenerator,
+        ResponseGenerator,
+        SelfInstruct,
+        Transformer,
+    )
+    from curator_synth.pipeline import (
+        PipelineConfig,
+        PipelineResult,
+        SyntheticDataGenerator,
+        SyntheticDataPipeline,
+        load_config,
+        run_simple_pipeline,
+    )
+    from curator_synth.records import Sample
+    from curator_synth.reward import (
+        AsyncPairwiseJudge,
+        AsyncRewardModel,
+        PairwiseJudge,
+        RewardModel,
+        build_preference_pairs,
+    )
+
 _GENERATORS = (
     "NemotronGenerator", "NemotronCCGenerator", "SelfInstruct", "EvolInstruct", "ResponseGenerator",
     "DialogueGenerator", "MagpieGenerator", "PersonaGenerator", "Transformer",
@@ -63,7 +119,7 @@ _LAZY = {
     "load_config": "curator_synth.pipeline",
     "run_simple_pipeline": "curator_synth.pipeline",
     "SyntheticDataGenerator": "curator_synth.pipeline",
-    "Sample": "curator_synth.pipeline",
+    "Sample": "curator_synth.records",
     **{name: "curator_synth.generators" for name in _GENERATORS},
     **{f"Async{name}": "curator_synth.generators" for name in _GENERATORS},
     "RewardModel": "curator_synth.reward",

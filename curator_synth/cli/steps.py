@@ -289,5 +289,5 @@ def write_step_report(result: PipelineResult, config: PipelineConfig, out: Path,
     report = ReportData(title=title, info={"input": ", ".join(config.stages[0]["path"])})
     for summary in result.stages:
         add_stage_summary(report, summary)
-    fill_report(report, result.dataset.to_pandas(), RunContext(config=config, output_dir=out))
+    fill_report(report, result.dataset.to_pandas(), RunContext(config=config, output_dir=out), config)
     return write_report(report, out, plots=plots)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from curator_synth.clients.reasoning import with_trace
 from curator_synth.errors import ConfigError, ConversationFormatError
+from curator_synth.records import prompt_text
 from curator_synth.registry import Registry
 
 __all__ = [
@@ -131,10 +132,6 @@ def _messages(value: Any, position: Any) -> list[dict[str, Any]]:
     return messages
 
 
-def _user_text(instruction: str, extra: str | None) -> str:
-    return f"{instruction}\n\n{extra}" if extra else instruction
-
-
 # ------------------------------------------------------------------------------------------- formats
 class ExportFormat(ABC):
     """One output format. Subclasses set ``name``, ``keys`` and ``needs`` (and ``file_format`` if not JSON
@@ -214,7 +211,7 @@ class _ChatFormat(ExportFormat):
             messages.append({"role": "system", "content": system})
         instruction = _required_text(row, fields.instruction, position)
         messages.append(
-            {"role": "user", "content": _user_text(instruction, _optional_text(row, fields.input, columns))}
+            {"role": "user", "content": prompt_text(instruction, _optional_text(row, fields.input, columns))}
         )
         messages.append({"role": "assistant", "content": self.response(row, columns, fields, position)})
         return messages

@@ -1,7 +1,7 @@
 """``CombinedFilter``: the seed pipeline's one filter over a list of samples — quality, safety, diversity.
 
 A thin layer over the existing pieces, for samples held in memory (a list of
-:class:`~curator_synth.pipeline.generator.Sample` or of mappings), where the dataset steps
+:class:`~curator_synth.records.Sample` or of mappings), where the dataset steps
 (:class:`~curator_synth.filters.ScoreFilter`, the dedup classes) work on a Dask-backed dataset:
 
 - **quality**: :class:`~curator_synth.filters.QualityFilter` (the offline quality score of the prompt and the
@@ -20,22 +20,20 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from curator_synth.errors import ConfigError
 from curator_synth.filters.base import DocumentFilter, PairFilter
 from curator_synth.filters.quality import QualityFilter, ScoreThresholdFilter
 from curator_synth.filters.safety import SafetyFilter
-
-if TYPE_CHECKING:
-    from curator_synth.pipeline.generator import Sample
+from curator_synth.records import Sample, prompt_text
 
 __all__ = ["CHECKS", "CombinedFilter", "rejection_counts"]
 
 #: The checks of a :class:`CombinedFilter`, in the order they run (the keys of its rejections).
 CHECKS = ("quality", "safety", "diversity")
 
-Rejections = dict[str, list[tuple["Sample", str]]]
+Rejections = dict[str, list[tuple[Sample, str]]]
 
 
 def _filters(what: str, value: object, default: DocumentFilter) -> list[DocumentFilter]:
@@ -55,10 +53,6 @@ def _verdict(result: object) -> tuple[bool, str]:
         keep, reason = result
         return bool(keep), str(reason or "")
     return bool(result), ""
-
-
-def _prompt(sample: Sample) -> str:
-    return f"{sample.instruction}\n\n{sample.input}" if sample.input.strip() else sample.instruction
 
 
 class CombinedFilter:
@@ -99,8 +93,6 @@ class CombinedFilter:
         """The samples that pass every check (in input order), and the rejected ones with their reason, by check:
         ``{"quality": [(sample, "quality: low_quality"), ...], "safety": [...], "diversity": [...]}``.
         Mappings are read with :meth:`Sample.from_dict`."""
-        from curator_synth.pipeline.generator import Sample
-
         rejected: Rejections = {check: [] for check in CHECKS}
         passed = []
         for sample in map(Sample.of, samples):
@@ -121,7 +113,7 @@ class CombinedFilter:
             if isinstance(check, ScoreThresholdFilter):
                 value: Any = sample.scores.get(check.field, math.nan)
             elif isinstance(check, PairFilter):
-                value = (_prompt(sample), sample.response)
+                value = (prompt_text(sample.instruction, sample.input), sample.response)
             else:
                 value = sample.response
             keep, reason = _verdict(check.keep_document(check.score_document(value)))
@@ -150,7 +142,7 @@ class CombinedFilter:
         seen: dict[str, str] = {}
         kept = []
         for sample in samples:
-            prompt = _prompt(sample)
+            prompt = prompt_text(sample.instruction, sample.input)
             key = " ".join(prompt.lower().split())
             if key in seen:
                 rejected.append((sample, f"exact_duplicate (of {seen[key]})"))

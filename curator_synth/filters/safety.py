@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curator_synth.clients.accept import as_async_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import QueryRequest, QueryResult
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
 from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
 from curator_synth.filters.steps import FilterStep
-from curator_synth.generators.base import as_async_client
 from curator_synth.redact import redact
 
 __all__ = [

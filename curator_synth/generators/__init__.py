@@ -4,17 +4,17 @@ Every family is registered by name in ``GENERATORS`` (recipes name them; plugins
 ``curator_synth.generators`` entry point group).
 """
 
-from curator_synth.generators.base import GENERATORS, BaseGenerator, Failure, StageResult, as_async_client
+from curator_synth.generators.base import GENERATORS, BaseGenerator, Failure, StageResult
+from curator_synth.generators.blocking import BlockingGenerator, sync_generator
 from curator_synth.generators.dialogue import AsyncDialogueGenerator, DialogueGenerator
 from curator_synth.generators.evol import AsyncEvolInstruct, EvolInstruct
 from curator_synth.generators.magpie import AsyncMagpieGenerator, MagpieGenerator
 from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
 from curator_synth.generators.nemotron_cc import AsyncNemotronCCGenerator, NemotronCCGenerator
+from curator_synth.generators.nemotron_run import NemotronPipelineResult, PipelineFailure
 from curator_synth.generators.persona import AsyncPersonaGenerator, PersonaGenerator
 from curator_synth.generators.responses import AsyncResponseGenerator, ResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
-from curator_synth.generators.stages import NemotronPipelineResult, PipelineFailure
-from curator_synth.generators.sync import sync_generator
 from curator_synth.generators.transforms import AsyncTransformer, Transformer
 
 GENERATORS.add("nemotron", AsyncNemotronGenerator)
@@ -39,6 +39,7 @@ __all__ = [
     "AsyncSelfInstruct",
     "AsyncTransformer",
     "BaseGenerator",
+    "BlockingGenerator",
     "DialogueGenerator",
     "EvolInstruct",
     "Failure",
@@ -52,7 +53,6 @@ __all__ = [
     "SelfInstruct",
     "StageResult",
     "Transformer",
-    "as_async_client",
     "load_seed_tasks",
     "sync_generator",
 ]

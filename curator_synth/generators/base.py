@@ -2,20 +2,19 @@
 namespace, provenance, and concurrent fan-out that reports per-item failures instead of aborting a stage.
 
 Generators are written once, async (``Async*Generator``); the blocking classes are generated from them by
-:func:`curator_synth.generators.sync.sync_generator` (no twin code). Any client works: an async client, a
+:mod:`curator_synth.generators.blocking` (no twin code). Any client works: an async client, a
 blocking one (its async core is used, or its calls run in a worker thread), or an in-process model client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Generic, TypeVar
 
+from curator_synth.clients.accept import as_async_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import bounded_map
 from curator_synth.clients.engine import journal_namespace, reject_unparsed
@@ -24,35 +23,10 @@ from curator_synth.errors import ConfigError, CuratorSynthError
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.registry import Registry
 
-__all__ = ["GENERATORS", "BaseGenerator", "Failure", "StageResult", "as_async_client", "record_id", "template_of"]
+__all__ = ["GENERATORS", "BaseGenerator", "Failure", "StageResult", "template_of"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _ThreadedAsyncClient(AsyncLLMClient):
-    """Adapts a blocking :class:`LLMClient` with no async core: each call runs in a worker thread."""
-
-    def __init__(self, client: LLMClient) -> None:
-        self.client = client
-
-    async def query_model(self, **kwargs: Any) -> list[str]:
-        return await asyncio.to_thread(lambda: self.client.query_model(**kwargs))
-
-    async def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
-        return await asyncio.to_thread(lambda: self.client.query_reward_model(**kwargs))
-
-
-def as_async_client(client: AsyncLLMClient | LLMClient) -> AsyncLLMClient:
-    """The async view of any client (a sync facade's own async core, so limits and journal are shared)."""
-    if isinstance(client, AsyncLLMClient):
-        return client
-    core = getattr(client, "async_client", None)
-    if isinstance(core, AsyncLLMClient):
-        return core
-    if isinstance(client, LLMClient):
-        return _ThreadedAsyncClient(client)
-    raise ConfigError(f"expected an LLMClient or AsyncLLMClient, got {type(client).__name__}")
 
 
 def template_of(template: PromptTemplate | str, family: str) -> PromptTemplate:
@@ -63,12 +37,6 @@ def template_of(template: PromptTemplate | str, family: str) -> PromptTemplate:
         digest = hashlib.sha256(template.encode()).hexdigest()[:12]
         return PromptTemplate(id=f"{family}.custom.{digest}", version=1, text=template)
     raise ConfigError(f"prompt_template must be a PromptTemplate or a str, got {type(template).__name__}")
-
-
-def record_id(*parts: Any) -> str:
-    """A stable id from content (same inputs and outputs on a re-run give the same id)."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -121,14 +89,15 @@ class BaseGenerator:
         max_pending: int = 256,
     ) -> None:
         self.client = as_async_client(client)
-        #: The class name recorded in provenance (a generated blocking twin sets its own).
+        #: The class name recorded in provenance (a blocking twin sets its own).
         self.public_name = type(self).__name__
         self.model = model
         self.params = dict(params or {})
         self.conversation_formatter = conversation_formatter
         self.max_pending = max_pending
 
-    def _model(self, model: str | None) -> str:
+    def model_for(self, model: str | None) -> str:
+        """``model``, else the generator's default; a ConfigError when neither is set."""
         chosen = model or self.model
         if not chosen:
             raise ConfigError(f"{type(self).__name__}: pass model= here or when creating the generator")
@@ -164,7 +133,7 @@ class BaseGenerator:
         """
         params, choices = self.request_params(model_kwargs, n)
         with journal_namespace(namespace):
-            return await self.client.query_model(messages=messages, model=self._model(model), n=choices, **params)
+            return await self.client.query_model(messages=messages, model=self.model_for(model), n=choices, **params)
 
     def request_params(
         self, model_kwargs: Mapping[str, Any] | None = None, n: int | None = None
@@ -198,7 +167,7 @@ class BaseGenerator:
             "method": method,
             "template": template.id,
             "template_version": template.version,
-            "model": self._model(model),
+            "model": self.model_for(model),
             "params": {**self.params, **(model_kwargs or {})},
             "parents": list(parents),
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

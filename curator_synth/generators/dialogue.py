@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, StageResult, record_id, template_of
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.base import BaseGenerator, StageResult, template_of
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.parsing import clean_item, remove_prefix
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.responses import ASSISTANT_TURN_NAMESPACE, USER_TURN, transcript
+from curator_synth.records import record_id
 
 __all__ = ["AsyncDialogueGenerator", "DialogueGenerator", "DialogueRecord", "clean_user_turn"]
 
@@ -109,7 +110,7 @@ class AsyncDialogueGenerator(BaseGenerator):
             method="generate_dialogue",
             model=model,
             model_kwargs=model_kwargs,
-            user_model=self._model(user_model or model),
+            user_model=self.model_for(user_model or model),
             user_params={**self.params, **(user_model_kwargs or {})},
             assistant_namespace=ASSISTANT_TURN_NAMESPACE,
             system_prompt=system_prompt,
@@ -132,7 +133,7 @@ class AsyncDialogueGenerator(BaseGenerator):
         """:meth:`generate_dialogue` for every opening, concurrently (the turns of one dialogue are sequential);
         a dialogue with a failed request or an empty turn is reported in ``.failures`` with its opening."""
         self._check(n_user_turns, user_template)  # wrong arguments are the caller's error, raised once
-        self._model(model)
+        self.model_for(model)
 
         async def one(opening: str) -> DialogueRecord:
             return await self.generate_dialogue(
@@ -174,4 +175,10 @@ class AsyncDialogueGenerator(BaseGenerator):
         return answer
 
 
-DialogueGenerator = sync_generator(AsyncDialogueGenerator, "DialogueGenerator")
+class DialogueGenerator(BlockingGenerator[AsyncDialogueGenerator]):
+    """Blocking version of :class:`AsyncDialogueGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncDialogueGenerator
+
+    generate_dialogue = blocking(AsyncDialogueGenerator.generate_dialogue)
+    generate_dialogues = blocking(AsyncDialogueGenerator.generate_dialogues)

@@ -24,10 +24,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, record_id
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.base import BaseGenerator
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.evol import BREADTH, CODE_OPS, DEPTH_OPS, EQUALITY, LEAK_MARKERS, RESPONSE
+from curator_synth.records import record_id
 from curator_synth.redact import redact
 
 __all__ = [
@@ -188,9 +189,9 @@ class AsyncEvolInstruct(BaseGenerator):
             problem = f"unknown evol ops {unknown}" if unknown else "ops is empty"
             raise ConfigError(f"{problem}; known: {sorted(EVOL_OPS)}")
         settings = _Settings(
-            model=self._model(model),
-            judge_model=self._model(judge_model or model),
-            response_model=self._model(response_model or model),
+            model=self.model_for(model),
+            judge_model=self.model_for(judge_model or model),
+            response_model=self.model_for(response_model or model),
             model_kwargs=dict(model_kwargs or {}),
             respond=respond,
             judge=judge,
@@ -309,4 +310,9 @@ def _draw(names: Sequence[str], seed: int, number: int, root_id: str) -> str:
     return random.Random(f"{seed}:{number}:{root_id}").choice(list(names))
 
 
-EvolInstruct = sync_generator(AsyncEvolInstruct, "EvolInstruct")
+class EvolInstruct(BlockingGenerator[AsyncEvolInstruct]):
+    """Blocking version of :class:`AsyncEvolInstruct` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncEvolInstruct
+
+    evolve = blocking(AsyncEvolInstruct.evolve)

@@ -21,13 +21,14 @@ from typing import Any
 
 from curator_synth.clients.formatters import SingleTurnFormatter
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, record_id
+from curator_synth.generators.base import BaseGenerator, Failure, StageResult
+from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.generators.nemotron_run import PipelineFailure
 from curator_synth.generators.responses import answer_template
-from curator_synth.generators.stages import PipelineFailure
-from curator_synth.generators.sync import sync_generator
 from curator_synth.parsing import clean_item
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.magpie import MagpieTemplate, magpie_template
+from curator_synth.records import record_id
 
 __all__ = [
     "AsyncMagpieGenerator",
@@ -134,8 +135,8 @@ class AsyncMagpieGenerator(BaseGenerator):
         budget = 2 * n if max_draws is None else max_draws
         if budget < n:
             raise ConfigError(f"max_draws ({budget}) must be at least n ({n})")
-        chosen = self._model(model)
-        responder = self._model(response_model or model)
+        chosen = self.model_for(model)
+        responder = self.model_for(response_model or model)
         prompt = PromptTemplate(
             id=template.id,
             version=template.version,
@@ -225,4 +226,9 @@ def _failure(index: int, stage: str, draw_seed: int, failure: Failure, **extra: 
     return PipelineFailure(index, {"seed": draw_seed, **extra}, failure.error, stage=stage)
 
 
-MagpieGenerator = sync_generator(AsyncMagpieGenerator, "MagpieGenerator")
+class MagpieGenerator(BlockingGenerator[AsyncMagpieGenerator]):
+    """Blocking version of :class:`AsyncMagpieGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncMagpieGenerator
+
+    generate = blocking(AsyncMagpieGenerator.generate)

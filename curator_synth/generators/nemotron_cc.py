@@ -18,27 +18,19 @@ with the reason; the others go on.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from curator_synth.errors import ConfigError, CuratorSynthError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, record_id, template_of
-from curator_synth.generators.nemotron_cc_post import (
-    TokenCounter,
-    approx_tokens,
-    clean_knowledge_list,
-    join_chunks,
-    postprocess_distill,
-    postprocess_diverse_qa,
-    postprocess_extract_knowledge,
-    postprocess_wikipedia,
-    split_document,
-)
-from curator_synth.generators.stages import Record
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.base import BaseGenerator, Failure, StageResult, template_of
+from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.generators.nemotron_cc_methods import NEMOTRON_CC_METHODS, NemotronCCMethod, PostOptions, PostProcess
+from curator_synth.generators.nemotron_cc_post import TokenCounter, approx_tokens, join_chunks, split_document
+from curator_synth.generators.nemotron_run import Record
 from curator_synth.prompts import nemotron_cc as prompts
 from curator_synth.prompts.base import PromptTemplate
+from curator_synth.records import record_id
 
 __all__ = [
     "NEMOTRON_CC_METHODS",
@@ -67,79 +59,6 @@ class DocumentFailure(Failure):
     def reason(self) -> str:
         where = f"chunk {self.chunk + 1}/{self.chunks}: " if self.chunk is not None and self.chunks > 1 else ""
         return where + super().reason
-
-
-@dataclass(frozen=True)
-class PostOptions:
-    """The post-processing options of one :meth:`~AsyncNemotronCCGenerator.process_documents` run (QA
-    sampling seed and sizing, the knowledge-list threshold, the token counter)."""
-
-    seed: int
-    tokens_per_pair: int
-    max_pairs: int | None
-    min_fact_words: int
-    count_tokens: TokenCounter
-
-
-PostProcess = Callable[[str, str, random.Random, PostOptions], str]
-"""(answer, chunk, rng, options) → clean text, or ResponseParseError with the reason for rejecting it."""
-
-
-@dataclass(frozen=True)
-class NemotronCCMethod:
-    """One ``method=`` of :meth:`AsyncNemotronCCGenerator.process_documents`: the generator method that sends
-    the request (``call``), its default template, its post-processor, the separator between the rewritten
-    chunks of one document, and the system prompt a plain-string template gets."""
-
-    call: str
-    template: PromptTemplate
-    post: PostProcess
-    separator: str
-    system: str = prompts.NEMOTRON_CC_SYSTEM_PROMPT
-
-
-NEMOTRON_CC_METHODS: dict[str, NemotronCCMethod] = {
-    "wikipedia": NemotronCCMethod(
-        "rewrite_to_wikipedia_style",
-        prompts.WIKIPEDIA_REPHRASING_PROMPT_TEMPLATE,
-        lambda answer, chunk, rng, options: postprocess_wikipedia(answer),
-        "\n\n",
-    ),
-    "diverse_qa": NemotronCCMethod(
-        "generate_diverse_qa",
-        prompts.DIVERSE_QA_PROMPT_TEMPLATE,
-        lambda answer, chunk, rng, options: postprocess_diverse_qa(
-            answer,
-            chunk,
-            rng=rng,
-            tokens_per_pair=options.tokens_per_pair,
-            max_pairs=options.max_pairs,
-            count_tokens=options.count_tokens,
-        ),
-        "\n\n",
-    ),
-    "distill": NemotronCCMethod(
-        "distill",
-        prompts.DISTILL_PROMPT_TEMPLATE,
-        lambda answer, chunk, rng, options: postprocess_distill(answer),
-        "\n\n",
-        prompts.NEMOTRON_CC_DISTILL_SYSTEM_PROMPT,
-    ),
-    "extract_knowledge": NemotronCCMethod(
-        "extract_knowledge",
-        prompts.EXTRACT_KNOWLEDGE_PROMPT_TEMPLATE,
-        lambda answer, chunk, rng, options: postprocess_extract_knowledge(answer),
-        "\n\n",
-    ),
-    "knowledge_list": NemotronCCMethod(
-        "generate_knowledge_list",
-        prompts.KNOWLEDGE_LIST_PROMPT_TEMPLATE,
-        lambda answer, chunk, rng, options: clean_knowledge_list(answer, min_words=options.min_fact_words),
-        "\n",
-    ),
-}
-"""The ``method=`` names of :meth:`AsyncNemotronCCGenerator.process_documents`: the generator method each one
-calls, its default template, its post-processor and how its chunks are joined."""
 
 
 @dataclass(frozen=True)
@@ -307,7 +226,7 @@ class AsyncNemotronCCGenerator(BaseGenerator):
             raise ConfigError(f"max_chunk_tokens must be >= 1 or None, got {max_chunk_tokens}")
         if int((model_kwargs or {}).get("n", 1)) != 1:
             raise ConfigError("process_documents makes one rewrite per chunk: model_kwargs['n'] must be 1")
-        self._model(model)  # no model anywhere: fail before sending anything
+        self.model_for(model)  # no model anywhere: fail before sending anything
         once = {**(model_kwargs or {}), "n": 1}  # also over an ``n`` in the generator's params
         template = self._template(prompt_template or spec.template, system_prompt, spec.system)
         options = PostOptions(seed, qa_tokens_per_pair, qa_max_pairs, min_fact_words, count_tokens or approx_tokens)
@@ -389,4 +308,14 @@ def _source(document: str | Mapping[str, Any], text_field: str) -> tuple[str, st
     raise ConfigError(f"a document must be a str or a mapping, got {type(document).__name__}")
 
 
-NemotronCCGenerator = sync_generator(AsyncNemotronCCGenerator, "NemotronCCGenerator")
+class NemotronCCGenerator(BlockingGenerator[AsyncNemotronCCGenerator]):
+    """Blocking version of :class:`AsyncNemotronCCGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncNemotronCCGenerator
+
+    distill = blocking(AsyncNemotronCCGenerator.distill)
+    extract_knowledge = blocking(AsyncNemotronCCGenerator.extract_knowledge)
+    generate_diverse_qa = blocking(AsyncNemotronCCGenerator.generate_diverse_qa)
+    generate_knowledge_list = blocking(AsyncNemotronCCGenerator.generate_knowledge_list)
+    process_documents = blocking(AsyncNemotronCCGenerator.process_documents)
+    rewrite_to_wikipedia_style = blocking(AsyncNemotronCCGenerator.rewrite_to_wikipedia_style)

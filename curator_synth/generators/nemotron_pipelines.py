@@ -1,71 +1,48 @@
-"""The multi-stage Nemotron pipelines (NeMo Curator 0.9's ``run_*_pipeline``), mixed into
-:class:`~curator_synth.generators.nemotron.AsyncNemotronGenerator`.
+"""The multi-step Nemotron pipelines (NeMo Curator 0.9's ``run_*_pipeline``): :class:`NemotronPipelines` runs
+them over a :class:`~curator_synth.generators.nemotron_steps.NemotronSteps` generator it is given (composition:
+the pipelines call the generator's single steps, so a step patched or overridden on the generator is the one
+they use). :class:`~curator_synth.generators.nemotron.AsyncNemotronGenerator` exposes them as its own methods
+through :func:`pipeline_method`.
 
-Each stage fans its requests out concurrently through the client's engine (:meth:`BaseGenerator.fan_out`).
-A list answer is parsed with :func:`~curator_synth.parsing.parse_list`; only when that fails does the stage
-pay for an LLM YAML conversion (checked: every item must occur verbatim in the answer). The count is then
-checked with the stage's count policy. An item that fails (HTTP error, unparseable answer, failed conversion,
-wrong count) is left out and reported in ``result.failures`` with its stage and reason; the other items go on.
-``ignore_conversion_failure=False`` restores NeMo's all-or-nothing behaviour (the first failure is raised).
-
-Every record is a dict ``{"id", "stage", "text", ..., "provenance"}``; ``provenance["parents"]`` holds the ids
-of the records it was generated from, so a final question can be traced back to its topic and macro topic.
+How each step runs, and the result: :mod:`curator_synth.generators.nemotron_run`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+import functools
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, StageResult, record_id, template_of
-from curator_synth.generators.stages import NemotronPipelineResult, PipelineFailure, Record, StageInput
-from curator_synth.parsing import CountPolicy, apply_count_policy, parse_list, starts_with_yes_no
+from curator_synth.errors import ConfigError
+from curator_synth.generators.nemotron_run import (
+    Count,
+    Kwargs,
+    NemotronPipelineResult,
+    PipelineFailure,
+    PipelineRun,
+    StepInput,
+    Template,
+    seed_records,
+)
+from curator_synth.generators.nemotron_steps import NemotronSteps
+from curator_synth.parsing import CountPolicy
 from curator_synth.prompts import nemotron as prompts
-from curator_synth.prompts.base import PromptTemplate
 
-if TYPE_CHECKING:
-    from curator_synth.generators.nemotron import AsyncNemotronGenerator
+__all__ = ["NemotronPipelineResult", "NemotronPipelines", "PipelineFailure", "StepInput", "pipeline_method"]
 
-__all__ = ["NemotronPipelineResult", "NemotronPipelines", "PipelineFailure", "StageInput"]
+P = ParamSpec("P")
+R = TypeVar("R")
 
-Template = PromptTemplate | str
-Count = int | str
-Kwargs = Mapping[str, Any] | None
 CountPolicies = CountPolicy | Mapping[str, CountPolicy]
-Step = Callable[..., Awaitable[list[str]]]
 _POLICIES = ("error", "trim", "accept")
 
 
-@dataclass
-class _Run:
-    """The options every stage of one pipeline run shares, and the result it fills."""
+class NemotronPipelines:
+    """The ``run_*_pipeline`` methods over ``steps``, the generator whose single steps they call (its client,
+    model, parameters and provenance are the ones used)."""
 
-    model: str | None
-    model_kwargs: Kwargs
-    conversion_template: Template
-    conversion_model_kwargs: Kwargs
-    yaml_fallback: bool
-    policies: dict[str, CountPolicy]
-    raise_on_failure: bool
-    result: NemotronPipelineResult = field(default_factory=NemotronPipelineResult)
-
-
-def _expected(count: Count) -> int | None:
-    """The count to check, when there is one ("five" cannot be checked)."""
-    if isinstance(count, int) and not isinstance(count, bool):
-        return count
-    return int(count) if isinstance(count, str) and count.strip().isdigit() else None
-
-
-def _seeds(stage: str, texts: Sequence[str]) -> list[Record]:
-    """Records given by the caller (extra topics): no template, no parents."""
-    return [{"id": record_id(stage, t), "stage": stage, "text": t, "provenance": {"source": "input"}} for t in texts]
-
-
-class NemotronPipelines(BaseGenerator):
-    """The ``run_*_pipeline`` methods; the single steps they call are AsyncNemotronGenerator's."""
+    def __init__(self, steps: NemotronSteps) -> None:
+        self.steps = steps
 
     def _start(
         self,
@@ -75,140 +52,15 @@ class NemotronPipelines(BaseGenerator):
         conversion: tuple[Template, Kwargs, bool],
         count_policy: CountPolicies,
         ignore_conversion_failure: bool,
-    ) -> _Run:
+    ) -> PipelineRun:
         """The shared options of a run; ``conversion`` is (template, model kwargs, enabled) of the YAML fallback."""
-        self._model(model)  # no model anywhere: fail before sending anything
+        self.steps.model_for(model)  # no model anywhere: fail before sending anything
         wanted = {stage: count_policy for stage in stages} if isinstance(count_policy, str) else dict(count_policy)
         if wanted.keys() - set(stages) or any(policy not in _POLICIES for policy in wanted.values()):
             raise ConfigError(f"count_policy: stages are {list(stages)}, policies {_POLICIES}; got {count_policy!r}")
         policies: dict[str, CountPolicy] = {stage: wanted.get(stage, "error") for stage in stages}
-        return _Run(model, base_model_kwargs, *conversion, policies, raise_on_failure=not ignore_conversion_failure)
-
-    @property
-    def _steps(self) -> AsyncNemotronGenerator:
-        return cast("AsyncNemotronGenerator", self)
-
-    def _record(
-        self, run: _Run, stage: str, text: str, template: Template, method: str, job: StageInput, **extra: Any
-    ) -> Record:
-        parents = [job.parent["id"]] if job.parent else []
-        provenance = self.provenance(
-            template_of(template, self.family),
-            method=method,
-            model=run.model,
-            model_kwargs=run.model_kwargs,
-            parents=parents,
-            **extra,
-        )
-        record = {"id": record_id(stage, text, parents), "stage": stage, "text": text}
-        return {**record, **job.fields, "provenance": provenance}
-
-    async def _list_items(
-        self, run: _Run, raw: str, expected: int | None, policy: CountPolicy
-    ) -> tuple[list[str], str]:
-        """The items of a list answer and how they were read (deterministic parse, else the LLM conversion)."""
-        try:
-            items, parsed_by = parse_list(raw), "parse_list"
-        except ResponseParseError:
-            if not run.yaml_fallback:
-                raise
-            items = await self._steps.convert_response_to_yaml_list(
-                raw, run.model, run.conversion_template, model_kwargs=run.conversion_model_kwargs
-            )
-            parsed_by = template_of(run.conversion_template, self.family).namespace
-        return apply_count_policy(items, expected, policy, raw=raw), parsed_by
-
-    def _finish(self, run: _Run, stage: str, outcome: StageResult[Any], records: list[Record]) -> list[Record]:
-        run.result.stages[stage] = records
-        run.result.failures.extend(PipelineFailure(f.index, f.input, f.error, stage) for f in outcome.failures)
-        if outcome.failures and run.raise_on_failure:
-            raise outcome.failures[0].error
-        return records
-
-    async def _list_stage(
-        self,
-        run: _Run,
-        stage: str,
-        jobs: Sequence[StageInput],
-        method: Step,
-        template: Template,
-        count_name: str,
-        count: Count,
-        **options: Any,
-    ) -> list[Record]:
-        """Call ``method`` for every job, concurrently; each list answer becomes one record per item."""
-        expected = _expected(count)
-
-        async def one(job: StageInput) -> list[Record]:
-            answers = await method(
-                **job.values,
-                **options,
-                **{count_name: count},
-                model=run.model,
-                prompt_template=template,
-                model_kwargs=run.model_kwargs,
-            )
-            items, parsed_by = await self._list_items(run, answers[0], expected, run.policies[stage])
-            return [
-                self._record(run, stage, text, template, method.__name__, job, parsed_by=parsed_by) for text in items
-            ]
-
-        outcome = await self.fan_out(one, jobs)
-        return self._finish(run, stage, outcome, [record for group in outcome.items for record in group])
-
-    async def _classify_stage(self, run: _Run, topics: list[Record], method: Step, template: Template) -> list[Record]:
-        """Keep the topics the model classifies as in scope ("Yes ..."); an answer with neither Yes nor No fails."""
-
-        async def one(job: StageInput) -> Record:
-            answer = (
-                await method(**job.values, model=run.model, prompt_template=template, model_kwargs=run.model_kwargs)
-            )[0]
-            verdict = starts_with_yes_no(answer)
-            if verdict is None:
-                raise ResponseParseError("the classification answer starts with neither Yes nor No", raw=answer)
-            record = self._record(run, "classification", answer, template, method.__name__, job)
-            return {**record, "accepted": verdict}
-
-        jobs = [StageInput(topic, {"entity": topic["text"]}, {"entity": topic["text"]}) for topic in topics]
-        outcome = await self.fan_out(one, jobs)
-        self._finish(run, "classification", outcome, outcome.items)
-        kept = {record["provenance"]["parents"][0] for record in outcome.items if record["accepted"]}
-        return [topic for topic in topics if topic["id"] in kept]
-
-    async def _topic_pipeline(
-        self,
-        run: _Run,
-        steps: tuple[Step, Step, Step],
-        templates: tuple[Template, Template, Template],
-        counts: tuple[Count, Count, Count],
-        additional: tuple[Sequence[str], Sequence[str]],
-        combine_topics: bool,
-        classify: tuple[Step, Template] | None = None,
-        macro_options: Mapping[str, Any] | None = None,
-        final_options: Mapping[str, Any] | None = None,
-        final_stage: str = "problems",
-    ) -> list[Record]:
-        """Macro topics → subtopics of each (+ the macro topics if ``combine_topics``) → [classification] →
-        a list of questions or problems per topic (``final_stage``, counted by ``n_openlines``).
-
-        The caller's additional topics are part of their stage's records (``provenance == {"source": "input"}``).
-        """
-        first = [StageInput(None, {})]
-        macro_step, sub_step, final_step = steps
-        macros = await self._list_stage(
-            run, "macro_topics", first, macro_step, templates[0], "n_macro_topics", counts[0], **(macro_options or {})
-        )
-        macros = run.result.stages["macro_topics"] = macros + _seeds("macro_topics", additional[0])
-        jobs = [StageInput(topic, {"macro_topic": topic["text"]}) for topic in macros]
-        topics = await self._list_stage(run, "subtopics", jobs, sub_step, templates[1], "n_subtopics", counts[1])
-        topics = run.result.stages["subtopics"] = topics + _seeds("subtopics", additional[1])
-        if combine_topics:
-            topics = topics + macros
-        if classify is not None:
-            topics = await self._classify_stage(run, topics, *classify)
-        jobs = [StageInput(topic, {"topic": topic["text"]}, {"topic": topic["text"]}) for topic in topics]
-        return await self._list_stage(
-            run, final_stage, jobs, final_step, templates[2], "n_openlines", counts[2], **(final_options or {})
+        return PipelineRun(
+            self.steps, model, base_model_kwargs, *conversion, policies, raise_on_failure=not ignore_conversion_failure
         )
 
     # ------------------------------------------------------------------------------------------ pipelines
@@ -242,9 +94,8 @@ class NemotronPipelines(BaseGenerator):
         stages = ["macro_topics", "subtopics", "openlines", "revisions"]
         conversion = (yaml_conversion_prompt_template, conversion_model_kwargs, yaml_fallback)
         run = self._start(stages, model, base_model_kwargs, conversion, count_policy, ignore_conversion_failure)
-        steps = self._steps
-        openlines = await self._topic_pipeline(
-            run,
+        steps = self.steps
+        openlines = await run.topic_chain(
             (steps.generate_macro_topics, steps.generate_subtopics, steps.generate_open_qa_from_topic),
             (macro_topic_prompt_template, subtopic_prompt_template, open_qa_from_topics_prompt_template),
             (n_macro_topics, n_subtopics, n_openlines),
@@ -252,9 +103,9 @@ class NemotronPipelines(BaseGenerator):
             combine_topics,
             final_stage="openlines",
         )
-        jobs = [StageInput(line, {"openline": line["text"]}) for line in openlines]
-        run.result.items = await self._list_stage(
-            run, "revisions", jobs, steps.revise_open_qa, revise_open_qa_prompt_template, "n_revisions", n_revisions
+        jobs = [StepInput(line, {"openline": line["text"]}) for line in openlines]
+        run.result.items = await run.list_step(
+            "revisions", jobs, steps.revise_open_qa, revise_open_qa_prompt_template, "n_revisions", n_revisions
         )
         return run.result
 
@@ -283,25 +134,23 @@ class NemotronPipelines(BaseGenerator):
         conversion = (yaml_conversion_prompt_template, conversion_model_kwargs, yaml_fallback)
         run = self._start(stages, model, base_model_kwargs, conversion, count_policy, ignore_conversion_failure)
         jobs = [
-            StageInput(seed, pair, pair)
-            for seed in _seeds("topics", topics)
+            StepInput(seed, pair, pair)
+            for seed in seed_records("topics", topics)
             for pair in ({"topic": seed["text"], "text_material_type": kind} for kind in text_material_types)
         ]
-        tasks = await self._list_stage(
-            run,
+        tasks = await run.list_step(
             "writing_tasks",
             jobs,
-            self._steps.generate_writing_tasks,
+            self.steps.generate_writing_tasks,
             writing_task_prompt_template,
             "n_openlines",
             n_openlines,
         )
-        jobs = [StageInput(task, {"openline": task["text"]}) for task in tasks]
-        run.result.items = await self._list_stage(
-            run,
+        jobs = [StepInput(task, {"openline": task["text"]}) for task in tasks]
+        run.result.items = await run.list_step(
             "revisions",
             jobs,
-            self._steps.revise_writing_tasks,
+            self.steps.revise_writing_tasks,
             revise_writing_task_prompt_template,
             "n_revisions",
             n_revisions,
@@ -329,13 +178,12 @@ class NemotronPipelines(BaseGenerator):
         stages = ["instructions"]
         conversion = (yaml_conversion_prompt_template, conversion_model_kwargs, yaml_fallback)
         run = self._start(stages, model, base_model_kwargs, conversion, count_policy, ignore_conversion_failure)
-        seeds = _seeds("documents", documents)
-        jobs = [StageInput(seed, {"document": seed["text"]}, {"document_index": i}) for i, seed in enumerate(seeds)]
-        run.result.items = await self._list_stage(
-            run,
+        seeds = seed_records("documents", documents)
+        jobs = [StepInput(seed, {"document": seed["text"]}, {"document_index": i}) for i, seed in enumerate(seeds)]
+        run.result.items = await run.list_step(
             "instructions",
             jobs,
-            self._steps.generate_closed_qa_instructions,
+            self.steps.generate_closed_qa_instructions,
             closed_qa_prompt_template,
             "n_openlines",
             n_openlines,
@@ -373,9 +221,8 @@ class NemotronPipelines(BaseGenerator):
         stages = ["macro_topics", "subtopics", "problems"]
         conversion = (yaml_conversion_prompt_template, conversion_model_kwargs, yaml_fallback)
         run = self._start(stages, model, base_model_kwargs, conversion, count_policy, ignore_conversion_failure)
-        steps = self._steps
-        run.result.items = await self._topic_pipeline(
-            run,
+        steps = self.steps
+        run.result.items = await run.topic_chain(
             (steps.generate_math_macro_topics, steps.generate_math_subtopics, steps.generate_math_problem),
             (macro_topic_prompt_template, subtopic_prompt_template, math_problem_prompt_template),
             (n_macro_topics, n_subtopics, n_openlines),
@@ -416,9 +263,8 @@ class NemotronPipelines(BaseGenerator):
         stages = ["macro_topics", "subtopics", "problems"]
         conversion = (yaml_conversion_prompt_template, conversion_model_kwargs, yaml_fallback)
         run = self._start(stages, model, base_model_kwargs, conversion, count_policy, ignore_conversion_failure)
-        steps = self._steps
-        run.result.items = await self._topic_pipeline(
-            run,
+        steps = self.steps
+        run.result.items = await run.topic_chain(
             (steps.generate_python_macro_topics, steps.generate_python_subtopics, steps.generate_python_problem),
             (macro_topic_prompt_template, subtopic_prompt_template, python_problem_prompt_template),
             (n_macro_topics, n_subtopics, n_openlines),
@@ -428,3 +274,16 @@ class NemotronPipelines(BaseGenerator):
             final_options={"language": language},
         )
         return run.result
+
+
+def pipeline_method(
+    method: Callable[Concatenate[NemotronPipelines, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[NemotronSteps, P], Coroutine[Any, Any, R]]:
+    """``method`` as a method of the generator: ``generator.run_x(...)`` runs ``NemotronPipelines(generator)
+    .run_x(...)`` (same signature and docstring, typed for mypy and IDEs)."""
+
+    @functools.wraps(method)
+    async def run(generator: NemotronSteps, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await method(NemotronPipelines(generator), *args, **kwargs)
+
+    return run

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, StageResult, record_id, template_of
+from curator_synth.generators.base import BaseGenerator, StageResult, template_of
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.responses import Sampling, sample_answers
-from curator_synth.generators.sync import sync_generator
 from curator_synth.parsing import clean_item, first_line, remove_prefix
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.persona import PERSONA_TASKS, TEXT_TO_PERSONA
+from curator_synth.records import record_id
 
 __all__ = [
     "AsyncPersonaGenerator",
@@ -119,7 +120,7 @@ class AsyncPersonaGenerator(BaseGenerator):
         """One persona per text. A text longer than ``max_chars`` is cut to that many characters in the
         prompt (the record keeps the whole text); ``template`` needs a ``{text}`` placeholder."""
         prompt = _with_fields(template_of(template, self.family), {"text"})
-        self._model(model)
+        self.model_for(model)
 
         async def one(text: str) -> PersonaRecord:
             if not isinstance(text, str) or not text.strip():
@@ -163,7 +164,7 @@ class AsyncPersonaGenerator(BaseGenerator):
                 raise ConfigError(f"kind must be one of {sorted(PERSONA_TASKS)}, got {kind!r}")
             template = PERSONA_TASKS[kind]
         prompt = _with_fields(template_of(template, self.family), {"persona"})
-        self._model(model)
+        self.model_for(model)
 
         async def one(item: str | PersonaRecord) -> list[PersonaTaskRecord]:
             persona, parent = (item.persona, item.id) if isinstance(item, PersonaRecord) else (item, None)
@@ -213,4 +214,10 @@ def _with_fields(template: PromptTemplate, expected: set[str]) -> PromptTemplate
     return template
 
 
-PersonaGenerator = sync_generator(AsyncPersonaGenerator, "PersonaGenerator")
+class PersonaGenerator(BlockingGenerator[AsyncPersonaGenerator]):
+    """Blocking version of :class:`AsyncPersonaGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncPersonaGenerator
+
+    persona_to_task = blocking(AsyncPersonaGenerator.persona_to_task)
+    text_to_persona = blocking(AsyncPersonaGenerator.text_to_persona)

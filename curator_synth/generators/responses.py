@@ -20,10 +20,11 @@ from typing import Any, Literal
 
 from curator_synth.clients.reasoning import reasoning_of
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import BaseGenerator, StageResult, record_id
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.base import BaseGenerator, StageResult
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.responses import ANSWER
+from curator_synth.records import record_id
 
 __all__ = [
     "AsyncResponseGenerator",
@@ -158,7 +159,7 @@ class AsyncResponseGenerator(BaseGenerator):
             sampling=sampling,
             seeds=seeds,
         )
-        chosen = self._model(model)
+        chosen = self.model_for(model)
         return ResponseRecord(
             id=record_id("responses", chosen, system_prompt, instruction, answers),
             instruction=instruction,
@@ -181,7 +182,7 @@ class AsyncResponseGenerator(BaseGenerator):
         """:meth:`generate_response` for every instruction, concurrently; records in input order, failures
         (with the instruction and the typed error) in ``.failures``."""
         _check_sampling(n, sampling)
-        self._model(model)  # a missing model is the caller's error, raised once rather than once per item
+        self.model_for(model)  # a missing model is the caller's error, raised once rather than once per item
 
         async def one(instruction: str) -> ResponseRecord:
             return await self.generate_response(
@@ -191,4 +192,10 @@ class AsyncResponseGenerator(BaseGenerator):
         return await self.fan_out(one, instructions)
 
 
-ResponseGenerator = sync_generator(AsyncResponseGenerator, "ResponseGenerator")
+class ResponseGenerator(BlockingGenerator[AsyncResponseGenerator]):
+    """Blocking version of :class:`AsyncResponseGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncResponseGenerator
+
+    generate_response = blocking(AsyncResponseGenerator.generate_response)
+    generate_responses = blocking(AsyncResponseGenerator.generate_responses)

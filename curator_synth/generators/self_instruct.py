@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 
 from curator_synth.dedup.novelty import RougeLIndex, rouge_l, rouge_tokens
 from curator_synth.errors import ConfigError, ResponseParseError, TruncatedResponseError
-from curator_synth.generators.base import BaseGenerator, record_id
+from curator_synth.generators.base import BaseGenerator
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.self_instruct_tasks import (
     BLACKLIST,
     Discard,
@@ -39,9 +40,9 @@ from curator_synth.generators.self_instruct_tasks import (
     parse_labelled_instances,
     passes_filters,
 )
-from curator_synth.generators.sync import sync_generator
 from curator_synth.parsing import parse_list, starts_with_yes_no
 from curator_synth.prompts.self_instruct import GENERATE_TASKS, INPUT_FIRST, IS_CLASSIFICATION, OUTPUT_FIRST
+from curator_synth.records import record_id
 
 __all__ = [
     "BLACKLIST",
@@ -166,7 +167,7 @@ class AsyncSelfInstruct(BaseGenerator):
         if len(humans) < num_human:
             raise ConfigError(f"need at least num_human={num_human} seed tasks, got {len(humans)}")
         run = _Run(
-            humans, self._model(model), model_kwargs, num_instructions, num_human, num_machine, num_new,
+            humans, self.model_for(model), model_kwargs, num_instructions, num_human, num_machine, num_new,
             similarity_threshold, top_k, seed,
         )  # fmt: skip
         for step in range(max_steps if max_steps is not None else num_instructions):
@@ -235,7 +236,7 @@ class AsyncSelfInstruct(BaseGenerator):
         model_kwargs: Mapping[str, Any] | None = None,
     ) -> SelfInstructResult:
         """Fill ``is_classification`` of every record (None, with a failure, when the answer is neither)."""
-        chosen = self._model(model)
+        chosen = self.model_for(model)
 
         async def classify(record: InstructionRecord) -> None:
             fill = {"instruction": record.instruction}
@@ -257,7 +258,7 @@ class AsyncSelfInstruct(BaseGenerator):
         model_kwargs: Mapping[str, Any] | None = None,
     ) -> SelfInstructResult:
         """Fill ``instances``: output-first for classification tasks, input-first for the others."""
-        chosen = self._model(model)
+        chosen = self.model_for(model)
 
         async def instances(record: InstructionRecord) -> None:
             template = OUTPUT_FIRST if record.is_classification else INPUT_FIRST
@@ -280,4 +281,12 @@ class AsyncSelfInstruct(BaseGenerator):
             result.failures.append(StageFailure(stage, record.id, failure.reason, failure.raw))
 
 
-SelfInstruct = sync_generator(AsyncSelfInstruct, "SelfInstruct")
+class SelfInstruct(BlockingGenerator[AsyncSelfInstruct]):
+    """Blocking version of :class:`AsyncSelfInstruct` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncSelfInstruct
+
+    bootstrap = blocking(AsyncSelfInstruct.bootstrap)
+    generate = blocking(AsyncSelfInstruct.generate)
+    generate_instances = blocking(AsyncSelfInstruct.generate_instances)
+    identify_classification = blocking(AsyncSelfInstruct.identify_classification)

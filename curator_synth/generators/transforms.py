@@ -22,12 +22,13 @@ from pydantic import BaseModel
 
 from curator_synth.clients.engine import journal_namespace
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, record_id, template_of
-from curator_synth.generators.stages import Record
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.base import BaseGenerator, Failure, StageResult, template_of
+from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.generators.nemotron_run import Record
 from curator_synth.parsing import remove_prefix
 from curator_synth.prompts import transforms as prompts
 from curator_synth.prompts.base import PromptTemplate
+from curator_synth.records import record_id
 from curator_synth.structured import StructuredMode, query_structured
 
 __all__ = ["AsyncTransformer", "Transformer"]
@@ -131,7 +132,7 @@ class AsyncTransformer(BaseGenerator):
             return await query_structured(
                 self.client,
                 messages=messages,
-                model=self._model(model),
+                model=self.model_for(model),
                 schema=schema,
                 mode=mode,
                 max_repairs=max_repairs,
@@ -219,7 +220,7 @@ class AsyncTransformer(BaseGenerator):
         extra = {name: kwargs[name] for name in _PROVENANCE_ARGUMENTS if name in kwargs}
         if "schema" in kwargs:
             extra["schema"] = getattr(kwargs["schema"], "__name__", str(kwargs["schema"]))
-        self._model(kwargs.get("model"))  # no model anywhere: fail before sending anything
+        self.model_for(kwargs.get("model"))  # no model anywhere: fail before sending anything
 
         async def run(item: tuple[int, str]) -> Record:
             index, text = item
@@ -248,4 +249,17 @@ class AsyncTransformer(BaseGenerator):
         return result
 
 
-Transformer = sync_generator(AsyncTransformer, "Transformer")
+class Transformer(BlockingGenerator[AsyncTransformer]):
+    """Blocking version of :class:`AsyncTransformer` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncTransformer
+
+    add_context = blocking(AsyncTransformer.add_context)
+    explain = blocking(AsyncTransformer.explain)
+    extract_structured = blocking(AsyncTransformer.extract_structured)
+    paraphrase = blocking(AsyncTransformer.paraphrase)
+    restyle = blocking(AsyncTransformer.restyle)
+    simplify = blocking(AsyncTransformer.simplify)
+    to_educational = blocking(AsyncTransformer.to_educational)
+    transform_many = blocking(AsyncTransformer.transform_many)
+    translate = blocking(AsyncTransformer.translate)

@@ -3,6 +3,7 @@
 pipeline's generator (:class:`SyntheticDataGenerator`, producing :class:`Sample` objects). Wherever a client is
 taken, a Hugging Face model and its tokenizer are accepted too (:func:`resolve_client`)."""
 
+from curator_synth.clients.accept import resolve_client
 from curator_synth.pipeline.config import BiasConfig, PipelineConfig, load_config
 from curator_synth.pipeline.generator import (
     AsyncSyntheticDataGenerator,
@@ -10,7 +11,6 @@ from curator_synth.pipeline.generator import (
     Sample,
     SyntheticDataGenerator,
 )
-from curator_synth.pipeline.model_or_client import resolve_client
 from curator_synth.pipeline.runner import PipelineResult, SyntheticDataPipeline
 from curator_synth.pipeline.simple import run_simple_pipeline
 from curator_synth.pipeline.stages import STAGES, Stage, StageOptions, StageOutput, register_stage

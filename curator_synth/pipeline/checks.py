@@ -76,7 +76,7 @@ def check_exports(config: PipelineConfig) -> None:
             raise ConfigError(f"{where}exports[{number}].format: {error}") from None
 
 
-def check_endpoint(ctx: RunContext) -> None:
+def check_endpoint(ctx: RunContext, config: PipelineConfig) -> None:
     """The pre-flight of the recipe's endpoint (``client.check``, on by default), once per run before its first
     LLM stage runs: the model listing, a warning when the model is not listed, the context length (kept in the
     client spec unless the recipe sets one); all kept in ``capabilities.json`` in the run directory. A wrong URL
@@ -85,7 +85,7 @@ def check_endpoint(ctx: RunContext) -> None:
     from curator_synth.clients.capabilities import examine
     from curator_synth.pipeline.failures import explained
 
-    spec, section = ctx.client_spec, ctx.config.client
+    spec, section = ctx.client_spec, config.client
     if ctx.checked or ctx.client is not None or spec is None or section is None or not section.check:
         return
     ctx.checked = True

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -17,9 +18,25 @@ if TYPE_CHECKING:
     from curator_synth.clients.defaults import RequestDefaults
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.dataset import DocumentDataset
-    from curator_synth.pipeline.config import PipelineConfig
 
-__all__ = ["RunContext", "read_seed_texts", "usage_of"]
+__all__ = ["Recipe", "RunContext", "read_seed_texts", "usage_of"]
+
+
+class Recipe(Protocol):
+    """What the stages read of the recipe (:class:`~curator_synth.pipeline.config.PipelineConfig` is one; the
+    stages, below the recipe, see it through this view)."""
+
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def seeds(self) -> str | None: ...
+    @property
+    def seed_field(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def invalid_finish_reasons(self) -> list[str]: ...
+    def resolve(self, path: str | os.PathLike[str]) -> Path: ...
 
 
 @dataclass
@@ -30,7 +47,7 @@ class RunContext:
     inherently sequential generators (Self-Instruct's growing pool), through :meth:`llm_client` on the driver.
     """
 
-    config: PipelineConfig
+    config: Recipe
     output_dir: Path
     client_spec: ClientSpec | None = None
     client: AsyncLLMClient | None = None

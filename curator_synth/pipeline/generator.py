@@ -12,7 +12,7 @@ One call runs three existing generators in order, each with its own prompts, par
 Every :class:`Sample` carries its provenance (one entry per step: generator, template and version, model,
 parameters, parents, time). Items that fail — an unparseable list, an eliminated evolution, a failed request —
 are counted by reason in :attr:`AsyncSyntheticDataGenerator.last_report`, never raised. The model is a client
-object or a Hugging Face model + tokenizer (:func:`~curator_synth.pipeline.model_or_client.resolve_client`).
+object or a Hugging Face model + tokenizer (:func:`~curator_synth.clients.accept.resolve_client`).
 :class:`SyntheticDataGenerator` is the blocking twin, generated from the async class (no second copy).
 """
 
@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from curator_synth._files import atomic_write
+from curator_synth.clients.accept import as_async_client, resolve_client
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import as_async_client, record_id
+from curator_synth.generators.blocking import Blocking, blocking, passthrough
 from curator_synth.generators.evol import AsyncEvolInstruct
 from curator_synth.generators.responses import AsyncResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct
-from curator_synth.generators.sync import sync_generator
-from curator_synth.pipeline.model_or_client import resolve_client
+from curator_synth.records import Sample, prompt_text, record_id
 
 __all__ = [
     "AsyncSyntheticDataGenerator",
@@ -43,72 +43,6 @@ __all__ = [
     "prompt_mix",
     "read_seeds",
 ]
-
-_FIELDS = ("id", "instruction", "input", "response", "source", "provenance", "scores")
-
-
-@dataclass
-class Sample:
-    """One instruction-tuning record: ``instruction`` (+ ``input``) and ``response``, where it came from
-    (``source``: ``"seed"``, ``"self_instruct"``, ``"evol_instruct"``; ``provenance``: one entry per step) and
-    the scores given to it (``scores``, filled by e.g. a :class:`~curator_synth.reward.RewardModel`).
-    ``id`` defaults to a hash of the source, instruction and input."""
-
-    instruction: str
-    input: str = ""
-    response: str = ""
-    source: str = ""
-    provenance: dict[str, Any] = field(default_factory=dict)
-    scores: dict[str, float] = field(default_factory=dict)
-    id: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.instruction, str):
-            raise ConfigError(f"a sample's instruction must be a string, got {self.instruction!r:.80}")
-        if not self.id:
-            self.id = record_id("sample", self.source, self.instruction, self.input)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping (the fields, ``provenance`` and ``scores`` as nested objects)."""
-        return {
-            "id": self.id,
-            "instruction": self.instruction,
-            "input": self.input,
-            "response": self.response,
-            "source": self.source,
-            "provenance": dict(self.provenance),
-            "scores": dict(self.scores),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Sample:
-        """A sample from a mapping such as a line of :meth:`AsyncSyntheticDataGenerator.save` or a pipeline record
-        (``output`` is read as ``response``; a ``provenance`` JSON string is decoded; other keys are ignored)."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"expected a Sample or a mapping, got {type(data).__name__}")
-        if not isinstance(data.get("instruction"), str):
-            raise ConfigError(f"a sample needs an 'instruction' string, got {data.get('instruction')!r:.80}")
-        provenance = data.get("provenance") or {}
-        if isinstance(provenance, str):
-            try:
-                provenance = json.loads(provenance)
-            except json.JSONDecodeError:
-                provenance = {"text": provenance}
-        response = data.get("response", data.get("output"))
-        return cls(
-            instruction=data["instruction"],
-            input=str(data.get("input") or ""),
-            response=str(response or ""),
-            source=str(data.get("source") or ""),
-            provenance=dict(provenance) if isinstance(provenance, Mapping) else {"value": provenance},
-            scores={str(k): float(v) for k, v in (data.get("scores") or {}).items()},
-            id=str(data.get("id") or ""),
-        )
-
-    @classmethod
-    def of(cls, item: Sample | Mapping[str, Any]) -> Sample:
-        """``item`` itself if it is a :class:`Sample`, else :meth:`from_dict`."""
-        return item if isinstance(item, Sample) else cls.from_dict(item)
 
 
 @dataclass
@@ -288,7 +222,7 @@ class AsyncSyntheticDataGenerator:
         responder = AsyncResponseGenerator(
             self.client, self.model_name, params=self.params, max_pending=self.max_pending
         )
-        prompts = [f"{s.instruction}\n\n{s.input}" if s.input.strip() else s.instruction for s in samples]
+        prompts = [prompt_text(s.instruction, s.input) for s in samples]
         result = await responder.generate_responses(prompts, system_prompt=system_prompt)
         failed = {failure.index for failure in result.failures}
         report.response_failures = dict(Counter(type(failure.error).__name__ for failure in result.failures))
@@ -300,4 +234,10 @@ class AsyncSyntheticDataGenerator:
         return answered
 
 
-SyntheticDataGenerator = sync_generator(AsyncSyntheticDataGenerator, "SyntheticDataGenerator")
+class SyntheticDataGenerator(Blocking[AsyncSyntheticDataGenerator]):
+    """Blocking version of :class:`AsyncSyntheticDataGenerator` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncSyntheticDataGenerator
+
+    generate = blocking(AsyncSyntheticDataGenerator.generate)
+    save = passthrough(AsyncSyntheticDataGenerator.save)

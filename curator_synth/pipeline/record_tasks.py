@@ -20,8 +20,9 @@ import pandas as pd
 
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
-from curator_synth.generators.base import Failure, record_id
-from curator_synth.pipeline.tasks import ERROR_COLUMN, merge_provenance, parsed_provenance, prompt_text, with_errors
+from curator_synth.generators.base import Failure
+from curator_synth.pipeline.tasks import ERROR_COLUMN, merge_provenance, parsed_provenance, with_errors
+from curator_synth.records import prompt_text, record_id
 
 if TYPE_CHECKING:
     from curator_synth.generators.responses import ResponseRecord, Sampling
@@ -67,7 +68,7 @@ def _prompts(frame: pd.DataFrame) -> list[str]:
     """Each row's instruction, then its input (if any) after a blank line, both stripped."""
     columns = [column for column in ("instruction", "input") if column in frame.columns]
     rows = frame[columns].fillna("").astype(str).to_dict("records")
-    return [prompt_text({key: value.strip() for key, value in row.items()}) for row in rows]
+    return [prompt_text(row["instruction"], row.get("input")) for row in rows]
 
 
 def _failures(failures: Sequence[Failure], labels: Labels) -> dict[int, str]:

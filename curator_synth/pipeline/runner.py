@@ -66,7 +66,7 @@ class SyntheticDataPipeline:
 
     ``client``: an LLM client object (used in this process), a Hugging Face model given with its tokenizer
     (``SyntheticDataPipeline(model, tokenizer, config)``; run in this process, see
-    :func:`~curator_synth.pipeline.model_or_client.resolve_client`), or None to build clients from the recipe's
+    :func:`~curator_synth.clients.accept.resolve_client`), or None to build clients from the recipe's
     ``client:`` section (shipped to Dask workers as a spec). ``config``: a :class:`PipelineConfig`, a path to a
     YAML recipe, or a mapping; it is the second argument unless a tokenizer is. A recipe without ``model:`` takes
     the model's (or the client's) own name. ``progress(stage, done, total)`` is called as work finishes.
@@ -96,7 +96,7 @@ class SyntheticDataPipeline:
         else:
             self.config = load_config(config)
         if client is not None:
-            from curator_synth.pipeline.model_or_client import resolve_client
+            from curator_synth.clients.accept import resolve_client
 
             client, name = resolve_client(client, tokenizer)
             if self.config.model is None and name is not None:
@@ -237,7 +237,7 @@ class SyntheticDataPipeline:
         before = ctx.driver_usage()
         transient_before = _transient(ctx)
         if stage.needs_client():
-            checks.check_endpoint(ctx)  # once per run, before its first request
+            checks.check_endpoint(ctx, self.config)  # once per run, before its first request
         ctx.request_defaults = stage_request_defaults(stage.options, ctx.config) if stage.needs_client() else None
         with request_defaults(ctx.request_defaults):  # this process's requests (partitions carry their own)
             output: StageOutput = stage.run(data, ctx)
@@ -281,7 +281,7 @@ class SyntheticDataPipeline:
         from curator_synth.pipeline.summary import fill_report
         from curator_synth.report import write_report
 
-        fill_report(report, data.to_pandas(), ctx)
+        fill_report(report, data.to_pandas(), ctx, self.config)
         return write_report(report, out / "report", plots=self.config.report.plots)
 
 
@@ -289,7 +289,7 @@ class SyntheticDataPipeline:
 def _async_view(client: Any) -> Any:
     if client is None:
         return None
-    from curator_synth.generators.base import as_async_client
+    from curator_synth.clients.accept import as_async_client
 
     return as_async_client(client)
 

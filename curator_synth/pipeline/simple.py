@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from curator_synth.clients.accept import resolve_client
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.config import PipelineConfig
 from curator_synth.pipeline.generator import prompt_mix, read_seeds
-from curator_synth.pipeline.model_or_client import resolve_client
 from curator_synth.pipeline.runner import PipelineResult, SyntheticDataPipeline
 
 __all__ = ["run_simple_pipeline", "simple_recipe"]

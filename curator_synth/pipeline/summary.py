@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from curator_synth.errors import MissingDependencyError
+from curator_synth.pipeline.config import PipelineConfig
 from curator_synth.pipeline.context import RunContext
 
 __all__ = ["add_stage_summary", "fill_report"]
@@ -27,7 +28,7 @@ def add_stage_summary(report: Any, summary: dict[str, Any]) -> None:
         report.add_rejections(name, reasons)
 
 
-def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
+def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:
     from curator_synth.diversity import compute_diversity_score, rouge_l_to_nearest_seed
 
     if any(column.startswith("reward_") for column in frame.columns):
@@ -46,17 +47,17 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
 
         labels = cluster_embeddings(embeddings, min(REPORT_CLUSTERS, len(instructions)), ctx.config.seed)
         report.set_cluster_sizes(pd.Series(labels).value_counts().sort_index().tolist())
-    if ctx.config.report.bias.enabled:
-        _bias(report, frame, ctx)
-    _usage(report, ctx)
+    if config.report.bias.enabled:
+        _bias(report, frame, ctx, config)
+    _usage(report, ctx, config)
     report.info.update({"records": str(len(frame)), "output": str(ctx.output_dir)})
 
 
-def _bias(report: Any, frame: pd.DataFrame, ctx: RunContext) -> None:
+def _bias(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:
     """The bias and representation section, with the recipe's term lists and categories (``report.bias``)."""
     from curator_synth.report.bias import bias_summary, default_terms, load_terms, normalise_terms
 
-    settings = ctx.config.report.bias
+    settings = config.report.bias
     terms = load_terms(ctx.config.resolve(settings.terms_file)) if settings.terms_file else default_terms()
     terms.update(normalise_terms(settings.terms, "report.bias.terms"))
     column = settings.category_field or next((c for c in ("category", "topic") if c in frame.columns), None)
@@ -94,12 +95,12 @@ def _embeddings(texts: list[str]) -> Any:
         return None
 
 
-def _usage(report: Any, ctx: RunContext) -> None:
+def _usage(report: Any, ctx: RunContext, config: PipelineConfig) -> None:
     from curator_synth.report import Pricing, TokenUsage
 
     pricing = None
-    if ctx.config.pricing is not None:
-        p = ctx.config.pricing
+    if config.pricing is not None:
+        p = config.pricing
         pricing = Pricing(p.prompt_per_1m, p.completion_per_1m, p.currency)
     for name, usage in ctx.usage.items():
         report.add_usage(name, TokenUsage(**usage), pricing)  # type: ignore[arg-type]

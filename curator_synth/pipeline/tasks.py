@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from curator_synth.clients.base import AsyncLLMClient
+from curator_synth.records import prompt_text
 
 __all__ = [
     "ERROR_COLUMN",
@@ -24,7 +25,6 @@ __all__ = [
     "ScoreTask",
     "merge_provenance",
     "parsed_provenance",
-    "prompt_text",
     "with_errors",
 ]
 
@@ -39,9 +39,8 @@ def with_errors(frame: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
     return frame
 
 
-def prompt_text(row: dict[str, Any]) -> str:
-    text_input = str(row.get("input") or "").strip()
-    return f"{row['instruction']}\n\n{text_input}" if text_input else str(row["instruction"])
+def _row_prompt(row: dict[str, Any]) -> str:
+    return prompt_text(str(row["instruction"]), str(row.get("input") or ""))
 
 
 def parsed_provenance(provenance: Any) -> dict[str, Any]:
@@ -74,7 +73,7 @@ class ResponseTask:
         frame = frame.reset_index(drop=True)
         todo = [i for i, text in enumerate(frame["response"].fillna("")) if self.overwrite or not str(text).strip()]
         generator = AsyncResponseGenerator(client, self.model, params=self.params)
-        prompts = [prompt_text(frame.iloc[i].to_dict()) for i in todo]
+        prompts = [_row_prompt(frame.iloc[i].to_dict()) for i in todo]
         result = await generator.generate_responses(prompts, system_prompt=self.system_prompt)
         failed = {todo[failure.index]: failure.reason for failure in result.failures}
         answered = [i for i in todo if i not in failed]
@@ -159,7 +158,7 @@ class ScoreTask:
 
     async def _score(self, frame: pd.DataFrame, client: AsyncLLMClient | None) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
-        scoring = frame.assign(_prompt=[prompt_text(row) for row in frame[["instruction", "input"]].to_dict("records")])
+        scoring = frame.assign(_prompt=[_row_prompt(row) for row in frame[["instruction", "input"]].to_dict("records")])
         scored = await self._reward_model(client).score_dataset(
             scoring, instruction_field="_prompt", response_field="response", prefix=self.prefix
         )

@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from curator_synth._yaml import load_yaml
 from curator_synth.errors import ConfigError
 from curator_synth.prompts.base import PromptTemplate, register
-from curator_synth.reward.scores import ATTRIBUTES
 
 __all__ = [
+    "ATTRIBUTES",
     "JUDGE_SCORE",
     "AttributeCriterion",
     "EvaluationCriteria",
@@ -41,6 +41,8 @@ __all__ = [
     "parse_criteria",
     "render_rubric",
 ]
+ATTRIBUTES: tuple[str, ...] = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
+"""The HelpSteer2 attributes, each on a 0 (worst) to 4 (best; for verbosity: longest) scale."""
 
 JUDGE_SCORE = register(
     PromptTemplate(

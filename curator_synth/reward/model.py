@@ -20,7 +20,7 @@ from typing_extensions import Self
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import GENERATORS, BaseGenerator, StageResult
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.prompts.judge import EvaluationCriteria
 from curator_synth.reward.modes import REWARD_MODES, RewardOptions
 from curator_synth.reward.scores import ATTRIBUTES, RewardScores
@@ -98,7 +98,7 @@ class AsyncRewardModel(BaseGenerator):
 
     ``client`` may also be a Hugging Face model with its tokenizer, as the second argument or ``tokenizer=``
     (``RewardModel(hf_model, tokenizer, mode="llm_judge")``; the judge then runs in this process, see
-    :func:`~curator_synth.pipeline.model_or_client.resolve_client`); ``model`` defaults to the client's own name.
+    :func:`~curator_synth.clients.accept.resolve_client`); ``model`` defaults to the client's own name.
     """
 
     family = "reward"
@@ -126,7 +126,7 @@ class AsyncRewardModel(BaseGenerator):
                 raise ConfigError("pass the tokenizer once: as the second argument or as tokenizer=")
             model, tokenizer = None, model
         if client is not None:
-            from curator_synth.pipeline.model_or_client import resolve_client
+            from curator_synth.clients.accept import resolve_client
 
             client, own_name = resolve_client(client, tokenizer, model_name=model)
             model = model or (own_name if scorer_class.needs_client else None)
@@ -160,7 +160,7 @@ class AsyncRewardModel(BaseGenerator):
         return cls(client, **reward_model_arguments(config))
 
     def _chosen_model(self, model: str | None) -> str | None:
-        return self._model(model) if self.scorer.needs_model else (model or self.model)
+        return self.model_for(model) if self.scorer.needs_model else (model or self.model)
 
     async def evaluate(self, instruction: str, response: str, *, model: str | None = None) -> RewardScores:
         """The scores of ``response`` as the answer to ``instruction`` (errors are raised, typed)."""
@@ -299,15 +299,19 @@ def _dataset_from_parts(parts: list[pd.DataFrame]) -> DocumentDataset:
     return DocumentDataset(df)
 
 
-RewardModel = sync_generator(AsyncRewardModel, "RewardModel")
-
-
-def _sync_from_config(cls: Any, config: Mapping[str, Any], client: AsyncLLMClient | LLMClient | None = None) -> Any:
-    return cls(client, **reward_model_arguments(config))
-
-
-_sync_from_config.__doc__ = AsyncRewardModel.from_config.__doc__
-# The generated twin copies instance methods only; the config constructor is a classmethod, added here.
-RewardModel.from_config = classmethod(_sync_from_config)  # type: ignore[attr-defined]
-
 GENERATORS.add("reward_model", AsyncRewardModel)  # judges are generators too: recipes and plugins name them
+
+
+class RewardModel(BlockingGenerator[AsyncRewardModel]):
+    """Blocking version of :class:`AsyncRewardModel` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncRewardModel
+
+    evaluate = blocking(AsyncRewardModel.evaluate)
+    evaluate_many = blocking(AsyncRewardModel.evaluate_many)
+    score_dataset = blocking(AsyncRewardModel.score_dataset)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], client: AsyncLLMClient | LLMClient | None = None) -> RewardModel:
+        """Blocking :meth:`AsyncRewardModel.from_config`."""
+        return cls.wrapping(AsyncRewardModel.from_config(config, client))

@@ -24,7 +24,7 @@ from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.errors import ConfigError, ResponseParseError
 from curator_synth.generators.base import GENERATORS, BaseGenerator, StageResult, template_of
-from curator_synth.generators.sync import sync_generator
+from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.parsing import extract_json
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.pairwise import PAIRWISE_COMPARE, PAIRWISE_REPAIR
@@ -284,7 +284,7 @@ class AsyncPairwiseJudge(BaseGenerator):
         """:meth:`compare` for every item, concurrently: verdicts in input order (inconsistent ones included,
         with ``winner=None``), failed items with their typed error in ``.failures``. Summarise the result with
         :meth:`PairwiseReport.from_result`."""
-        self._model(model)  # a missing model is the caller's error, raised once rather than once per item
+        self.model_for(model)  # a missing model is the caller's error, raised once rather than once per item
 
         async def one(item: PairwiseItem) -> PairwiseVerdict:
             fields = _item_fields(item)
@@ -342,6 +342,13 @@ def _item_fields(item: PairwiseItem) -> dict[str, Any]:
     )
 
 
-PairwiseJudge = sync_generator(AsyncPairwiseJudge, "PairwiseJudge")
-
 GENERATORS.add("pairwise_judge", AsyncPairwiseJudge)  # judges are generators too: recipes and plugins name them
+
+
+class PairwiseJudge(BlockingGenerator[AsyncPairwiseJudge]):
+    """Blocking version of :class:`AsyncPairwiseJudge` (same arguments and methods, no ``await``)."""
+
+    async_class = AsyncPairwiseJudge
+
+    compare = blocking(AsyncPairwiseJudge.compare)
+    compare_many = blocking(AsyncPairwiseJudge.compare_many)

@@ -11,11 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from curator_synth.errors import ConfigError
+from curator_synth.prompts.judge import ATTRIBUTES
 
 __all__ = ["ATTRIBUTES", "JUDGE_WEIGHTS", "NEMOTRON_WEIGHTS", "RewardScores", "weighted_overall"]
 
-ATTRIBUTES: tuple[str, ...] = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
-"""The HelpSteer2 attributes, each on a 0 (worst) to 4 (best; for verbosity: longest) scale."""
 
 NEMOTRON_WEIGHTS: Mapping[str, float] = {
     "helpfulness": 0.3,

@@ -15,7 +15,7 @@ from curator_synth.generators.magpie import (
     clean_query,
     query_key,
 )
-from curator_synth.generators.stages import PipelineFailure
+from curator_synth.generators.nemotron_run import PipelineFailure
 from curator_synth.prompts.magpie import MAGPIE_TEMPLATES, MagpieTemplate, formatter_prefix, magpie_template
 from curator_synth.testing import FakeLLMServer, FakeRequest
 

@@ -17,7 +17,6 @@ from data_paths import T0_SAMPLE
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, OpenAIClient
 from curator_synth.errors import BadRequestError, ConfigError, ResponseParseError
-from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron_cc import (
     NEMOTRON_CC_METHODS,
     AsyncNemotronCCGenerator,
@@ -41,6 +40,7 @@ from curator_synth.generators.nemotron_cc_post import (
 )
 from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts import nemotron_cc as prompts
+from curator_synth.records import record_id
 from curator_synth.testing import FakeLLMServer, FakeRequest
 
 # file → how to cut the passage out of a T0 prompt

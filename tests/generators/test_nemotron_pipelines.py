@@ -12,10 +12,10 @@ import pytest
 
 from curator_synth.clients import AsyncOpenAIClient, OpenAIClient
 from curator_synth.errors import ConfigError, MalformedResponseError, ResponseParseError, YamlConversionError
-from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron import AsyncNemotronGenerator, NemotronGenerator
-from curator_synth.generators.nemotron_pipelines import NemotronPipelineResult, PipelineFailure, StageInput
+from curator_synth.generators.nemotron_pipelines import NemotronPipelineResult, PipelineFailure, StepInput
 from curator_synth.prompts import nemotron as prompts
+from curator_synth.records import record_id
 from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
 
 MODEL = "fake-model"
@@ -241,7 +241,7 @@ async def test_a_conversion_that_invents_items_is_a_reported_failure() -> None:
     assert "'Gamma'" in failure.reason
     assert failure.reason.startswith("subtopics: YamlConversionError")
     assert failure.raw == "- Alpha\n- Gamma"
-    assert isinstance(failure.input, StageInput)
+    assert isinstance(failure.input, StepInput)
     assert failure.input.values == {"macro_topic": failure.input.parent["text"]}  # type: ignore[index]
     assert len(result.stages["subtopics"]) == 2  # only macro topic 1's subtopics
     assert len(result.items) == 2 + 2

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 
 from curator_synth.clients import AsyncOpenAIClient, Journal, OpenAIClient
 from curator_synth.errors import BadRequestError, ConfigError, ResponseParseError
-from curator_synth.generators.base import record_id
 from curator_synth.generators.transforms import AsyncTransformer, Transformer
 from curator_synth.prompts import PROMPTS, PromptTemplate
 from curator_synth.prompts import transforms as prompts
+from curator_synth.records import record_id
 from curator_synth.testing import FakeLLMServer, FakeRequest
 
 SOURCE = T0_SAMPLE / "adversarial_qa_dbert_based_on.jsonl"

@@ -23,7 +23,7 @@ from curator_synth.clients.defaults import RequestDefaults
 from curator_synth.pipeline.stages.base import StageOptions
 
 if TYPE_CHECKING:
-    from curator_synth.pipeline.config import PipelineConfig
+    from curator_synth.pipeline.context import Recipe
 
 __all__ = ["GenerationOptions", "model_params", "stage_request_defaults"]
 
@@ -50,7 +50,7 @@ def model_params(options: GenerationOptions, **overrides: Any) -> dict[str, Any]
     return {**{name: value for name, value in params.items() if value is not None}, **options.extra_body}
 
 
-def stage_request_defaults(options: Any, config: PipelineConfig) -> RequestDefaults:
+def stage_request_defaults(options: Any, config: Recipe) -> RequestDefaults:
     """The stage's :class:`RequestDefaults`: its finish-reason policy (else the recipe's), and the recipe's
     ``seed`` as the salt of derived seeds."""
     reasons = getattr(options, "invalid_finish_reasons", None)

@@ -89,7 +89,7 @@ class SelfInstructStage(Stage):
 
 
 def _seed_rows(ctx: RunContext) -> list[dict[str, Any]]:
-    from curator_synth.generators.base import record_id
+    from curator_synth.records import record_id
 
     rows = []
     for number, text in enumerate(ctx.seeds()):

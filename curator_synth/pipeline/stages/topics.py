@@ -30,12 +30,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import record_id
 from curator_synth.generators.nemotron_pipelines import NemotronPipelineResult, NemotronPipelines, PipelineFailure
 from curator_synth.pipeline.context import RunContext, read_seed_texts
 from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
 from curator_synth.pipeline.stages.load import normalise_records
+from curator_synth.records import record_id
 from curator_synth.registry import Registry
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ class TopicPromptsStage(Stage):
         params = model_params(options)
         generator = AsyncNemotronGenerator(ctx.llm_client(), ctx.model, params=params)
         method = TOPIC_PIPELINES.get(options.pipeline).method
-        call = method(generator, **arguments, **templates, count_policy=options.count_policy,
+        call = method(NemotronPipelines(generator), **arguments, **templates, count_policy=options.count_policy,
                       yaml_fallback=options.yaml_fallback)  # fmt: skip
         result = run_sync(call)
         _raise_config_errors(result)

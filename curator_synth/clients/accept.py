@@ -1,4 +1,5 @@
-"""``resolve_client``: what the simple API accepts where it needs a model, turned into a client and a model name.
+"""What the API accepts where it needs a client or a model: :func:`as_async_client` (the async view of any client)
+and :func:`resolve_client` (a client or a model, turned into a client and a model name).
 
 The seed pipeline's simple API (:class:`~curator_synth.pipeline.SyntheticDataGenerator`,
 :class:`~curator_synth.reward.RewardModel`, :func:`~curator_synth.pipeline.run_simple_pipeline`,
@@ -16,6 +17,7 @@ Anything else is a :class:`~curator_synth.errors.ConfigError` saying what was gi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -24,12 +26,37 @@ from typing import Any
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.errors import ConfigError, MissingDependencyError
 
-__all__ = ["is_client", "is_hf_model", "resolve_client"]
+__all__ = ["as_async_client", "is_client", "is_hf_model", "resolve_client"]
 
 ACCEPTED = (
     "an LLM client (AsyncOpenAIClient, OpenAIClient, NemotronClient, TransformersClient, any LLMClient or "
     "AsyncLLMClient), a Hugging Face PreTrainedModel (with its tokenizer), or the path of a local model directory"
 )
+
+
+class _ThreadedAsyncClient(AsyncLLMClient):
+    """Adapts a blocking :class:`LLMClient` with no async core: each call runs in a worker thread."""
+
+    def __init__(self, client: LLMClient) -> None:
+        self.client = client
+
+    async def query_model(self, **kwargs: Any) -> list[str]:
+        return await asyncio.to_thread(lambda: self.client.query_model(**kwargs))
+
+    async def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
+        return await asyncio.to_thread(lambda: self.client.query_reward_model(**kwargs))
+
+
+def as_async_client(client: AsyncLLMClient | LLMClient) -> AsyncLLMClient:
+    """The async view of any client (a sync facade's own async core, so limits and journal are shared)."""
+    if isinstance(client, AsyncLLMClient):
+        return client
+    core = getattr(client, "async_client", None)
+    if isinstance(core, AsyncLLMClient):
+        return core
+    if isinstance(client, LLMClient):
+        return _ThreadedAsyncClient(client)
+    raise ConfigError(f"expected an LLMClient or AsyncLLMClient, got {type(client).__name__}")
 
 
 def is_client(value: object) -> bool:
@@ -90,7 +117,7 @@ def resolve_client(
     """The client for ``model_or_client`` and the model name to send with its requests.
 
     A client object is returned as it is (blocking or async: generators take its async view with
-    :func:`~curator_synth.generators.base.as_async_client`); ``tokenizer`` must then be None. A Hugging Face
+    :func:`as_async_client`); ``tokenizer`` must then be None. A Hugging Face
     model, or a local model directory, becomes an ``AsyncTransformersClient`` (imported only then). The name is
     ``model_name`` when given, else the client's own (``model_name`` or a string ``model`` attribute), else None:
     endpoint clients usually need ``model=`` from the caller.
