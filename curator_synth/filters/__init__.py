@@ -36,6 +36,13 @@ from curator_synth.filters.instruction import (
     RefusalFilter,
     TruncatedResponseFilter,
 )
+from curator_synth.filters.llm_guard import (
+    GUARD_CATEGORIES,
+    GuardVerdict,
+    LlmGuardFilter,
+    build_guard_messages,
+    parse_guard_output,
+)
 from curator_synth.filters.pii import PiiFilter, PiiMatch, RedactPii, detect_pii, redact_pii
 from curator_synth.filters.quality import (
     QualityFilter,
@@ -54,16 +61,7 @@ from curator_synth.filters.repetition import (
     RepeatingTopNGramsFilter,
 )
 from curator_synth.filters.report import REASON_COLUMN, FilteredDataset, FilterReport, StepCounts
-from curator_synth.filters.safety import (
-    GUARD_CATEGORIES,
-    SAFETY_CATEGORIES,
-    GuardVerdict,
-    LlmGuardFilter,
-    SafetyFilter,
-    build_guard_messages,
-    parse_guard_output,
-    safety_flags,
-)
+from curator_synth.filters.safety import SAFETY_CATEGORIES, SafetyFilter, safety_flags
 from curator_synth.filters.steps import Filter, FilterStep, Score, ScoreFilter, Sequential
 
 __all__ = [

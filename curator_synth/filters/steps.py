@@ -59,6 +59,11 @@ class FilterStep:
     def _evaluate(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
         raise NotImplementedError
 
+    def _evaluate_trial(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        """``_evaluate`` on Dask's fake rows, run once to learn the output's columns (``write=False``). A step
+        whose evaluation costs requests overrides it to answer without them."""
+        return self._evaluate(rows)
+
     def _run(
         self,
         part: pd.DataFrame,
@@ -77,7 +82,8 @@ class FilterStep:
             active = np.ones(len(part), dtype=bool)
             if filters:
                 part[REASON_COLUMN] = pd.array([pd.NA] * len(part), dtype=REASON_DTYPE)
-        keep, details, columns = self._evaluate(part[active] if chained else part)
+        evaluate = self._evaluate if write else self._evaluate_trial
+        keep, details, columns = evaluate(part[active] if chained else part)
         for name, values in columns.items():
             part[name] = _spread(values, active, part.index) if chained else values.array
         if keep is None:

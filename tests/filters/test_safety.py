@@ -13,17 +13,14 @@ from curator_synth.clients import AsyncLLMClient, AsyncOpenAIClient, OpenAIClien
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError, ResponseParseError
 from curator_synth.filters.base import FILTERS
-from curator_synth.filters.safety import (
+from curator_synth.filters.llm_guard import (
     GUARD_CATEGORIES,
-    SAFETY_CATEGORIES,
     GuardVerdict,
     LlmGuardFilter,
-    SafetyFilter,
     build_guard_messages,
     parse_guard_output,
-    safety_flags,
-    safety_frame,
 )
+from curator_synth.filters.safety import SAFETY_CATEGORIES, SafetyFilter, safety_flags, safety_frame
 from curator_synth.filters.steps import ScoreFilter
 from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
 
