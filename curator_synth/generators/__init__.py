@@ -1,4 +1,4 @@
-"""Generators: one module per method family, each async with a generated blocking twin.
+"""Generators: one module per method family, each async with a blocking twin (generators/blocking.py).
 
 Every family is registered by name in ``GENERATORS`` (recipes name them; plugins add their own through the
 ``curator_synth.generators`` entry point group).

@@ -13,7 +13,7 @@ Every :class:`Sample` carries its provenance (one entry per step: generator, tem
 parameters, parents, time). Items that fail — an unparseable list, an eliminated evolution, a failed request —
 are counted by reason in :attr:`AsyncSyntheticDataGenerator.last_report`, never raised. The model is a client
 object or a Hugging Face model + tokenizer (:func:`~curator_synth.clients.accept.resolve_client`).
-:class:`SyntheticDataGenerator` is the blocking twin, generated from the async class (no second copy).
+:class:`SyntheticDataGenerator` is the blocking twin over the async class (no second copy).
 """
 
 from __future__ import annotations
