@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -268,12 +269,21 @@ class PiiFilter(DocumentFilter):
         return pd.Series(["has_pii"] * len(scores), index=scores.index, dtype=object)
 
 
-def redact_series(texts: pd.Series, replacement: str = "[{kind}]", kinds: Iterable[str] | None = None) -> pd.Series:
-    """:func:`redact_pii` over a pandas Series (rows that cannot hold PII are copied as they are)."""
+def redact_series(
+    texts: pd.Series,
+    replacement: str = "[{kind}]",
+    kinds: Iterable[str] | None = None,
+    counts: Counter[str] | None = None,
+) -> pd.Series:
+    """:func:`redact_pii` over a pandas Series (rows that cannot hold PII are copied as they are); the spans
+    replaced are counted by kind into ``counts`` when given."""
     chosen = _check_kinds(kinds)
     values = texts.to_numpy(dtype=object).copy()
     for i in np.flatnonzero(_maybe_pii(texts)):
-        values[i] = redact_pii(values[i], replacement, chosen)
+        matches = detect_pii(values[i], chosen)
+        if counts is not None:
+            counts.update(match.kind for match in matches)
+        values[i] = redact_matches(values[i], matches, replacement)
     return pd.Series(values, index=texts.index, name=texts.name, dtype=object)
 
 

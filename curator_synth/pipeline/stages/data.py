@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -139,21 +140,15 @@ class RedactPiiStage(Stage):
             raise ConfigError(f"replacement: {options.replacement!r} may only use {{kind}} ({error!r})") from None
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        from curator_synth.filters.pii import detect_pii, redact_matches
+        from curator_synth.filters.pii import redact_series
 
         options: RedactOptions = self.options  # type: ignore[assignment]
         frame = self.require(data).to_pandas()
-        counts: dict[str, int] = {}
-        for field in options.fields:
-            if field not in frame.columns:
-                continue
-            redacted = []
-            for text in frame[field].fillna("").astype(str):
-                matches = detect_pii(text, options.kinds)
-                for match in matches:
-                    counts[match.kind] = counts.get(match.kind, 0) + 1
-                redacted.append(redact_matches(text, matches, options.replacement))
-            frame[field] = redacted
+        found: Counter[str] = Counter()
+        for field in (name for name in options.fields if name in frame.columns):
+            texts = frame[field].fillna("").astype(str)
+            frame[field] = redact_series(texts, options.replacement, options.kinds, found).tolist()
+        counts = dict(found)
         return StageOutput(ctx.dataset(frame), usage={"pii_redactions": counts})
 
 
