@@ -27,7 +27,7 @@ import curator_synth.reward.model  # importing registers the reward_model family
 import curator_synth.reward.pairwise  # noqa: F401 - and the pairwise_judge family
 from curator_synth import AsyncOpenAIClient, OpenAIClient
 from curator_synth.errors import CuratorSynthError, ResponseParseError
-from curator_synth.generators import GENERATORS, BaseGenerator, StageResult
+from curator_synth.generators import GENERATORS, BaseGenerator, Outcome
 from curator_synth.testing import FakeLLMServer, Plausible
 
 MODEL = "fake-model"
@@ -87,9 +87,9 @@ def sync_client(request: pytest.FixtureRequest, tiny_model: tuple[Any, Any], ser
     made.close()
 
 
-def _accounted(result: StageResult[Any], inputs: int) -> None:
+def _accounted(result: Outcome[Any], inputs: int) -> None:
     """Every input is a result or a counted failure with a typed error and a reason."""
-    assert isinstance(result, StageResult)
+    assert isinstance(result, Outcome)
     assert len(result.items) + len(result.failures) == inputs
     for failure in result.failures:
         assert failure.reason

@@ -4,7 +4,7 @@ Every family is registered by name in ``GENERATORS`` (recipes name them; plugins
 ``curator_synth.generators`` entry point group).
 """
 
-from curator_synth.generators.base import GENERATORS, BaseGenerator, Failure, StageResult
+from curator_synth.generators.base import GENERATORS, BaseGenerator
 from curator_synth.generators.blocking import BlockingGenerator, sync_generator
 from curator_synth.generators.dialogue import AsyncDialogueGenerator, DialogueGenerator
 from curator_synth.generators.evol import AsyncEvolInstruct, EvolInstruct
@@ -16,6 +16,7 @@ from curator_synth.generators.persona import AsyncPersonaGenerator, PersonaGener
 from curator_synth.generators.responses import AsyncResponseGenerator, ResponseGenerator
 from curator_synth.generators.self_instruct import AsyncSelfInstruct, SelfInstruct, load_seed_tasks
 from curator_synth.generators.transforms import AsyncTransformer, Transformer
+from curator_synth.outcome import Failure, Outcome
 
 GENERATORS.add("nemotron", AsyncNemotronGenerator)
 GENERATORS.add("evol_instruct", AsyncEvolInstruct)
@@ -47,11 +48,11 @@ __all__ = [
     "NemotronCCGenerator",
     "NemotronGenerator",
     "NemotronPipelineResult",
+    "Outcome",
     "PersonaGenerator",
     "PipelineFailure",
     "ResponseGenerator",
     "SelfInstruct",
-    "StageResult",
     "Transformer",
     "load_seed_tasks",
     "sync_generator",

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from curator_synth.clients.accept import as_async_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import bounded_map
 from curator_synth.clients.engine import journal_namespace, reject_unparsed
 from curator_synth.clients.formatters import ConversationFormatter
-from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.errors import ConfigError
+from curator_synth.outcome import Failure, Outcome
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.registry import Registry
 
-__all__ = ["GENERATORS", "BaseGenerator", "Failure", "StageResult", "template_of"]
+__all__ = ["GENERATORS", "BaseGenerator", "template_of"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,41 +37,6 @@ def template_of(template: PromptTemplate | str, family: str) -> PromptTemplate:
         digest = hashlib.sha256(template.encode()).hexdigest()[:12]
         return PromptTemplate(id=f"{family}.custom.{digest}", version=1, text=template)
     raise ConfigError(f"prompt_template must be a PromptTemplate or a str, got {type(template).__name__}")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One item of a stage that failed: its position, its input, the typed error and the raw answer if any."""
-
-    index: int
-    input: Any
-    error: CuratorSynthError
-
-    @property
-    def reason(self) -> str:
-        return f"{type(self.error).__name__}: {self.error}"
-
-    @property
-    def raw(self) -> str | None:
-        return getattr(self.error, "raw", None)
-
-
-@dataclass
-class StageResult(Generic[T]):
-    """The outputs of a fanned-out stage (input order, failed items left out) and what failed, with why."""
-
-    items: list[T] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def raise_on_failure(self) -> StageResult[T]:
-        """Raise the first failure's error (for callers that want all-or-nothing)."""
-        if self.failures:
-            raise self.failures[0].error
-        return self
 
 
 class BaseGenerator:
@@ -178,7 +143,7 @@ class BaseGenerator:
         self,
         func: Callable[[T], Awaitable[R]],
         items: Iterable[T] | AsyncIterable[T],
-    ) -> StageResult[R]:
+    ) -> Outcome[R]:
         """Run ``func`` over ``items`` concurrently (bounded); failures are collected, not raised (fatal ones —
         a journal that cannot be written, a spent error budget — are raised: nothing more can be kept).
 
@@ -195,7 +160,7 @@ class BaseGenerator:
                 inputs.append(item)
                 yield item
 
-        result: StageResult[R] = StageResult()
+        result: Outcome[R] = Outcome()
         source = items if isinstance(items, AsyncIterable) else remember(items)
         async for outcome in bounded_map(one, source, max_pending=self.max_pending, ordered=True):
             if outcome.error is not None:

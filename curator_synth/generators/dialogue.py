@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, StageResult, template_of
+from curator_synth.generators.base import BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.outcome import Outcome
 from curator_synth.parsing import clean_item, remove_prefix
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.responses import ASSISTANT_TURN_NAMESPACE, USER_TURN, transcript
@@ -129,7 +130,7 @@ class AsyncDialogueGenerator(BaseGenerator):
         model_kwargs: Mapping[str, Any] | None = None,
         user_model_kwargs: Mapping[str, Any] | None = None,
         user_template: PromptTemplate | str = USER_TURN,
-    ) -> StageResult[DialogueRecord]:
+    ) -> Outcome[DialogueRecord]:
         """:meth:`generate_dialogue` for every opening, concurrently (the turns of one dialogue are sequential);
         a dialogue with a failed request or an empty turn is reported in ``.failures`` with its opening."""
         self._check(n_user_turns, user_template)  # wrong arguments are the caller's error, raised once

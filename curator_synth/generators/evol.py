@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import random
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ from typing import Any, ClassVar
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
 from curator_synth.generators.base import BaseGenerator
 from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.outcome import reason_counts
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.evol import BREADTH, CODE_OPS, DEPTH_OPS, EQUALITY, LEAK_MARKERS, RESPONSE
 from curator_synth.records import record_id
@@ -149,7 +149,7 @@ class EvolResult:
         return chain[::-1]
 
     def elimination_counts(self) -> dict[str, int]:
-        return dict(Counter(elimination.reason for elimination in self.eliminations))
+        return reason_counts(elimination.reason for elimination in self.eliminations)
 
 
 class AsyncEvolInstruct(BaseGenerator):

@@ -14,17 +14,17 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from curator_synth.clients.formatters import SingleTurnFormatter
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult
+from curator_synth.generators.base import BaseGenerator
 from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.nemotron_run import PipelineFailure
 from curator_synth.generators.responses import answer_template
+from curator_synth.outcome import Failure, Outcome, reason_counts
 from curator_synth.parsing import clean_item
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.magpie import MagpieTemplate, magpie_template
@@ -85,7 +85,7 @@ class DroppedQuery:
 
 
 @dataclass
-class MagpieResult(StageResult[MagpieRecord]):
+class MagpieResult(Outcome[MagpieRecord]):
     """Records in draw order; ``failures`` (:class:`PipelineFailure`: ``stage`` is ``"query"`` or ``"response"``,
     ``index`` the draw number, ``input`` the seed and, for a response, the instruction); ``dropped`` queries;
     ``draws``, the number of draw requests made."""
@@ -94,7 +94,7 @@ class MagpieResult(StageResult[MagpieRecord]):
     draws: int = 0
 
     def drop_counts(self) -> dict[str, int]:
-        return dict(Counter(drop.reason for drop in self.dropped))
+        return reason_counts(drop.reason for drop in self.dropped)
 
 
 class AsyncMagpieGenerator(BaseGenerator):

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from curator_synth.errors import ConfigError, CuratorSynthError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, template_of
+from curator_synth.generators.base import BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.nemotron_cc_methods import NEMOTRON_CC_METHODS, NemotronCCMethod, PostOptions, PostProcess
 from curator_synth.generators.nemotron_cc_post import TokenCounter, approx_tokens, join_chunks, split_document
 from curator_synth.generators.nemotron_run import Record
+from curator_synth.outcome import Failure, Outcome
 from curator_synth.prompts import nemotron_cc as prompts
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.records import record_id
@@ -202,7 +203,7 @@ class AsyncNemotronCCGenerator(BaseGenerator):
         qa_tokens_per_pair: int = 150,
         qa_max_pairs: int | None = None,
         min_fact_words: int = 3,
-    ) -> StageResult[Record]:
+    ) -> Outcome[Record]:
         """Rewrite every document with ``method`` (a key of :data:`NEMOTRON_CC_METHODS`), concurrently.
 
         ``documents`` are strings or mappings with the text under ``text_field`` and, optionally, an ``"id"``
@@ -233,7 +234,7 @@ class AsyncNemotronCCGenerator(BaseGenerator):
 
         given = list(documents)
         sources = [_source(document, text_field) for document in given]
-        result: StageResult[Record] = StageResult()
+        result: Outcome[Record] = Outcome()
         jobs: list[_Job] = []
         for index, (source_id, text) in enumerate(sources):
             if max_chunk_tokens is None:

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curator_synth.errors import ResponseParseError
-from curator_synth.generators.base import Failure, StageResult, template_of
+from curator_synth.generators.base import template_of
 from curator_synth.generators.nemotron_steps import NemotronSteps
+from curator_synth.outcome import Failure, Outcome
 from curator_synth.parsing import CountPolicy, apply_count_policy, parse_list, starts_with_yes_no
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.records import record_id
@@ -58,7 +59,7 @@ class PipelineFailure(Failure):
 
 
 @dataclass
-class NemotronPipelineResult(StageResult[Record]):
+class NemotronPipelineResult(Outcome[Record]):
     """The final records (``items``), what failed (``failures``) and every stage's records (``stages``)."""
 
     stages: dict[str, list[Record]] = field(default_factory=dict)
@@ -123,7 +124,7 @@ class PipelineRun:
             parsed_by = template_of(self.conversion_template, self.steps.family).namespace
         return apply_count_policy(items, expected, policy, raw=raw), parsed_by
 
-    def _finish(self, stage: str, outcome: StageResult[Any], records: list[Record]) -> list[Record]:
+    def _finish(self, stage: str, outcome: Outcome[Any], records: list[Record]) -> list[Record]:
         self.result.stages[stage] = records
         self.result.failures.extend(PipelineFailure(f.index, f.input, f.error, stage) for f in outcome.failures)
         if outcome.failures and self.raise_on_failure:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, StageResult, template_of
+from curator_synth.generators.base import BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.responses import Sampling, sample_answers
+from curator_synth.outcome import Outcome
 from curator_synth.parsing import clean_item, first_line, remove_prefix
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.persona import PERSONA_TASKS, TEXT_TO_PERSONA
@@ -116,7 +117,7 @@ class AsyncPersonaGenerator(BaseGenerator):
         model: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
         template: PromptTemplate | str = TEXT_TO_PERSONA,
-    ) -> StageResult[PersonaRecord]:
+    ) -> Outcome[PersonaRecord]:
         """One persona per text. A text longer than ``max_chars`` is cut to that many characters in the
         prompt (the record keeps the whole text); ``template`` needs a ``{text}`` placeholder."""
         prompt = _with_fields(template_of(template, self.family), {"text"})
@@ -152,7 +153,7 @@ class AsyncPersonaGenerator(BaseGenerator):
         model: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
         template: PromptTemplate | str | None = None,
-    ) -> StageResult[PersonaTaskRecord]:
+    ) -> Outcome[PersonaTaskRecord]:
         """``n`` tasks of ``kind`` per persona (a string or a :class:`PersonaRecord`), all in one flat list.
 
         ``n``, ``sampling`` and ``seed`` work as in
@@ -202,7 +203,7 @@ class AsyncPersonaGenerator(BaseGenerator):
             return records
 
         nested = await self.fan_out(one, personas)
-        return StageResult([record for group in nested.items for record in group], nested.failures)
+        return Outcome([record for group in nested.items for record in group], nested.failures)
 
 
 def _with_fields(template: PromptTemplate, expected: set[str]) -> PromptTemplate:

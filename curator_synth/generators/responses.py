@@ -7,7 +7,7 @@
   ``n``. The seeds make the requests distinct, so the journal keeps every sample (identical requests would
   share one journaled answer) and a re-run is answered from it.
 
-Failed items are reported in the :class:`~curator_synth.generators.base.StageResult`, never raised.
+Failed items are reported in the :class:`~curator_synth.generators.base.Outcome`, never raised.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 from curator_synth.clients.reasoning import reasoning_of
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import BaseGenerator, StageResult
+from curator_synth.generators.base import BaseGenerator
 from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.outcome import Outcome
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.responses import ANSWER
 from curator_synth.records import record_id
@@ -178,7 +179,7 @@ class AsyncResponseGenerator(BaseGenerator):
         seed: int | None = None,
         model: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
-    ) -> StageResult[ResponseRecord]:
+    ) -> Outcome[ResponseRecord]:
         """:meth:`generate_response` for every instruction, concurrently; records in input order, failures
         (with the instruction and the typed error) in ``.failures``."""
         _check_sampling(n, sampling)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from curator_synth.errors import ConfigError, ResponseParseError
+from curator_synth.outcome import reason_counts
 
 __all__ = [
     "BLACKLIST",
@@ -238,4 +238,4 @@ class SelfInstructResult:
     steps: int = 0
 
     def discard_counts(self) -> dict[str, int]:
-        return dict(Counter(d.reason.split(":")[0] for d in self.discarded))
+        return reason_counts(d.reason for d in self.discarded)

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from curator_synth.clients.engine import journal_namespace
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import BaseGenerator, Failure, StageResult, template_of
+from curator_synth.generators.base import BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.nemotron_run import Record
+from curator_synth.outcome import Failure, Outcome
 from curator_synth.parsing import remove_prefix
 from curator_synth.prompts import transforms as prompts
 from curator_synth.prompts.base import PromptTemplate
@@ -199,7 +200,7 @@ class AsyncTransformer(BaseGenerator):
         """An explanation of ``text``: what it says, the concepts behind it and why it matters."""
         return await self._transform("explain", prompt_template, model, model_kwargs, text=text)
 
-    async def transform_many(self, texts: Iterable[str], op: str, **kwargs: Any) -> StageResult[Record]:
+    async def transform_many(self, texts: Iterable[str], op: str, **kwargs: Any) -> Outcome[Record]:
         """Run the operation ``op`` (a key of :data:`~curator_synth.prompts.transforms.TRANSFORM_OPS`, i.e. a
         method name above) over ``texts`` concurrently; ``kwargs`` are that method's arguments (``style=``,
         ``schema=``, ``model=``, ...), checked before anything is sent.

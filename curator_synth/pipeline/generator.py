@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +224,7 @@ class AsyncSyntheticDataGenerator:
         prompts = [prompt_text(s.instruction, s.input) for s in samples]
         result = await responder.generate_responses(prompts, system_prompt=system_prompt)
         failed = {failure.index for failure in result.failures}
-        report.response_failures = dict(Counter(type(failure.error).__name__ for failure in result.failures))
+        report.response_failures = result.failure_counts()
         answered = [sample for index, sample in enumerate(samples) if index not in failed]
         for sample, record in zip(answered, result.items, strict=True):
             sample.response = record.responses[0]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.errors import ConfigError, CuratorSynthError, ResponseParseError
-from curator_synth.generators.base import Failure
+from curator_synth.outcome import Failure
 from curator_synth.pipeline.tasks import ERROR_COLUMN, merge_provenance, parsed_provenance, with_errors
 from curator_synth.records import prompt_text, record_id
 

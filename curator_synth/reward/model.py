@@ -2,7 +2,7 @@
 offline heuristic); the mode is one argument (``mode="llm_judge"``) or one YAML line (``mode: llm_judge``).
 
 ``evaluate`` scores one pair; ``evaluate_many`` scores many concurrently through the client's engine (limits,
-retries, journal), reporting failed pairs in ``StageResult.failures`` instead of aborting; ``score_dataset``
+retries, journal), reporting failed pairs in ``Outcome.failures`` instead of aborting; ``score_dataset``
 adds score columns to a :class:`~curator_synth.DocumentDataset` or pandas frame, with an error column that
 makes failed rows visible (their scores are NaN, never a made-up zero). See ``docs/reward.md``.
 """
@@ -19,8 +19,9 @@ from typing_extensions import Self
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import GENERATORS, BaseGenerator, StageResult
+from curator_synth.generators.base import GENERATORS, BaseGenerator
 from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.outcome import Outcome
 from curator_synth.prompts.judge import EvaluationCriteria
 from curator_synth.reward.modes import REWARD_MODES, RewardOptions
 from curator_synth.reward.scores import ATTRIBUTES, RewardScores
@@ -169,7 +170,7 @@ class AsyncRewardModel(BaseGenerator):
 
     async def evaluate_many(
         self, pairs: Iterable[Pair] | AsyncIterable[Pair], *, model: str | None = None
-    ) -> StageResult[RewardScores]:
+    ) -> Outcome[RewardScores]:
         """:meth:`evaluate` for every ``(instruction, response)`` pair, concurrently (at most ``max_pending`` in
         flight; the client's limits apply). Scores in input order; failed pairs in ``.failures`` with the pair,
         its index and the typed error."""

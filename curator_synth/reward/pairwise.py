@@ -23,8 +23,9 @@ from typing import Any, Literal
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.errors import ConfigError, ResponseParseError
-from curator_synth.generators.base import GENERATORS, BaseGenerator, StageResult, template_of
+from curator_synth.generators.base import GENERATORS, BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking
+from curator_synth.outcome import Outcome
 from curator_synth.parsing import extract_json
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.prompts.pairwise import PAIRWISE_COMPARE, PAIRWISE_REPAIR
@@ -158,9 +159,9 @@ class PairwiseReport:
         return self.consistent / self.judged if self.judged else 0.0
 
     @classmethod
-    def from_result(cls, result: StageResult[PairwiseVerdict] | Iterable[PairwiseVerdict]) -> PairwiseReport:
+    def from_result(cls, result: Outcome[PairwiseVerdict] | Iterable[PairwiseVerdict]) -> PairwiseReport:
         """The report of :meth:`AsyncPairwiseJudge.compare_many`'s result (or of any verdicts; failed = 0)."""
-        if isinstance(result, StageResult):
+        if isinstance(result, Outcome):
             verdicts, failed = list(result.items), len(result.failures)
         else:
             verdicts, failed = list(result), 0
@@ -280,7 +281,7 @@ class AsyncPairwiseJudge(BaseGenerator):
         *,
         model: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
-    ) -> StageResult[PairwiseVerdict]:
+    ) -> Outcome[PairwiseVerdict]:
         """:meth:`compare` for every item, concurrently: verdicts in input order (inconsistent ones included,
         with ``winner=None``), failed items with their typed error in ``.failures``. Summarise the result with
         :meth:`PairwiseReport.from_result`."""

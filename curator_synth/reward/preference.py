@@ -29,7 +29,7 @@ import pandas as pd
 from curator_synth._files import atomic_write
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
-from curator_synth.generators.base import StageResult
+from curator_synth.outcome import Outcome
 from curator_synth.registry import Registry
 from curator_synth.reward.pairwise import PairwiseVerdict
 from curator_synth.reward.scores import RewardScores
@@ -236,12 +236,12 @@ def build_preference_pairs(
 
 
 def pairs_from_verdicts(
-    verdicts: StageResult[PairwiseVerdict] | Iterable[PairwiseVerdict],
+    verdicts: Outcome[PairwiseVerdict] | Iterable[PairwiseVerdict],
 ) -> list[PreferencePair]:
     """Pairs from pairwise verdicts: the winner chosen, the other rejected. Inconsistent verdicts and ties are
     skipped. Scores and margin are ``None``; each side keeps its ``provenance_a``/``provenance_b``, and
     ``decided_by`` holds the judge's provenance and its two raw verdicts."""
-    items = verdicts.items if isinstance(verdicts, StageResult) else verdicts
+    items = verdicts.items if isinstance(verdicts, Outcome) else verdicts
     pairs = []
     for index, verdict in enumerate(items):
         if not isinstance(verdict, PairwiseVerdict):
