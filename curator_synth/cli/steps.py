@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from curator_synth.pipeline import PipelineConfig, PipelineResult, Stage
+    from curator_synth.pipeline.summary import StageSummary
     from curator_synth.registry import Registry
 
 
@@ -184,7 +185,7 @@ def check_output_file(path: Path) -> None:
         fail(f"-o {path} is not writable", BAD_INPUT)
 
 
-def _stage_line(summary: dict[str, Any]) -> str:
+def _stage_line(summary: StageSummary) -> str:
     """``filter: 252 -> 231 records; dropped or flagged: refusal/refusal 18, ...`` (a first stage has 0 in)."""
     line = f"{summary['stage']}: {summary['records_in']} -> {summary['records_out']} records"
     if summary["rejections"]:
@@ -192,7 +193,7 @@ def _stage_line(summary: dict[str, Any]) -> str:
     return line + (" (resumed)" if summary["resumed"] else f" ({summary['seconds']:.1f} s)")
 
 
-def _reasons(summary: dict[str, Any]) -> list[str]:
+def _reasons(summary: StageSummary) -> list[str]:
     return [f"{name}/{reason} {n}" for name, counts in summary["rejections"].items() for reason, n in counts.items()]
 
 

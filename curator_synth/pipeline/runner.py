@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from curator_synth._files import atomic_dir, atomic_write
 from curator_synth.clients.defaults import request_defaults
@@ -36,8 +36,9 @@ from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.stages import STAGES, StageOutput
+from curator_synth.pipeline.stages.base import Stage
 from curator_synth.pipeline.stages.generation import stage_request_defaults
-from curator_synth.pipeline.summary import add_stage_summary
+from curator_synth.pipeline.summary import StageSummary, add_stage_summary
 
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
@@ -54,7 +55,7 @@ class PipelineResult:
     dataset: DocumentDataset
     output_dir: Path
     report_path: Path | None
-    stages: list[dict[str, Any]] = field(default_factory=list)
+    stages: list[StageSummary] = field(default_factory=list)
     exports: dict[str, Path] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -106,6 +107,8 @@ class SyntheticDataPipeline:
         self.client = client
         self.progress = progress
         self.specs: list[StageSpec] = self.config.stage_specs()
+        #: The stages, built once from their validated options (a stage holds no state of its own).
+        self.stages: list[Stage] = [STAGES.get(spec.name)(spec.options) for spec in self.specs]
 
     def plan(self) -> list[dict[str, Any]]:
         """The stages in order with their options (what ``--dry-run`` and ``inspect`` print)."""
@@ -167,12 +170,12 @@ class SyntheticDataPipeline:
         checks.check_output_dir(out, create=create)
         ctx = self._context(config, out, None)
         checks.check_seeds(config)
-        if any(STAGES.get(spec.name)(spec.options).needs_client() for spec in self.specs):
+        if any(stage.needs_client() for stage in self.stages):
             checks.check_client(config, given=self.client is not None)
         checks.check_exports(config)
-        for number, spec in enumerate(self.specs):
+        for number, stage in enumerate(self.stages):
             try:
-                STAGES.get(spec.name)(spec.options).check(ctx)
+                stage.check(ctx)
             except ConfigError as error:
                 raise ConfigError(f"{config.locate(('stages', number))}stages[{number}].{error}") from error
 
@@ -193,13 +196,12 @@ class SyntheticDataPipeline:
         )
 
     # ------------------------------------------------------------------------------------------ stages
-    def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[dict[str, Any]]]:
+    def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[StageSummary]]:
         data: DocumentDataset | None = None
         start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
         fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
-        summaries = []
-        for number, spec in enumerate(self.specs):
-            stage = STAGES.get(spec.name)(spec.options)
+        summaries: list[StageSummary] = []
+        for number, (spec, stage) in enumerate(zip(self.specs, self.stages, strict=True)):
             inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
             text = json.dumps(inputs, sort_keys=True, default=str)
             fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
@@ -209,10 +211,9 @@ class SyntheticDataPipeline:
                 raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
             if manifest is not None and manifest.get("fingerprint") == fingerprint:
                 data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
-                summary = {**manifest["summary"], "resumed": True}
+                summary = cast(StageSummary, {**manifest["summary"], "resumed": True})  # written by _run_stage
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprint)
-                summary = {**summary, "resumed": False}
             add_stage_summary(report, summary)
             tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
             if tokens:
@@ -224,8 +225,8 @@ class SyntheticDataPipeline:
         return data, summaries
 
     def _run_stage(
-        self, stage: Any, data: DocumentDataset | None, ctx: RunContext, fingerprint: str
-    ) -> tuple[dict[str, Any], DocumentDataset]:
+        self, stage: Stage, data: DocumentDataset | None, ctx: RunContext, fingerprint: str
+    ) -> tuple[StageSummary, DocumentDataset]:
         records_in = len(data) if data is not None else 0
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
@@ -250,20 +251,22 @@ class SyntheticDataPipeline:
             output.usage = {key: output.usage.get(key, 0) + driver.get(key, 0) for key in {*output.usage, *driver}}
         atomic_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
         written = DocumentDataset.read_parquet(ctx.stage_dir / "data")
-        summary = {
-            "stage": stage.name,
-            "records_in": records_in,
-            "records_out": len(written),
-            "seconds": round(time.perf_counter() - started, 3),
-            "rejections": output.rejections,
-            "usage": output.usage,
-        }
-        manifest = json.dumps({"fingerprint": fingerprint, "summary": summary}, indent=2, default=str)
+        summary = StageSummary(
+            stage=stage.name,
+            records_in=records_in,
+            records_out=len(written),
+            seconds=round(time.perf_counter() - started, 3),
+            rejections=output.rejections,
+            usage=output.usage,
+            resumed=False,
+        )
+        kept = {key: value for key, value in summary.items() if key != "resumed"}  # a manifest is of a run
+        manifest = json.dumps({"fingerprint": fingerprint, "summary": kept}, indent=2, default=str)
         atomic_write(ctx.stage_dir / MANIFEST, lambda temp: temp.write_text(manifest))
         return summary, written
 
     def _needs_cluster(self) -> bool:
-        uses_llm = any(STAGES.get(spec.name)(spec.options).needs_client() for spec in self.specs)
+        uses_llm = any(stage.needs_client() for stage in self.stages)
         return uses_llm or self.config.dask.scheduler_address is not None
 
     # ---------------------------------------------------------------------------------- exports, report
@@ -309,7 +312,7 @@ def _transient(ctx: RunContext) -> Counter[str]:
     return Counter(stats.transient_failures if stats is not None else {})
 
 
-def _require_records(data: DocumentDataset, stages: list[dict[str, Any]]) -> None:
+def _require_records(data: DocumentDataset, stages: list[StageSummary]) -> None:
     """A run whose records were all dropped is a failure (exit 1), not an empty dataset written as a success:
     the error names the stage that dropped the last records and why."""
     if len(data):

@@ -5,7 +5,7 @@ representation summary (``report: {bias: ...}`` in the recipe), token usage."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -21,7 +21,19 @@ logger = logging.getLogger(__name__)
 REPORT_CLUSTERS = 12
 
 
-def add_stage_summary(report: Any, summary: dict[str, Any]) -> None:
+class StageSummary(TypedDict):
+    """What one stage of a run did (an item of ``PipelineResult.stages``, kept in the stage's manifest)."""
+
+    stage: str
+    records_in: int
+    records_out: int
+    seconds: float
+    rejections: dict[str, dict[str, int]]  # {filter: {reason: count}}
+    usage: dict[str, Any]  # requests, tokens, and what a stage counts (e.g. pii_redactions)
+    resumed: bool  # loaded from an earlier run instead of run
+
+
+def add_stage_summary(report: Any, summary: StageSummary) -> None:
     """One stage's counts, time and rejections (a summary of ``PipelineResult.stages``) into the report."""
     report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"])
     for name, reasons in summary["rejections"].items():
