@@ -1,5 +1,6 @@
-"""The journal's file: its SQLite schema (numbered, append-only migrations), connections, keys, read-only
-access, and the disk reserve kept beside it. :class:`~curator_synth.clients.journal.Journal` builds on these."""
+"""The journal's file: its SQLite schema (numbered, append-only migrations), connections, keys, the statements
+that write rows and rejections and look answers up, read-only access, and the disk reserve kept beside it.
+:class:`~curator_synth.clients.journal.Journal` (the cache in front and the one writer thread) builds on these."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +22,17 @@ __all__ = [
     "RESERVE",
     "DiskReserve",
     "JournalRecord",
+    "Rejection",
     "cause",
     "connect",
     "disk_full",
     "key_prefix",
     "migrate",
+    "newest_answer",
     "read_records",
     "request_key",
     "user_version",
+    "write_items",
 ]
 
 FILENAME = "journal.sqlite3"
@@ -64,6 +68,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX rejections_response ON rejections (response_id);
     """,
 )
+
+
+#: The columns of a response row, in the order of the row tuples the journal queues (a commit callback follows).
+_COLUMNS = "(key_prefix, key, namespace, path, created_at, request, response, endpoint)"
+ROW_FIELDS = 8
+_ROWS_PER_STATEMENT = 256  # x 8 parameters, well under SQLite's 32 766 limit
+_REJECT = (
+    "INSERT INTO rejections (response_id, created_at, reason) "
+    "SELECT id, ?, ? FROM responses WHERE key_prefix = ? AND key = ? ORDER BY id DESC LIMIT 1"
+)
+_LOOKUP = (
+    "SELECT r.key, r.response, EXISTS (SELECT 1 FROM rejections j WHERE j.response_id = r.id) "
+    "FROM responses r WHERE r.key_prefix = ? ORDER BY r.id DESC"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A queued rejection of an answer (applies to the newest response of ``key`` when it is committed)."""
+
+    key: bytes
+    reason: str
+    created_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +179,39 @@ def disk_full(error: BaseException) -> bool:
 
 def cause(error: BaseException) -> str:
     return "no space left on device" if disk_full(error) else f"{type(error).__name__}: {error}"
+
+
+def newest_answer(connection: sqlite3.Connection, key: bytes) -> tuple[bytes, bool] | None:
+    """The newest response journaled for ``key`` and whether it was rejected, or None."""
+    for full_key, response, rejected in connection.execute(_LOOKUP, (key_prefix(key),)).fetchall():
+        if full_key == key:
+            return bytes(response), bool(rejected)
+    return None
+
+
+def write_items(connection: sqlite3.Connection, items: Sequence[object]) -> None:
+    """Write response rows (tuples of :data:`ROW_FIELDS` values, more ignored) and :class:`Rejection`\\ s in their
+    order (a rejection applies to the newest answer before it), inside the caller's transaction.
+
+    Multi-row INSERTs, not executemany: Python's sqlite3 drops and re-takes the GIL for every row, which starves
+    the writer thread (and lets the backlog grow) while the event loop keeps a core busy."""
+    rows: list[tuple[object, ...]] = []
+    for item in items:
+        if isinstance(item, Rejection):
+            _insert(connection, rows)
+            rows = []
+            connection.execute(_REJECT, (item.created_at, item.reason, key_prefix(item.key), item.key))
+        else:
+            rows.append(item)  # type: ignore[arg-type]
+    _insert(connection, rows)
+
+
+def _insert(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        placeholders = ",".join(["(" + ",".join("?" * ROW_FIELDS) + ")"] * len(chunk))
+        values = [value for row in chunk for value in row[:ROW_FIELDS]]
+        connection.execute(f"INSERT INTO responses {_COLUMNS} VALUES {placeholders}", values)
 
 
 def read_records(directory: str | os.PathLike[str], namespace: str | None = None) -> Iterator[JournalRecord]:

@@ -19,21 +19,27 @@ clients, and the same code paths run for both.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
 from typing_extensions import Self, Unpack
 
 from curator_synth.clients import protocol
+from curator_synth.clients._hf_load import (
+    WEIGHT_FILES,
+    expand,
+    load_model,
+    load_pretrained,
+    load_tokenizer,
+    require_transformers,
+)
 from curator_synth.clients.bulk import QueryRequest
 from curator_synth.clients.config import RetryPolicy
 from curator_synth.clients.formatters import ConversationFormatter, SingleTurnFormatter, resolve_formatter
 from curator_synth.clients.openai import AsyncOpenAIClient
 from curator_synth.clients.sync import SyncClient
-from curator_synth.errors import ConfigError, MissingDependencyError
+from curator_synth.errors import ConfigError
 
 __all__ = [
     "GENERATION_EXTRAS",
@@ -48,117 +54,8 @@ __all__ = [
 
 #: The URL the engine's requests are addressed to; nothing ever connects to it (``.invalid`` never resolves).
 IN_PROCESS_URL = "http://in-process.invalid/v1"
-#: A model directory must hold one of these (safetensors or PyTorch weights, whole or sharded with an index).
-WEIGHT_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
 #: ``query_model`` extra parameters the in-process client applies (per answer, like the named ones).
 GENERATION_EXTRAS = {"top_k": int, "repetition_penalty": float}
-
-_loaded: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
-_loading = threading.Lock()
-
-
-def _require() -> Any:
-    try:
-        import torch  # noqa: F401  (transformers imports it lazily; fail here, with the extra's name)
-        import transformers
-    except ImportError as error:
-        raise MissingDependencyError("transformers", "transformers", "the in-process model client") from error
-    return transformers
-
-
-def _check_directory(path: Path, what: str) -> None:
-    if not path.is_dir():
-        raise ConfigError(
-            f"{what} {str(path)!r} is not a local directory; the transformers client never downloads: fetch the "
-            "model first (e.g. `huggingface-cli download <repo> --local-dir <dir>`) and pass that directory"
-        )
-
-
-def _check_model_directory(path: Path) -> None:
-    _check_directory(path, "model path")
-    if not (path / "config.json").is_file():
-        raise ConfigError(f"{path} is not a Hugging Face model directory: it has no config.json")
-    if not any((path / name).is_file() for name in WEIGHT_FILES):
-        found = ", ".join(sorted(p.name for p in path.iterdir())[:12]) or "nothing"
-        raise ConfigError(
-            f"no model weights in {path}: expected one of {', '.join(WEIGHT_FILES)} (found: {found}); "
-            "git-lfs pointers or an interrupted download leave a directory like this"
-        )
-
-
-def _dtype(transformers: Any, dtype: Any) -> dict[str, Any]:
-    if dtype is None:
-        return {}
-    if isinstance(dtype, str) and dtype != "auto":
-        import torch
-
-        value = getattr(torch, dtype, None)
-        if not isinstance(value, torch.dtype):
-            raise ConfigError(f"dtype must be a torch dtype name such as 'float32' or 'bfloat16', got {dtype!r}")
-        dtype = value
-    major, minor = (int(part) for part in transformers.__version__.split(".")[:2])
-    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
-
-
-def load_pretrained(
-    path: str | os.PathLike[str],
-    *,
-    tokenizer_path: str | os.PathLike[str] | None = None,
-    device: str = "cpu",
-    dtype: Any = None,
-    cached: bool = False,
-) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` from a local directory (the tokenizer from ``tokenizer_path``, default the same).
-
-    Never downloads (``local_files_only=True``). ``dtype``: a torch dtype or its name (default: the checkpoint's
-    as transformers decides). ``cached=True`` shares one loaded pair per process, keyed by the resolved paths,
-    device and dtype (how Dask workers load a model once however many partitions they run).
-    """
-    model_dir = _expand(path)
-    tokenizer_dir = _expand(tokenizer_path) if tokenizer_path is not None else model_dir
-    key = (str(model_dir.resolve()), str(tokenizer_dir.resolve()), str(device), str(dtype))
-    with _loading:
-        if cached and key in _loaded:
-            return _loaded[key]
-        model = _load_model(model_dir, device, dtype)
-        pair = (model, _tokenizer_from(tokenizer_dir))
-        if cached:
-            _loaded[key] = pair
-        return pair
-
-
-def _expand(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.expanduser(os.fspath(path)))
-
-
-def _load_model(directory: Path, device: str, dtype: Any) -> Any:
-    transformers = _require()
-    _check_model_directory(directory)
-    try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            directory, local_files_only=True, **_dtype(transformers, dtype)
-        )
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot load a causal LM from {directory}: {error}") from error
-    return model.to(device).eval()
-
-
-def _tokenizer_from(path: str | os.PathLike[str]) -> Any:
-    transformers = _require()
-    directory = _expand(path)
-    _check_directory(directory, "tokenizer path")
-    try:
-        return transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    except (OSError, ValueError, TypeError) as error:
-        raise ConfigError(
-            f"cannot load a tokenizer from {directory} (expected tokenizer.json, or tokenizer_config.json with "
-            f"its vocabulary files): {error}"
-        ) from error
 
 
 class TransformersOptions(TypedDict, total=False):
@@ -216,7 +113,7 @@ class AsyncTransformersClient(AsyncOpenAIClient):
         retry: RetryPolicy | None = None,
         on_truncated: protocol.OnTruncated = "return",
     ) -> None:
-        _require()
+        require_transformers()
         for name, value in (("max_batch_size", max_batch_size), ("default_max_tokens", default_max_tokens)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an int >= 1, got {value!r}")
@@ -250,18 +147,18 @@ class AsyncTransformersClient(AsyncOpenAIClient):
         if isinstance(model, (str, os.PathLike)):
             if tokenizer is None or isinstance(tokenizer, (str, os.PathLike)):
                 return load_pretrained(model, tokenizer_path=tokenizer, device=device or "cpu", dtype=dtype)
-            return _load_model(_expand(model), device or "cpu", dtype), tokenizer
+            return load_model(expand(model), device or "cpu", dtype), tokenizer
         if not callable(getattr(model, "generate", None)) or getattr(model, "config", None) is None:
             raise ConfigError(
                 f"model must be a transformers PreTrainedModel or a local model directory, got {type(model).__name__}"
             )
         if isinstance(tokenizer, (str, os.PathLike)):
-            tokenizer = _tokenizer_from(tokenizer)
+            tokenizer = load_tokenizer(tokenizer)
         if tokenizer is None:
             source = getattr(model.config, "_name_or_path", "")
-            if not source or not _expand(source).is_dir():
+            if not source or not expand(source).is_dir():
                 raise ConfigError("pass the model's tokenizer: it cannot be found from the model object")
-            tokenizer = _tokenizer_from(source)
+            tokenizer = load_tokenizer(source)
         if device is not None:
             model = model.to(device)
         return model.eval(), tokenizer

@@ -47,7 +47,6 @@ from curator_synth.filters.pii import PiiFilter, PiiMatch, RedactPii, detect_pii
 from curator_synth.filters.quality import (
     QualityFilter,
     QualitySignals,
-    ScoreThresholdFilter,
     quality_score,
     quality_scores,
     quality_signals,
@@ -63,6 +62,7 @@ from curator_synth.filters.repetition import (
 from curator_synth.filters.report import REASON_COLUMN, FilteredDataset, FilterReport, StepCounts
 from curator_synth.filters.safety import SAFETY_CATEGORIES, SafetyFilter, safety_flags
 from curator_synth.filters.steps import Filter, FilterStep, Score, ScoreFilter, Sequential
+from curator_synth.filters.thresholds import ScoreThresholdFilter
 
 __all__ = [
     "FILTERS",

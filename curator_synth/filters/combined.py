@@ -24,8 +24,9 @@ from typing import Any
 
 from curator_synth.errors import ConfigError
 from curator_synth.filters.base import DocumentFilter, PairFilter
-from curator_synth.filters.quality import QualityFilter, ScoreThresholdFilter
+from curator_synth.filters.quality import QualityFilter
 from curator_synth.filters.safety import SafetyFilter
+from curator_synth.filters.thresholds import ScoreThresholdFilter
 from curator_synth.records import Sample, prompt_text
 
 __all__ = ["CHECKS", "CombinedFilter", "rejection_counts"]

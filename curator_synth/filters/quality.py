@@ -25,14 +25,13 @@ from typing import Any
 import pandas as pd
 
 from curator_synth.errors import ConfigError
-from curator_synth.filters.base import DocumentFilter, PairFilter, Verdict, register_filter
+from curator_synth.filters.base import PairFilter, Verdict, register_filter
 
 __all__ = [
     "DEFAULT_BIAS",
     "DEFAULT_WEIGHTS",
     "QualityFilter",
     "QualitySignals",
-    "ScoreThresholdFilter",
     "combine_signals",
     "quality_score",
     "quality_scores",
@@ -359,46 +358,3 @@ class QualityFilter(PairFilter):
 
     def reason_batch(self, scores: pd.Series) -> pd.Series:
         return pd.Series(["low_quality"] * len(scores), index=scores.index, dtype=object)
-
-
-@register_filter
-class ScoreThresholdFilter(DocumentFilter):
-    """Keep rows whose numeric score column (a reward model's helpfulness, an LLM judge's grade, a
-    :func:`quality_score`) is at least ``min_score`` (and at most ``max_score`` when given).
-
-    ``Filter(ScoreThresholdFilter("helpfulness", 3.0), filter_field="helpfulness")``, or
-    ``ScoreFilter(f, text_field=f.field)``. Missing or non-numeric scores are dropped (reason ``no_score``).
-    """
-
-    name = "score_threshold"
-
-    def __init__(self, field: str, min_score: float | None = None, max_score: float | None = None) -> None:
-        super().__init__()
-        if min_score is None and max_score is None:
-            raise ConfigError("ScoreThresholdFilter needs min_score or max_score")
-        if min_score is not None and max_score is not None and min_score > max_score:
-            raise ConfigError(f"ScoreThresholdFilter: min_score {min_score} > max_score {max_score}")
-        self.field = field
-        self.min_score = min_score
-        self.max_score = max_score
-        self.name = f"score_threshold[{field}]"
-
-    def score_document(self, text: Any) -> float:
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            return math.nan
-        return value
-
-    def score_batch(self, texts: pd.Series) -> pd.Series:
-        return pd.to_numeric(texts, errors="coerce").astype("float64")
-
-    def keep_document(self, score: Any) -> Verdict:
-        value = self.score_document(score)
-        if math.isnan(value):
-            return False, "no_score"
-        if self.min_score is not None and value < self.min_score:
-            return False, "below_min"
-        if self.max_score is not None and value > self.max_score:
-            return False, "above_max"
-        return True

@@ -1,16 +1,19 @@
-"""Threshold bases shared by the heuristic filters: keep scores at most / at least / between limits, and a
-vectorised ``score_document`` that is ``score_batch`` on a batch of one (so both always agree)."""
+"""Thresholds: the bases shared by the heuristic filters (keep scores at most / at least / between limits, and a
+vectorised ``score_document`` that is ``score_batch`` on a batch of one, so both always agree), and
+:class:`ScoreThresholdFilter`, which keeps rows whose score column (a reward, a judge's grade) is within limits."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from curator_synth.filters.base import DocumentFilter
+from curator_synth.errors import ConfigError
+from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
 
-__all__ = ["_AtLeast", "_AtMost", "_Between", "_Vectorised", "_char_ratio", "_objects"]
+__all__ = ["ScoreThresholdFilter", "_AtLeast", "_AtMost", "_Between", "_Vectorised", "_char_ratio", "_objects"]
 
 
 def _objects(texts: pd.Series) -> pd.Series:
@@ -79,3 +82,46 @@ class _Between(DocumentFilter):
 
     def reason_batch(self, scores: pd.Series) -> pd.Series:
         return pd.Series(np.where(scores < self._low, *self._reasons), index=scores.index, dtype=object)
+
+
+@register_filter
+class ScoreThresholdFilter(DocumentFilter):
+    """Keep rows whose numeric score column (a reward model's helpfulness, an LLM judge's grade, a
+    :func:`quality_score`) is at least ``min_score`` (and at most ``max_score`` when given).
+
+    ``Filter(ScoreThresholdFilter("helpfulness", 3.0), filter_field="helpfulness")``, or
+    ``ScoreFilter(f, text_field=f.field)``. Missing or non-numeric scores are dropped (reason ``no_score``).
+    """
+
+    name = "score_threshold"
+
+    def __init__(self, field: str, min_score: float | None = None, max_score: float | None = None) -> None:
+        super().__init__()
+        if min_score is None and max_score is None:
+            raise ConfigError("ScoreThresholdFilter needs min_score or max_score")
+        if min_score is not None and max_score is not None and min_score > max_score:
+            raise ConfigError(f"ScoreThresholdFilter: min_score {min_score} > max_score {max_score}")
+        self.field = field
+        self.min_score = min_score
+        self.max_score = max_score
+        self.name = f"score_threshold[{field}]"
+
+    def score_document(self, text: Any) -> float:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            return math.nan
+        return value
+
+    def score_batch(self, texts: pd.Series) -> pd.Series:
+        return pd.to_numeric(texts, errors="coerce").astype("float64")
+
+    def keep_document(self, score: Any) -> Verdict:
+        value = self.score_document(score)
+        if math.isnan(value):
+            return False, "no_score"
+        if self.min_score is not None and value < self.min_score:
+            return False, "below_min"
+        if self.max_score is not None and value > self.max_score:
+            return False, "above_max"
+        return True

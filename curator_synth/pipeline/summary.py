@@ -67,7 +67,8 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: Pipel
 
 def _bias(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:
     """The bias and representation section, with the recipe's term lists and categories (``report.bias``)."""
-    from curator_synth.report.bias import bias_summary, default_terms, load_terms, normalise_terms
+    from curator_synth.report.bias import bias_summary
+    from curator_synth.report.terms import default_terms, load_terms, normalise_terms
 
     settings = config.report.bias
     terms = load_terms(ctx.config.resolve(settings.terms_file)) if settings.terms_file else default_terms()

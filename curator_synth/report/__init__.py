@@ -14,7 +14,7 @@ from curator_synth.report.write import PLOTS_DIR, write_report
 
 # The bias summary needs pandas/pyarrow: loaded on first use, so importing the report package stays light.
 _LAZY = {"BiasSummary": "curator_synth.report.bias", "bias_summary": "curator_synth.report.bias",
-         "load_terms": "curator_synth.report.bias"}  # fmt: skip
+         "load_terms": "curator_synth.report.terms"}  # fmt: skip
 __getattr__ = _lazy_getattr(__name__, _LAZY)
 
 __all__ = [

@@ -4,7 +4,7 @@ data of every plot, drawn by ``plots.py`` or shown as a table when matplotlib is
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal
@@ -15,7 +15,7 @@ from curator_synth.diversity import Histogram, histogram
 from curator_synth.report.data import ReportData, TokenUsage
 from curator_synth.reward.scores import ATTRIBUTES
 
-__all__ = ["Chart", "build_charts", "build_stats", "summarise"]
+__all__ = ["Chart", "bias_chart", "build_charts", "build_stats", "summarise"]
 
 #: Scales the values usually have; a histogram uses the scale when every value fits in it, else the data's range.
 _SCORE_SCALES: dict[str, tuple[float, float]] = {name: (0.0, 4.0) for name in ATTRIBUTES} | {"overall": (0.0, 1.0)}
@@ -194,7 +194,17 @@ def build_charts(data: ReportData) -> list[Chart]:
         counts = tuple(size for _, size in ordered)
         charts.append(Chart("cluster_sizes", "Cluster sizes (largest first)", "cluster", "bar", labels, counts))
     if data.bias.get("top_terms"):
-        from curator_synth.report.bias import bias_chart
-
         charts.append(bias_chart(data.bias))
     return charts
+
+
+def bias_chart(bias: Mapping[str, Any]) -> Chart:
+    """The report's chart of a ``bias`` section (:meth:`BiasSummary.to_dict`): for each of its ``top_terms``,
+    the percentage of records mentioning it in the seeds and in each field."""
+    by_key = {(t["group"], t["term"]): t for t in bias["terms"]}
+    top = [by_key[(group, term)] for group, term in bias["top_terms"] if (group, term) in by_key]
+    series = [("seeds", tuple(100 * (t["seed_share"] or 0.0) for t in top))] if bias.get("seeds") else []
+    series += [(field, tuple(100 * t["shares"][field] for t in top)) for field in bias["fields"]]
+    labels = tuple(f"{t['group']}: {t['term']}" for t in top)
+    title = "Records mentioning each term: seeds vs generated" if bias.get("seeds") else "Records mentioning each term"
+    return Chart("bias_terms", title, "% of records", "grouped", labels, (), series=tuple(series))

@@ -31,6 +31,14 @@ from curator_synth.testing._openai import (
     parse_request,
     truncate_half,
 )
+from curator_synth.testing._replies import (
+    ERROR_BODY_MESSAGE,
+    json_response,
+    too_long,
+    trickle,
+    unauthorized,
+    unsupported_body,
+)
 from curator_synth.testing.faults import FAULT_KINDS, FaultPlan, Faults, RollingRateLimiter
 from curator_synth.testing.responders import FakeRequest, Responder
 
@@ -39,11 +47,9 @@ __all__ = ["Latency", "ServerCore", "body_key", "check_latency", "serve"]
 Latency = float | tuple[float, float] | Callable[[FakeRequest], float]
 """Seconds to wait before answering: fixed, uniform in ``(low, high)`` (seeded), or computed per request."""
 
-_JSON = "application/json"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _MAX_BODY = 64 * 1024 * 1024
 _GENERATION: dict[str, Endpoint] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-_ERROR_BODY_MESSAGE = "The upstream model failed while generating (injected by FakeLLMServer)."
 
 
 def body_key(body: Any) -> str:
@@ -68,39 +74,6 @@ def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
         raise ConfigError(f"latency must be seconds >= 0, a (low, high) pair or a callable, got {value!r}")
     return float(value)
-
-
-def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
-
-
-def _unauthorized(request: web.BaseRequest) -> web.Response:
-    """401, echoing the bearer token the client sent in ``WWW-Authenticate`` as some real servers do (so tests
-    can check that clients never log it)."""
-    sent = request.headers.get("Authorization", "")
-    scheme, _, token = sent.partition(" ")
-    challenge = f"Bearer {token}" if scheme.lower() == "bearer" and token else 'Bearer realm="FakeLLMServer"'
-    body = error_body("Incorrect API key provided.", code="invalid_api_key")
-    return _response(401, body, {"WWW-Authenticate": challenge})
-
-
-async def _trickle(
-    request: web.BaseRequest, body: bytes, headers: dict[str, str] | None, interval: float
-) -> web.StreamResponse:
-    """The ``trickle`` fault: status, headers (full ``Content-Length``) and the first byte at once, then one
-    byte every ``interval`` seconds, until the body is sent or the client hangs up."""
-    response = web.StreamResponse(status=200, headers=headers)
-    response.content_type = _JSON
-    response.content_length = len(body)
-    await response.prepare(request)
-    try:
-        for index in range(len(body)):
-            if index:
-                await asyncio.sleep(interval)
-            await response.write(body[index : index + 1])
-    except ConnectionError:  # the client gave up (its deadline): aiohttp closes quietly
-        pass
-    return response
 
 
 class ServerCore:
@@ -193,15 +166,15 @@ class ServerCore:
         method = request.method
         try:
             if route == "/_fake/stats" and method == "GET":
-                return _response(200, dumps(self.stats()).encode())
+                return json_response(200, dumps(self.stats()).encode())
             if route == "/_fake/hits" and method == "GET":
                 key = request.query.get("key", "")
-                return _response(200, dumps({"hits": self.body_hits.get(key, 0)}).encode())
+                return json_response(200, dumps({"hits": self.body_hits.get(key, 0)}).encode())
             if route == "/_fake/health" and method == "GET":
-                return _response(200, b'{"ok":true}')
+                return json_response(200, b'{"ok":true}')
             if route == "/_fake/reset" and method == "POST":
                 self.reset_stats()
-                return _response(200, b'{"ok":true}')
+                return json_response(200, b'{"ok":true}')
             if route == "/_fake/config" and method == "POST":
                 config = json.loads(await request.read())
                 if "faults" in config:
@@ -209,10 +182,10 @@ class ServerCore:
                     self.set_faults(Faults.from_json(raw) if raw is not None else None)
                 if "latency" in config:
                     self.set_latency(check_latency(config["latency"]))
-                return _response(200, b'{"ok":true}')
+                return json_response(200, b'{"ok":true}')
         except (ValueError, TypeError) as exc:
-            return _response(400, error_body(f"bad control request: {exc}"))
-        return _response(404, error_body(f"unknown control endpoint {method} {route}"))
+            return json_response(400, error_body(f"bad control request: {exc}"))
+        return json_response(404, error_body(f"unknown control endpoint {method} {route}"))
 
     # ----------------------------------------------------------------------------------- request path
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -245,7 +218,7 @@ class ServerCore:
             return response
         if path.startswith("/_fake/"):
             return await self._control(request, path)
-        return _response(404, error_body(f"Invalid URL ({request.method} {path})"))
+        return json_response(404, error_body(f"Invalid URL ({request.method} {path})"))
 
     def _latency_for(self, fake: FakeRequest) -> float:
         latency = self._latency
@@ -261,11 +234,11 @@ class ServerCore:
         if endpoint is None:
             if route == "/v1/models":
                 self.by_endpoint["models"] += 1
-                return self._models_response(request)
-            return _response(404, error_body(f"Invalid URL ({request.method} {path})"))
+                return self._modelsjson_response(request)
+            return json_response(404, error_body(f"Invalid URL ({request.method} {path})"))
         self.by_endpoint[endpoint] += 1
         if request.method != "POST":
-            return _response(405, error_body(f"Method {request.method} not allowed on {path}"))
+            return json_response(405, error_body(f"Method {request.method} not allowed on {path}"))
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -275,7 +248,7 @@ class ServerCore:
             key = body_key(body)
             self.body_hits[key] = self.body_hits.get(key, 0) + 1
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
-            return _unauthorized(request)
+            return unauthorized(request)
 
         rate_headers = None
         if self._limiter is not None:
@@ -284,21 +257,23 @@ class ServerCore:
             if not decision.allowed:
                 self.rate_limited += 1
                 message = f"Rate limit reached for {self._limiter.describe()}."
-                return _response(429, error_body(message, "requests", "rate_limit_exceeded"), rate_headers)
+                return json_response(429, error_body(message, "requests", "rate_limit_exceeded"), rate_headers)
 
         if body is None:
-            return _response(400, error_body("We could not parse the JSON body of your request."))
+            return json_response(400, error_body("We could not parse the JSON body of your request."))
         try:
             parsed = parse_request(endpoint, body)
         except InvalidRequest as exc:
-            return _response(400, error_body(str(exc)), rate_headers)
+            return json_response(400, error_body(str(exc)), rate_headers)
         self._models.add(parsed.model)
         refused = next((name for name in self._unsupported if name in body), None)
         if refused is not None:
-            return _response(400, _unsupported_body(refused), rate_headers)
+            return json_response(400, unsupported_body(refused), rate_headers)
         context = self._context_length
         if context is not None and parsed.prompt_tokens + (parsed.max_tokens or 0) > context:
-            return _response(400, error_body(_too_long(context, parsed.prompt_tokens, parsed.max_tokens)), rate_headers)
+            return json_response(
+                400, error_body(too_long(context, parsed.prompt_tokens, parsed.max_tokens)), rate_headers
+            )
 
         request_number = self._request_number
         self._request_number += 1
@@ -311,7 +286,7 @@ class ServerCore:
         try:
             delay = self._latency_for(fake)
         except Exception as exc:
-            return _response(400, error_body(f"FakeLLMServer latency callable failed: {exc!r}"), rate_headers)
+            return json_response(400, error_body(f"FakeLLMServer latency callable failed: {exc!r}"), rate_headers)
         if delay > 0.0:
             await asyncio.sleep(delay)
 
@@ -319,7 +294,7 @@ class ServerCore:
             self.faults["500"] += 1
             faults = self._plan.faults
             status = faults.server_error_status if faults is not None else 500
-            return _response(
+            return json_response(
                 status,
                 error_body("The server had an error while processing your request.", "server_error"),
                 rate_headers,
@@ -330,12 +305,12 @@ class ServerCore:
             self.faults["error_body"] += 1
             faults = self._plan.faults
             code = faults.error_body_code if faults is not None else None
-            return _response(200, error_body(_ERROR_BODY_MESSAGE, "server_error", code), rate_headers)
+            return json_response(200, error_body(ERROR_BODY_MESSAGE, "server_error", code), rate_headers)
         if fault == "empty_choices":
             self.faults["empty_choices"] += 1
             self._response_number += 1
             payload, _ = completion_body(parsed, [], self._response_number, int(time.time()))
-            return _response(200, dumps(payload).encode(), rate_headers)
+            return json_response(200, dumps(payload).encode(), rate_headers)
 
         choices: list[ChoiceText] = []
         try:
@@ -347,7 +322,7 @@ class ServerCore:
                 choices.append(apply_limits(self._responder(fake), parsed.stop, parsed.max_tokens))
         except Exception as exc:
             message = f"FakeLLMServer responder failed: {type(exc).__name__}: {exc}"
-            return _response(400, error_body(message), rate_headers)
+            return json_response(400, error_body(message), rate_headers)
 
         if fault == "truncate":
             self.faults["truncate"] += 1
@@ -358,11 +333,11 @@ class ServerCore:
         encoded = dumps(payload).encode()
         if fault == "malformed":
             self.faults["malformed"] += 1
-            return _response(200, encoded[: max(1, len(encoded) // 2)], rate_headers)
+            return json_response(200, encoded[: max(1, len(encoded) // 2)], rate_headers)
         if fault == "trickle":
             self.faults["trickle"] += 1
             faults = self._plan.faults
-            return await _trickle(request, encoded, rate_headers, faults.trickle_interval if faults else 0.5)
+            return await trickle(request, encoded, rate_headers, faults.trickle_interval if faults else 0.5)
         self.responses_ok += 1
         self.prompt_tokens += parsed.prompt_tokens
         self.completion_tokens += completion_tokens
@@ -371,7 +346,7 @@ class ServerCore:
             self.unlimited_completion_tokens += completion_tokens
         else:
             self.completion_token_limit += parsed.max_tokens * parsed.n
-        return _response(200, encoded, rate_headers)
+        return json_response(200, encoded, rate_headers)
 
     def _fault_429(self, rate_headers: dict[str, str] | None) -> web.Response:
         headers = dict(rate_headers) if rate_headers else {}
@@ -380,33 +355,17 @@ class ServerCore:
             headers["Retry-After"] = f"{faults.retry_after:g}"
             headers["retry-after-ms"] = str(round(faults.retry_after * 1000))
         body = error_body("Rate limit reached (injected by FakeLLMServer).", "requests", "rate_limit_exceeded")
-        return _response(429, body, headers)
+        return json_response(429, body, headers)
 
-    def _models_response(self, request: web.BaseRequest) -> web.Response:
+    def _modelsjson_response(self, request: web.BaseRequest) -> web.Response:
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
-            return _unauthorized(request)
+            return unauthorized(request)
         data: list[dict[str, Any]] = [
             {"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)
         ]
         if self._context_length is not None:  # as vLLM lists it
             data = [{**entry, "max_model_len": self._context_length} for entry in data]
-        return _response(200, dumps({"object": "list", "data": data}).encode())
-
-
-def _unsupported_body(name: str) -> bytes:
-    """OpenAI's 400 for a field the model refuses (its reasoning models refuse ``max_tokens``)."""
-    instead = " Use 'max_completion_tokens' instead." if name == "max_tokens" else ""
-    message = f"Unsupported parameter: '{name}' is not supported with this model.{instead}"
-    return error_body(message, code="unsupported_parameter", param=name)
-
-
-def _too_long(context: int, prompt: int, completion: int | None) -> str:
-    """vLLM's context-length 400 message."""
-    return (
-        f"This model's maximum context length is {context} tokens. However, you requested {prompt + (completion or 0)}"
-        f" tokens ({prompt} in the messages, {completion or 0} in the completion). Please reduce the length of the"
-        " messages or completion."
-    )
+        return json_response(200, dumps({"object": "list", "data": data}).encode())
 
 
 async def serve(core: ServerCore, sock: socket.socket, ready: Callable[[], None], stop: asyncio.Event) -> None:

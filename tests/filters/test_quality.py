@@ -14,7 +14,6 @@ from curator_synth.filters.quality import (
     DEFAULT_WEIGHTS,
     QualityFilter,
     QualitySignals,
-    ScoreThresholdFilter,
     combine_signals,
     quality_score,
     quality_scores,
@@ -22,6 +21,7 @@ from curator_synth.filters.quality import (
 )
 from curator_synth.filters.report import FilteredDataset
 from curator_synth.filters.steps import Filter, ScoreFilter
+from curator_synth.filters.thresholds import ScoreThresholdFilter
 
 GOOD = (
     "Dear friends,\n\nI hope you are all well! I would love to have you over for dinner on Friday at 7 pm. "

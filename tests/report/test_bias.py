@@ -16,14 +16,8 @@ from data_paths import SELF_INSTRUCT
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline import SyntheticDataPipeline
 from curator_synth.report import ReportData, write_report
-from curator_synth.report.bias import (
-    TermMatcher,
-    bias_summary,
-    default_terms,
-    load_terms,
-    normalise_terms,
-    normalised_entropy,
-)
+from curator_synth.report.bias import bias_summary, normalised_entropy
+from curator_synth.report.terms import TermMatcher, default_terms, load_terms, normalise_terms
 
 TERMS = {
     "gender": {"male": ["he", "his", "man"], "female": ["she", "her", "woman"]},
