@@ -31,8 +31,10 @@ from curator_synth.cli.steps import (
     run_to_file,
     write_step_report,
 )
+from curator_synth.clients.settings import ClientSettings
 
 # ------------------------------------------------------------------------------------------ shared options
+_DEFAULTS = ClientSettings.defaults()
 Source = Annotated[
     Path, typer.Argument(metavar="INPUT", help="Records: a .jsonl/.json (JSON lines) or .parquet file, folder or glob.")
 ]
@@ -62,7 +64,10 @@ ApiKeyEnv = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(help="NAME of the environment variable holding the API key (default: the client's own)."),
 ]
-MaxConcurrency = Annotated[int, typer.Option(min=1, help="Requests in flight at most.")]
+MaxConcurrency = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(help=f"Requests in flight at most (default {_DEFAULTS['max_concurrency']}).", show_default=False),
+]
 ClientKind = Annotated[str, typer.Option(help="Client kind: openai, or nemotron (NVIDIA NIM defaults).")]
 Scheduler = Annotated[
     Optional[str],  # noqa: UP045
@@ -80,7 +85,7 @@ def generate(
     model: Model = None,
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = None,
-    max_concurrency: MaxConcurrency = 64,
+    max_concurrency: MaxConcurrency = None,
     client_kind: ClientKind = "openai",
     sets: Sets = None,
     seed: RandomSeed = 0,
@@ -89,7 +94,9 @@ def generate(
 ) -> None:
     """Generate records with a generating stage; its options with --set (e.g. --set num_instructions=20)."""
     require_generator(stage)
-    endpoint = Endpoint(model, base_url, api_key_env, max_concurrency, client_kind)
+    endpoint = Endpoint.of(
+        model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
+    )
     step = Step(stage, output, sets=sets or [], endpoint=endpoint, seeds=seeds, seed_field=seed_field, seed=seed,
                 work_dir=work_dir, scheduler_address=scheduler_address)  # fmt: skip
     run_to_file(step)
@@ -103,7 +110,7 @@ def score(
     model: Model = None,
     base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = None,
-    max_concurrency: MaxConcurrency = 64,
+    max_concurrency: MaxConcurrency = None,
     client_kind: ClientKind = "openai",
     sets: Sets = None,
     renames: Renames = None,
@@ -115,7 +122,9 @@ def score(
     from curator_synth.reward.modes import REWARD_MODES
 
     check_names(REWARD_MODES, [mode])
-    endpoint = Endpoint(model, base_url, api_key_env, max_concurrency, client_kind)
+    endpoint = Endpoint.of(
+        model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
+    )
     step = Step("score", output, {"mode": mode}, sets or [], source, renames or [], limit, work_dir,
                 endpoint=endpoint, scheduler_address=scheduler_address)  # fmt: skip
     run_to_file(step)

@@ -45,22 +45,27 @@ EXPORT_SUFFIXES = {"jsonl": (".jsonl", ".json"), "parquet": (".parquet",)}
 
 @dataclass(frozen=True)
 class Endpoint:
-    """The model endpoint of a step that calls one; the API key stays in its environment variable."""
+    """The model of a step that calls one, and the client flags given (``kind``, ``base_url``, ``api_key_env``,
+    ``max_concurrency``): they become the recipe's ``client:`` section, validated there as any recipe's
+    (:class:`~curator_synth.clients.settings.ClientSettings`); a flag not given keeps the client's default. The
+    API key stays in its environment variable."""
 
     model: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    max_concurrency: int = 64
-    kind: str = "openai"
+    client: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: str | None, **flags: Any) -> Endpoint:
+        """The flags that were given (None: not given)."""
+        return cls(model, {name: value for name, value in flags.items() if value is not None})
 
     def recipe(self, stage: str) -> dict[str, Any]:
         """The recipe's ``model:`` and ``client:`` sections."""
         if self.model is None:
             fail(f"stage {stage!r} calls a model: give --model (and --base-url)", BAD_INPUT)
-        if self.api_key_env is not None and self.api_key_env not in os.environ:  # never echo it: may be the key
+        name = self.client.get("api_key_env")
+        if name is not None and name not in os.environ:  # never echo it: may be the key
             fail("the environment variable named by --api-key-env is not set (give its name, not the key)", BAD_INPUT)
-        client = {"kind": self.kind, "base_url": self.base_url, "api_key_env": self.api_key_env}
-        return {"model": self.model, "client": {**client, "max_concurrency": self.max_concurrency}}
+        return {"model": self.model, "client": dict(self.client)}
 
 
 @dataclass

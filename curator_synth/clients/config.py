@@ -16,17 +16,10 @@ from dataclasses import dataclass, field
 from curator_synth.errors import ConfigError, CuratorSynthError, RateLimitError
 from curator_synth.redact import install_log_redaction, redact_url, register_secret, register_url_secrets
 
-__all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "checked_context_length", "resolve_api_key"]
+__all__ = ["ConnectionConfig", "RateLimits", "RetryPolicy", "Secret", "resolve_api_key"]
 
 install_log_redaction()
 _SENSITIVE_HEADER = re.compile(r"auth|key|token|secret|password|cookie", re.IGNORECASE)
-
-
-def checked_context_length(value: object) -> int | None:
-    """A model's context length in tokens as given to a client, a spec or the simulator: a positive int or None."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ConfigError(f"context_length must be a positive int or None, got {value!r}")
-    return value
 
 
 class Secret:
@@ -74,7 +67,9 @@ def resolve_api_key(api_key: str | Secret | None, env_vars: tuple[str, ...]) -> 
 
 @dataclass(frozen=True)
 class ConnectionConfig:
-    """Where requests go. ``max_connections`` bounds the connection pool (the engine's window matches it).
+    """Where requests go, for the transports: built by a client from its validated
+    :class:`~curator_synth.clients.settings.ClientSettings` (``base_url``, ``timeout``, ``max_concurrency`` as
+    ``max_connections``, which bounds the connection pool; the engine's window matches it), the key and headers.
 
     ``timeout`` is a total deadline per attempt (connect, send, headers and the whole body), on every transport.
     Credentials written in ``base_url`` (``user:pass@``, ``?api_key=``) and the values of sensitive ``headers``
@@ -88,12 +83,6 @@ class ConnectionConfig:
     headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"base_url must start with http:// or https://, got {redact_url(self.base_url)!r}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
-        if self.max_connections < 1:
-            raise ConfigError(f"max_concurrency must be >= 1, got {self.max_connections!r}")
         if self.api_key is not None and "@" in self.base_url.partition("://")[2].partition("/")[0]:
             raise ConfigError(
                 f"base_url {redact_url(self.base_url)!r} carries credentials (user:password@) and an API key is set"
@@ -189,13 +178,8 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Client-side request and token budgets per minute (None = unlimited)."""
+    """Client-side request and token budgets per minute (None = unlimited), from the client's validated
+    :class:`~curator_synth.clients.settings.ClientSettings` (``rpm``, ``tpm``)."""
 
     rpm: float | None = None
     tpm: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("rpm", "tpm"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ConfigError(f"{name} must be a positive number or None, got {value!r}")

@@ -19,16 +19,18 @@ import inspect
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer, field_validator, model_validator
+from typing_extensions import Self
 
 from curator_synth.clients.base import AsyncLLMClient
-from curator_synth.clients.config import checked_context_length, resolve_api_key
+from curator_synth.clients.config import resolve_api_key
 from curator_synth.clients.nemotron import AsyncNemotronClient
 from curator_synth.clients.openai import AsyncOpenAIClient
+from curator_synth.clients.settings import ClientSettings
 from curator_synth.clients.transformers import transformers_client
-from curator_synth.clients.transport import TRANSPORTS
 from curator_synth.errors import ConfigError
 from curator_synth.redact import redact
 from curator_synth.registry import Registry
@@ -51,90 +53,68 @@ _FORBIDDEN_OPTIONS = {
     "client": "a live client object cannot be sent to workers; describe the endpoint with base_url",
 }
 _SENSITIVE = ("header", "key", "token", "secret", "auth", "password")
-# Spec fields passed to the client constructor under the same name.
-_CLIENT_FIELDS = (
-    "base_url", "max_concurrency", "rpm", "tpm", "max_retries", "timeout", "cache_dir", "transport", "reask_failed",
-    "max_error_rate", "context_length",
-)  # fmt: skip
 
 
-@dataclass(frozen=True, repr=False)
-class ClientSpec:
-    """A frozen, validated, picklable description of an async LLM client.
+class ClientSpec(ClientSettings):
+    """A frozen, validated, picklable description of an async LLM client: its :class:`ClientSettings` and
 
-    - ``kind``: a name in :data:`CLIENTS` (``"openai"``, ``"nemotron"``, ...).
-    - ``base_url``: the endpoint (None: the client's default, e.g. ``$OPENAI_BASE_URL`` or OpenAI's URL).
+    - ``kind``: a name in :data:`CLIENTS` (``"openai"``, ``"nemotron"``, ...);
     - ``api_key_env``: the *name* of the environment variable holding the key, read by :meth:`build` in the
       process that builds the client (on a cluster: set it on every worker). None: the client's own fallback
-      (``OPENAI_API_KEY`` for ``"openai"``, ``NVIDIA_API_KEY`` for ``"nemotron"``), no key if unset.
-    - ``max_concurrency`` / ``rpm`` / ``tpm``: the whole budget; :meth:`build` takes a share of it.
-    - ``max_retries``, ``timeout``, ``cache_dir`` (request journal), ``transport``, ``reask_failed``,
-      ``max_error_rate`` (the error budget), ``context_length``: as for the client.
+      (``OPENAI_API_KEY`` for ``"openai"``, ``NVIDIA_API_KEY`` for ``"nemotron"``), no key if unset;
     - ``options``: further constructor keywords (e.g. ``on_truncated``, ``default_headers``); must pickle.
+
+    ``max_concurrency`` / ``rpm`` / ``tpm`` are the whole budget; :meth:`build` takes a share of it.
     """
 
     kind: str = "openai"
-    base_url: str | None = None
     api_key_env: str | None = None
-    max_concurrency: int = 64
-    rpm: float | None = None
-    tpm: float | None = None
-    max_retries: int = 5
-    timeout: float | None = 300.0
-    cache_dir: str | None = None
-    transport: str | None = None
-    reask_failed: bool = True
-    max_error_rate: float | None = 0.5
-    context_length: int | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Annotated[Mapping[str, Any], PlainSerializer(dict)] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        factory = _factory(self.kind)
-        if self.base_url is not None and not (
-            isinstance(self.base_url, str) and self.base_url.startswith(("http://", "https://"))
-        ):
-            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
-        if self.api_key_env is not None and not (
-            isinstance(self.api_key_env, str) and _ENV_NAME.match(self.api_key_env)
-        ):
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        _factory(value)
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_variable(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
             # never echo the value: people paste the key itself here
-            raise ConfigError("api_key_env must be the name of an environment variable (letters, digits, _)")
-        if isinstance(self.max_concurrency, bool) or not isinstance(self.max_concurrency, int):
-            raise ConfigError(f"max_concurrency must be an int, got {self.max_concurrency!r}")
-        if self.max_concurrency < 1:
-            raise ConfigError(f"max_concurrency must be >= 1, got {self.max_concurrency}")
-        for name in ("rpm", "tpm"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and value > 0):
-                raise ConfigError(f"{name} must be a positive number or None, got {value!r}")
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise ConfigError(f"max_retries must be an int >= 0, got {self.max_retries!r}")
-        if self.timeout is not None and not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
-            raise ConfigError(f"timeout must be positive seconds or None, got {self.timeout!r}")
-        if not isinstance(self.reask_failed, bool):
-            raise ConfigError(f"reask_failed must be true or false, got {self.reask_failed!r}")
-        if self.max_error_rate is not None and (
-            isinstance(self.max_error_rate, bool) or not isinstance(self.max_error_rate, (int, float))
-            or not 0 < self.max_error_rate <= 1
-        ):  # fmt: skip
-            raise ConfigError(f"max_error_rate must be in (0, 1] or None, got {self.max_error_rate!r}")
-        checked_context_length(self.context_length)
-        if self.cache_dir is not None:
-            object.__setattr__(self, "cache_dir", os.fspath(self.cache_dir))
-        if self.transport is not None and (not isinstance(self.transport, str) or self.transport not in TRANSPORTS):
-            raise ConfigError(f"transport must be one of {TRANSPORTS.names()} or None, got {self.transport!r}")
-        if not isinstance(self.options, Mapping):
-            raise ConfigError(f"options must be a mapping, got {type(self.options).__name__}")
-        for name in self.options:
+            raise ValueError("api_key_env must be the name of an environment variable (letters, digits, _)")
+        return value
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"options must be a mapping, got {type(value).__name__}")
+        for name in value:
             if name in _FORBIDDEN_OPTIONS:
-                raise ConfigError(f"ClientSpec options may not hold {name!r}: {_FORBIDDEN_OPTIONS[name]}")
-            if name in _CLIENT_FIELDS or name in ("kind", "api_key_env"):
-                raise ConfigError(f"{name!r} is a ClientSpec field, not an option")
+                raise ValueError(f"ClientSpec options may not hold {name!r}: {_FORBIDDEN_OPTIONS[name]}")
+            if name in ClientSpec.model_fields:
+                raise ValueError(f"{name!r} is a ClientSpec field, not an option")
+        return dict(value)
+
+    @model_validator(mode="after")
+    def _accepted_by_kind(self) -> ClientSpec:
+        """Options and non-default settings the client kind cannot take are errors now, not on a worker later."""
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
-        self._check_accepted(factory)
+        defaults = ClientSettings.defaults()
+        kwargs = self._kwargs()
+        taken = _accepted(_factory(self.kind), kwargs)
+        refused = [
+            name
+            for name in kwargs
+            if name not in taken and (name in self.options or kwargs[name] != defaults.get(name))
+        ]
+        if refused:
+            raise ValueError(f"client kind {self.kind!r} does not take {sorted(refused)}")
+        return self
 
     # ---------------------------------------------------------------------------------------- derived specs
-    def scaled(self, share: float) -> ClientSpec:
+    def scaled(self, share: float) -> Self:
         """This spec with ``share`` of the budget: ``max_concurrency`` rounded down (at least 1), rpm and tpm."""
         if not isinstance(share, (int, float)) or not 0 < share <= 1:
             raise ConfigError(f"share must be in (0, 1], got {share!r}")
@@ -148,11 +128,11 @@ class ClientSpec:
             value = getattr(self, name)
             if value is not None and name in taken:
                 changes[name] = value * share
-        return replace(self, **changes)
+        return self.model_copy(update=changes)
 
-    def with_cache_dir(self, path: str | os.PathLike[str] | None) -> ClientSpec:
+    def with_cache_dir(self, path: str | os.PathLike[str] | None) -> Self:
         """This spec journaling into ``path`` (None: no journal)."""
-        return replace(self, cache_dir=None if path is None else os.fspath(path))
+        return self.model_copy(update={"cache_dir": None if path is None else os.fspath(path)})
 
     @property
     def endpoint(self) -> str:
@@ -195,39 +175,28 @@ class ClientSpec:
         return client
 
     def _kwargs(self) -> dict[str, Any]:
-        kwargs = {name: getattr(self, name) for name in _CLIENT_FIELDS}
-        return {**kwargs, **self.options}
-
-    def _check_accepted(self, factory: ClientFactory) -> None:
-        """Options and non-default fields the client kind cannot take are errors now, not on a worker later."""
-        defaults = {f.name: f.default for f in fields(self) if f.name in _CLIENT_FIELDS}
-        kwargs = self._kwargs()
-        taken = _accepted(factory, kwargs)
-        refused = [
-            name
-            for name in kwargs
-            if name not in taken and (name in self.options or kwargs[name] != defaults.get(name))
-        ]
-        if refused:
-            raise ConfigError(f"client kind {self.kind!r} does not take {sorted(refused)}")
+        return {**self.values(), **self.options}
 
     # ---------------------------------------------------------------------------------- pickling, display
-    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], ClientSpec], tuple[dict[str, Any]]]:
-        state = {f.name: getattr(self, f.name) for f in fields(self)}
+    def __reduce__(self) -> tuple[Callable[[type[ClientSpec], dict[str, Any]], ClientSpec], tuple[Any, ...]]:
+        state = {name: getattr(self, name) for name in type(self).model_fields}
         state["options"] = dict(self.options)
-        return (_restore, (state,))
+        return (_restore, (type(self), state))
 
     def __hash__(self) -> int:
-        values = tuple(getattr(self, f.name) for f in fields(self) if f.name != "options")
+        values = tuple(getattr(self, name) for name in type(self).model_fields if name != "options")
         return hash((values, tuple(sorted(self.options))))
 
     def __repr__(self) -> str:
-        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "options"]
+        shown = [f"{name}={getattr(self, name)!r}" for name in type(self).model_fields if name != "options"]
         options = {
             name: "***" if any(word in name.lower() for word in _SENSITIVE) else value
             for name, value in self.options.items()
         }
-        return redact(f"ClientSpec({', '.join(shown)}, options={options!r})")  # base_url may hold user:key@
+        # base_url may hold user:key@
+        return redact(f"{type(self).__name__}({', '.join(shown)}, options={options!r})")
+
+    __str__ = __repr__
 
 
 def _factory(kind: object) -> ClientFactory:
@@ -250,10 +219,9 @@ def _accepted(factory: ClientFactory, kwargs: Mapping[str, Any]) -> dict[str, An
     return {name: value for name, value in kwargs.items() if name in names}
 
 
-def _restore(state: dict[str, Any]) -> ClientSpec:
+def _restore(cls: type[ClientSpec], state: dict[str, Any]) -> ClientSpec:
     """Unpickle without re-validating: the spec was checked where it was made, and a kind registered by a
     plugin may not be imported yet in the unpickling process (``build`` resolves it, with a clear error)."""
-    spec = object.__new__(ClientSpec)
-    for name, value in state.items():
-        object.__setattr__(spec, name, MappingProxyType(value) if name == "options" else value)
+    spec = cls.model_construct(**state)
+    object.__setattr__(spec, "options", MappingProxyType(state["options"]))
     return spec

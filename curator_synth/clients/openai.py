@@ -19,18 +19,12 @@ from typing_extensions import Unpack
 from curator_synth.clients import protocol
 from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.clients.bulk import QueryRequest
-from curator_synth.clients.config import (
-    ConnectionConfig,
-    RateLimits,
-    RetryPolicy,
-    Secret,
-    checked_context_length,
-    resolve_api_key,
-)
+from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
 from curator_synth.clients.formatters import ConversationFormatter
 from curator_synth.clients.limits import ErrorBudget
+from curator_synth.clients.settings import ClientSettings
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
 from curator_synth.clients.transport import TRANSPORTS, HTTPRequest, TransportFactory
@@ -128,37 +122,52 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if client is not None:
             base_url = base_url or str(client.base_url)
             api_key = api_key or client.api_key
-        base_url = base_url or os.environ.get(self.base_url_env_var) or self.default_base_url
-        self.connection = ConnectionConfig(
-            base_url=base_url,
-            api_key=resolve_api_key(api_key, self.key_env_vars),
+        #: The validated settings (:class:`ClientSettings`): one check of every value, here as in specs and recipes.
+        self.settings = ClientSettings(
+            base_url=base_url or os.environ.get(self.base_url_env_var) or self.default_base_url,
             timeout=timeout,
-            max_connections=max_concurrency,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            rpm=rpm,
+            tpm=tpm,
+            cache_dir=cache_dir,
+            transport=transport if isinstance(transport, str) else None,
+            reask_failed=reask_failed,
+            max_error_rate=max_error_rate,
+            context_length=context_length,
+        )
+        settings = self.settings
+        self.connection = ConnectionConfig(
+            base_url=cast(str, settings.base_url),
+            api_key=resolve_api_key(api_key, self.key_env_vars),
+            timeout=settings.timeout,
+            max_connections=settings.max_concurrency,
             headers=tuple((default_headers or {}).items()),
         )
-        self.transport_name = transport if isinstance(transport, str) else ("openai" if client else "aiohttp")
+        self.transport_name = settings.transport or ("openai" if client else "aiohttp")
         factory: TransportFactory = transport if callable(transport) else TRANSPORTS.get(self.transport_name)
         if client is not None and self.transport_name == "openai" and not callable(transport):
             factory = partial(cast(Any, factory), client=client)
         if retry is None:
-            retry = RetryPolicy(max_retries=max_retries)
+            retry = RetryPolicy(max_retries=settings.max_retries)
         if on_truncated == "retry" and TruncatedResponseError not in retry.extra_retry_on:
             retry = replace(retry, extra_retry_on=(*retry.extra_retry_on, TruncatedResponseError))
         self.on_truncated: protocol.OnTruncated = on_truncated
-        context_length = checked_context_length(context_length)
         #: What this client knows about its endpoint: ``n`` (False when it answers one choice for n > 1),
         #: ``context_length`` (given, or learned from a context-length 400), ``max_completion_tokens`` (True when
         #: it refused ``max_tokens`` for that name, as OpenAI's reasoning models do).
-        self.capabilities: dict[str, Any] = {} if context_length is None else {"context_length": context_length}
+        self.capabilities: dict[str, Any] = {}
+        if settings.context_length is not None:
+            self.capabilities["context_length"] = settings.context_length
         self._engine = RequestEngine(
             self.connection,
             factory,
-            max_concurrency=max_concurrency,
+            max_concurrency=settings.max_concurrency,
             retry=retry,
-            limits=RateLimits(rpm=rpm, tpm=tpm),
-            cache_dir=cache_dir,
-            reask_failed=bool(reask_failed),
-            budget=ErrorBudget(max_error_rate),
+            limits=RateLimits(rpm=settings.rpm, tpm=settings.tpm),
+            cache_dir=settings.cache_dir,
+            reask_failed=settings.reask_failed,
+            budget=ErrorBudget(settings.max_error_rate),
         )
 
     @property

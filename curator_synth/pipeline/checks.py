@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from curator_synth.errors import ConfigError, CuratorSynthError
@@ -99,4 +98,4 @@ def check_endpoint(ctx: RunContext, config: PipelineConfig) -> None:
         logger.warning("%s", warning)
     found.save(ctx.output_dir)
     if found.context_length and spec.context_length is None:
-        ctx.client_spec = replace(spec, context_length=found.context_length)
+        ctx.client_spec = spec.model_copy(update={"context_length": found.context_length})

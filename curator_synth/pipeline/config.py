@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from curator_synth._yaml import load_yaml
+from curator_synth.clients.factory import ClientSpec
 from curator_synth.errors import ConfigError
 
 __all__ = [
@@ -36,27 +37,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ClientConfig(_Strict):
-    """The endpoint. ``kind`` names a client in ``curator_synth.clients.factory.CLIENTS`` (openai, nemotron...).
-    The API key is never written in a recipe: ``api_key_env`` names the environment variable holding it.
-    ``reask_failed``: answers that failed to parse are asked again by a re-run (false: re-parsed only);
-    ``max_error_rate``: the error budget (docs/reliability.md); null turns it off. ``context_length``: the model's
-    context in tokens when the endpoint does not say (a prompt that cannot fit is rejected unsent,
-    ``prompt_too_long``); ``check``: the pre-flight before the first LLM stage (the model listing; false: none)."""
+class ClientConfig(ClientSpec):
+    """The recipe's ``client:`` section: a :class:`~curator_synth.clients.factory.ClientSpec` (``kind`` names a
+    client in ``CLIENTS``; the settings of :class:`~curator_synth.clients.settings.ClientSettings`; ``options``),
+    validated with the recipe so a mistake is reported at its line. The API key is never written in a recipe:
+    ``api_key_env`` names the environment variable holding it. ``check``: the pre-flight before the first LLM
+    stage (the model listing; false: none). ``cache_dir`` is not set here: a run keeps its journals in its output
+    directory."""
 
-    kind: str = "openai"
-    base_url: str | None = None
-    api_key_env: str | None = None
-    max_concurrency: int = Field(64, ge=1)
-    rpm: float | None = Field(None, gt=0)
-    tpm: float | None = Field(None, gt=0)
-    max_retries: int = Field(5, ge=0)
-    timeout: float | None = Field(300.0, gt=0)
-    transport: str | None = None
-    reask_failed: bool = True
-    max_error_rate: float | None = Field(0.5, gt=0, le=1)
-    context_length: int | None = Field(None, ge=1)
+    __init__ = BaseModel.__init__  # pydantic's messages, at the key's line
+
     check: bool = True
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _journal_of_the_run(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("a run keeps its request journals in its output directory (journal/, stages/*/parts/)")
+        return value
+
+    def spec(self) -> ClientSpec:
+        """The section as the :class:`ClientSpec` that clients are built from (``check`` is the run's own)."""
+        return ClientSpec.model_construct(**{name: getattr(self, name) for name in ClientSpec.model_fields})
 
 
 class DaskConfig(_Strict):

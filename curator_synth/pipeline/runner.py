@@ -298,11 +298,7 @@ def _async_view(client: Any) -> Any:
 
 
 def _client_spec(config: PipelineConfig) -> Any:
-    if config.client is None:
-        return None
-    from curator_synth.clients.factory import ClientSpec
-
-    return ClientSpec(**config.client.model_dump(exclude_none=True, exclude={"check"}))
+    return config.client.spec() if config.client is not None else None
 
 
 def _transient(ctx: RunContext) -> Counter[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from curator_synth.clients.config import checked_context_length
+from curator_synth.clients.settings import checked_context_length
 from curator_synth.errors import ConfigError
 from curator_synth.testing._openai import (
     ChoiceText,
