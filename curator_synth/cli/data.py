@@ -22,7 +22,7 @@ from curator_synth.cli._common import BAD_INPUT, fail
 from curator_synth.cli.steps import (
     EXPORT_SUFFIXES,
     Endpoint,
-    Step,
+    StageCommand,
     check_names,
     filter_specs,
     pairs,
@@ -97,8 +97,8 @@ def generate(
     endpoint = Endpoint.of(
         model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
     )
-    step = Step(stage, output, sets=sets or [], endpoint=endpoint, seeds=seeds, seed_field=seed_field, seed=seed,
-                work_dir=work_dir, scheduler_address=scheduler_address)  # fmt: skip
+    step = StageCommand(stage, output, sets=sets or [], endpoint=endpoint, seeds=seeds, seed_field=seed_field,
+                        seed=seed, work_dir=work_dir, scheduler_address=scheduler_address)  # fmt: skip
     run_to_file(step)
 
 
@@ -125,8 +125,8 @@ def score(
     endpoint = Endpoint.of(
         model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
     )
-    step = Step("score", output, {"mode": mode}, sets or [], source, renames or [], limit, work_dir,
-                endpoint=endpoint, scheduler_address=scheduler_address)  # fmt: skip
+    step = StageCommand("score", output, {"mode": mode}, sets or [], source, renames or [], limit, work_dir,
+                        endpoint=endpoint, scheduler_address=scheduler_address)  # fmt: skip
     run_to_file(step)
 
 
@@ -150,7 +150,7 @@ def filter_(
     """Apply registered filters in order; rejected rows are kept, with reasons, in the working directory."""
     specs = filter_specs(filters or [], filters_file)
     options = {"filters": specs} if specs else {}
-    run_to_file(Step("filter", output, options, sets or [], source, renames or [], limit, work_dir))
+    run_to_file(StageCommand("filter", output, options, sets or [], source, renames or [], limit, work_dir))
 
 
 @app.command()
@@ -168,8 +168,8 @@ def dedup(
 ) -> None:
     """Remove duplicates, keeping one record per group (novelty with --seeds: also records too close to a seed)."""
     options: dict[str, Any] = {"method": method, "field": field, **({"against_seeds": True} if seeds else {})}
-    step = Step("dedup", output, options, sets or [], source, renames or [], limit, work_dir, seeds=seeds,
-                seed_field=seed_field)  # fmt: skip
+    step = StageCommand("dedup", output, options, sets or [], source, renames or [], limit, work_dir, seeds=seeds,
+                        seed_field=seed_field)  # fmt: skip
     run_to_file(step)
 
 
@@ -191,7 +191,7 @@ def sample(
 
     check_names(SAMPLING_STRATEGIES, [strategy])
     options = {"strategy": strategy, "n": n, "field": field}
-    run_to_file(Step("sample", output, options, sets or [], source, renames or [], limit, work_dir, seed=seed))
+    run_to_file(StageCommand("sample", output, options, sets or [], source, renames or [], limit, work_dir, seed=seed))
 
 
 @app.command("export")
@@ -223,8 +223,8 @@ def export_(
     if output.suffix.lower() not in suffixes:
         fail(f"format {format!r} writes {exporter.file_format}: name the output *{' or *'.join(suffixes)}", BAD_INPUT)
     target = {"format": format, "path": os.path.abspath(output), "fields": pairs(field_map or [], "--field-map")}
-    step = Step("load", output, {}, sets or [], source, renames or [], limit, work_dir,
-                exports=[{**target, "metadata": metadata or [], "trace": trace}])  # fmt: skip
+    step = StageCommand("load", output, {}, sets or [], source, renames or [], limit, work_dir,
+                        exports=[{**target, "metadata": metadata or [], "trace": trace}])  # fmt: skip
     result, _ = run_step(step)
     typer.echo(f"{len(result)} records exported as {format} to {output}")
 
@@ -243,8 +243,8 @@ def report_(
     work_dir: WorkDir = None,
 ) -> None:
     """Report on a dataset: counts, reward_* scores, lengths, ROUGE-L to --seeds, diversity; --set: load."""
-    step = Step("load", output, {}, sets or [], source, renames or [], limit, work_dir, seeds=seeds,
-                seed_field=seed_field)  # fmt: skip
+    step = StageCommand("load", output, {}, sets or [], source, renames or [], limit, work_dir, seeds=seeds,
+                        seed_field=seed_field)  # fmt: skip
     result, config = run_step(step)
     path = write_step_report(result, config, output, title or f"Report: {source.name}", plots)
     typer.echo(f"report: {path}")

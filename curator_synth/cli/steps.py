@@ -1,4 +1,4 @@
-"""How the single-step commands run: an in-memory recipe for one step (:class:`Step`), run in a working
+"""How the single-step commands run: an in-memory recipe for one stage (:class:`StageCommand`), run in a working
 directory beside the output with the pipeline (resume and errors as for recipes), its records written atomically.
 """
 
@@ -69,8 +69,8 @@ class Endpoint:
 
 
 @dataclass
-class Step:
-    """One single-step run: the command's ``stage`` and its options, where the records come from and go.
+class StageCommand:
+    """One single-stage command: the command's ``stage`` and its options, where the records come from and go.
 
     ``source`` None: the stage generates (no ``load``). ``stage == "load"``: the load stage is the only one
     (``export``, ``report``) and ``--set`` applies to it.
@@ -97,7 +97,7 @@ class Step:
 
 
 # ------------------------------------------------------------------------------------------------- running
-def run_to_file(step: Step) -> None:
+def run_to_file(step: StageCommand) -> None:
     """Run ``step`` and write its records to ``step.output`` (suffix checked first), atomically."""
     from curator_synth._files import atomic_write
 
@@ -111,7 +111,7 @@ def run_to_file(step: Step) -> None:
     typer.echo(f"{len(frame)} records written to {step.output}")
 
 
-def run_step(step: Step) -> tuple[PipelineResult, PipelineConfig]:
+def run_step(step: StageCommand) -> tuple[PipelineResult, PipelineConfig]:
     """Run (or resume) the step's recipe in its working directory; print one summary line per stage."""
     from curator_synth.cli._progress import show_progress
     from curator_synth.pipeline import SyntheticDataPipeline
@@ -125,7 +125,7 @@ def run_step(step: Step) -> tuple[PipelineResult, PipelineConfig]:
     return result, config
 
 
-def _config(step: Step) -> PipelineConfig:
+def _config(step: StageCommand) -> PipelineConfig:
     from curator_synth.pipeline import PipelineConfig
 
     stages = _stages(step)
@@ -144,7 +144,7 @@ def _config(step: Step) -> PipelineConfig:
         fail(error, BAD_INPUT)
 
 
-def _stages(step: Step) -> list[dict[str, Any]]:
+def _stages(step: StageCommand) -> list[dict[str, Any]]:
     """The recipe's ``stages:``: ``load`` for the input (unless generating), then the command's stage."""
     options = _with_sets(step.options, step.sets)
     if step.source is None:

@@ -65,31 +65,28 @@ class PipelineResult:
 class SyntheticDataPipeline:
     """Run a recipe: ``SyntheticDataPipeline(client, config).run(seed_file=...)``.
 
-    ``client``: an LLM client object (used in this process), a Hugging Face model given with its tokenizer
-    (``SyntheticDataPipeline(model, tokenizer, config)``; run in this process, see
-    :func:`~curator_synth.clients.accept.resolve_client`), or None to build clients from the recipe's
-    ``client:`` section (shipped to Dask workers as a spec). ``config``: a :class:`PipelineConfig`, a path to a
-    YAML recipe, or a mapping; it is the second argument unless a tokenizer is. A recipe without ``model:`` takes
-    the model's (or the client's) own name. ``progress(stage, done, total)`` is called as work finishes.
+    ``client``: an LLM client object (used in this process), a Hugging Face model with its ``tokenizer=`` (run in
+    this process, see :func:`~curator_synth.clients.accept.resolve_client`), or None to build clients from the
+    recipe's ``client:`` section (shipped to Dask workers as a spec). ``config``: a :class:`PipelineConfig`, a
+    path to a YAML recipe, or a mapping. A recipe without ``model:`` takes the model's (or the client's) own
+    name. ``progress(stage, done, total)`` is called as work finishes.
     """
 
     def __init__(
         self,
         client: Any = None,
-        tokenizer_or_config: Any = None,
         config: PipelineConfig | str | os.PathLike[str] | dict[str, Any] | None = None,
         *,
+        tokenizer: Any = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
-        tokenizer = None
-        if isinstance(tokenizer_or_config, (PipelineConfig, str, os.PathLike, dict)):
-            if config is not None:
-                raise ConfigError("SyntheticDataPipeline: two configs given; the second argument is a tokenizer here")
-            config = tokenizer_or_config
-        else:
-            tokenizer = tokenizer_or_config
         if config is None:
             raise ConfigError("SyntheticDataPipeline needs a config: a PipelineConfig, a recipe path or a mapping")
+        if not isinstance(config, (PipelineConfig, str, os.PathLike, dict)):
+            raise ConfigError(
+                f"SyntheticDataPipeline: config must be a PipelineConfig, a recipe path or a mapping, got "
+                f"{type(config).__name__} (a tokenizer goes in tokenizer=)"
+            )
         if isinstance(config, PipelineConfig):
             self.config = config
         elif isinstance(config, dict):
@@ -108,7 +105,7 @@ class SyntheticDataPipeline:
         self.progress = progress
         self.specs: list[StageSpec] = self.config.stage_specs()
         #: The stages, built once from their validated options (a stage holds no state of its own).
-        self.stages: list[Stage] = [STAGES.get(spec.name)(spec.options) for spec in self.specs]
+        self.stages: list[Stage[Any]] = [STAGES.get(spec.name)(spec.options) for spec in self.specs]
 
     def plan(self) -> list[dict[str, Any]]:
         """The stages in order with their options (what ``--dry-run`` and ``inspect`` print)."""
@@ -225,7 +222,7 @@ class SyntheticDataPipeline:
         return data, summaries
 
     def _run_stage(
-        self, stage: Stage, data: DocumentDataset | None, ctx: RunContext, fingerprint: str
+        self, stage: Stage[Any], data: DocumentDataset | None, ctx: RunContext, fingerprint: str
     ) -> tuple[StageSummary, DocumentDataset]:
         records_in = len(data) if data is not None else 0
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)

@@ -163,7 +163,8 @@ def test_synthetic_data_pipeline_takes_a_model_and_tokenizer(tiny: tuple[Any, An
         "stages": [{"stage": "load", "path": str(data)}, {"stage": "responses", "max_tokens": 8}],
         "invalid_finish_reasons": [],  # a random model never finishes: keep the cut answers
     }
-    pipeline = SyntheticDataPipeline(*tiny, recipe)
+    model, tokenizer = tiny
+    pipeline = SyntheticDataPipeline(model, recipe, tokenizer=tokenizer)
     assert isinstance(pipeline.client, AsyncTransformersClient)
     assert pipeline.config.model == "local-model"  # the recipe had none: the model's own name
     frame = pipeline.run(output_dir=tmp_path / "out").dataset.to_pandas()
@@ -172,10 +173,12 @@ def test_synthetic_data_pipeline_takes_a_model_and_tokenizer(tiny: tuple[Any, An
     assert SyntheticDataPipeline(None, recipe).client is None  # the recipe's client: section, as before
     seen: list[str] = []
     assert SyntheticDataPipeline(pipeline.client, recipe, progress=lambda s, d, t: seen.append(s)).progress
-    with pytest.raises(ConfigError, match="two configs"):
-        SyntheticDataPipeline(pipeline.client, recipe, recipe)
+    with pytest.raises(ConfigError, match="a tokenizer goes in tokenizer="):
+        SyntheticDataPipeline(model, tokenizer)
+    with pytest.raises(TypeError):
+        SyntheticDataPipeline(model, tokenizer, recipe)  # the second argument is the config, never a tokenizer
     with pytest.raises(ConfigError, match="tokenizer was given without a model"):
-        SyntheticDataPipeline(None, tiny[1], recipe)
+        SyntheticDataPipeline(None, recipe, tokenizer=tokenizer)
 
 
 # ----------------------------------------------------------------- generator -> reward -> filter -> save

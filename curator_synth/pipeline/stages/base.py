@@ -1,16 +1,22 @@
 """The stage contract: a registered name, a pydantic ``Options`` model (unknown keys are errors) and one method.
 
-``run(data, ctx) -> StageOutput`` takes the previous stage's dataset (None for the first stage) and returns the
-next one plus what the report needs (rejections by reason, token usage). Persistence, resume, timing and
-progress live in the runner, not in the stages (DESIGN rule 3). Third-party stages register through the entry
-point group ``curator_synth.stages`` and recipes name them like the built-ins.
+A stage is ``Stage[Options]``: ``self.options`` is typed as its own options model. ``run(data, ctx) ->
+StageOutput`` takes the previous stage's dataset (None for the first stage) and returns the next one plus what
+the report needs (rejections by reason, token usage). Persistence, resume, timing, the error budget, request
+accounting and progress are done for every stage, once, by the runner (DESIGN rule 3), never by a stage.
+
+The kinds: stages that need no endpoint (load, filter, redact_pii, dedup, sample, blend), generating LLM stages
+that run a generator on the driver (self_instruct, topic_prompts), and per-record LLM stages that run a
+:class:`~curator_synth.distributed.PartitionTask` over every partition (:class:`~curator_synth.pipeline.stages.
+llm.RecordLLMStage`: responses, evol_instruct, score, dialogue, rephrase, preference). Third-party stages register
+through the entry point group ``curator_synth.stages`` and recipes name them like the built-ins.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,13 +27,16 @@ if TYPE_CHECKING:
     from curator_synth.dataset import DocumentDataset
     from curator_synth.pipeline.context import RunContext
 
-__all__ = ["STAGES", "Stage", "StageOptions", "StageOutput", "register_stage", "require_some_output"]
+__all__ = ["STAGES", "OptionsT", "Stage", "StageOptions", "StageOutput", "register_stage", "require_some_output"]
 
 
 class StageOptions(BaseModel):
     """Base of every stage's options: frozen, unknown keys rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=StageOptions)
 
 
 @dataclass
@@ -39,8 +48,9 @@ class StageOutput:
     usage: dict[str, Any] = field(default_factory=dict)
 
 
-class Stage:
-    """Base of the pipeline stages. Subclasses set ``name`` and ``Options`` and implement :meth:`run`.
+class Stage(Generic[OptionsT]):
+    """Base of the pipeline stages: ``class MyStage(Stage[MyOptions])`` sets ``name`` and ``Options = MyOptions``
+    and implements :meth:`run`.
 
     ``uses_llm``: the stage sends requests (``--dry-run`` plans them; it needs ``client`` and ``model``).
     ``first``: the stage can start a pipeline (it does not need a previous dataset).
@@ -51,8 +61,8 @@ class Stage:
     uses_llm: ClassVar[bool] = False
     first: ClassVar[bool] = False
 
-    def __init__(self, options: StageOptions | None = None) -> None:
-        self.options = options if options is not None else self.Options()
+    def __init__(self, options: OptionsT | None = None) -> None:
+        self.options: OptionsT = options if options is not None else cast(OptionsT, self.Options())
 
     def needs_client(self) -> bool:
         """Whether this stage, with its options, sends requests (default: ``uses_llm``)."""
@@ -107,10 +117,12 @@ def require_some_output(
         )
 
 
-STAGES: Registry[type[Stage]] = Registry("stages")
+STAGES: Registry[type[Stage[Any]]] = Registry("stages")
+
+StageT = TypeVar("StageT", bound="type[Stage[Any]]")
 
 
-def register_stage(cls: type[Stage]) -> type[Stage]:
+def register_stage(cls: StageT) -> StageT:
     """Class decorator: register a stage under its ``name``."""
     STAGES.add(cls.name, cls)
     return cls

@@ -80,7 +80,7 @@ def _names(data: dict[str, Any]) -> list[str]:
 
 
 @register_stage
-class BlendStage(Stage):
+class BlendStage(Stage[BlendOptions]):
     """Blend sources at ``ratios`` (and ``category_ratios``), removing cross-source duplicates by ``priority``."""
 
     name = "blend"
@@ -88,7 +88,7 @@ class BlendStage(Stage):
     first = True
 
     def _loads(self) -> dict[str, LoadStage]:
-        options: BlendOptions = self.options  # type: ignore[assignment]
+        options = self.options
         loads = {}
         for name, load in options.sources.items():
             named = load if load.source or load.source_from_filename else load.model_copy(update={"source": name})
@@ -110,7 +110,7 @@ class BlendStage(Stage):
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         from curator_synth.blending import blend
 
-        options: BlendOptions = self.options  # type: ignore[assignment]
+        options = self.options
         frames, reasons = self._sources(data, ctx)
         result = blend(
             frames,
@@ -134,7 +134,7 @@ class BlendStage(Stage):
 
     def _sources(self, data: DocumentDataset | None, ctx: RunContext) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
         """Each source's records (loaded like the load stage), and rows dropped while loading (repeated ids)."""
-        options: BlendOptions = self.options  # type: ignore[assignment]
+        options = self.options
         frames, reasons = {}, {}
         for name, load in self._loads().items():
             output = load.run(None, ctx)

@@ -60,7 +60,7 @@ class FilterOptions(StageOptions):
 
 
 @register_stage
-class FilterStage(Stage):
+class FilterStage(Stage[FilterOptions]):
     """Apply registered filters in order; counts drops per filter and reason; keeps the rejected rows with
     their reasons under the stage directory (``rejected/``)."""
 
@@ -69,10 +69,10 @@ class FilterStage(Stage):
 
     def check(self, ctx: RunContext) -> None:
         """Every filter name is registered and its filter takes the arguments given."""
-        _filter_steps(self.options)  # type: ignore[arg-type]
+        _filter_steps(self.options)
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: FilterOptions = self.options  # type: ignore[assignment]
+        options = self.options
         dataset = self.require(data)
         steps = _filter_steps(options)
         result: Any = dataset
@@ -120,7 +120,7 @@ class RedactOptions(StageOptions):
 
 
 @register_stage
-class RedactPiiStage(Stage):
+class RedactPiiStage(Stage[RedactOptions]):
     """Replace PII (emails, phones, cards with Luhn, SSNs, IPs, keys) in place in the given fields."""
 
     name = "redact_pii"
@@ -130,7 +130,7 @@ class RedactPiiStage(Stage):
         """The ``kinds`` are known PII kinds and ``replacement`` uses no placeholder but ``{kind}``."""
         from curator_synth.filters.pii import PII_KINDS
 
-        options: RedactOptions = self.options  # type: ignore[assignment]
+        options = self.options
         for number, kind in enumerate(options.kinds or ()):
             if kind not in PII_KINDS:
                 raise _unknown(f"kinds[{number}]", "PII kind", kind, PII_KINDS)
@@ -142,7 +142,7 @@ class RedactPiiStage(Stage):
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         from curator_synth.filters.pii import redact_series
 
-        options: RedactOptions = self.options  # type: ignore[assignment]
+        options = self.options
         frame = self.require(data).to_pandas()
         found: Counter[str] = Counter()
         for field in (name for name in options.fields if name in frame.columns):
@@ -179,7 +179,7 @@ def _dedup_step(options: DedupOptions, pool: Sequence[str]) -> Any:
 
 
 @register_stage
-class DedupStage(Stage):
+class DedupStage(Stage[DedupOptions]):
     """Remove duplicates by ``method`` over ``field``, keeping one representative per group (``against_seeds``:
     novelty also against the recipe's seeds)."""
 
@@ -188,7 +188,7 @@ class DedupStage(Stage):
 
     def check(self, ctx: RunContext) -> None:
         """The method's options construct it, and ``against_seeds`` has novelty and the recipe's seeds to use."""
-        options: DedupOptions = self.options  # type: ignore[assignment]
+        options = self.options
         if options.against_seeds and options.method != "novelty":
             raise ConfigError(f"against_seeds: only method 'novelty' compares with the seeds, not {options.method!r}")
         if options.against_seeds and not ctx.config.seeds:
@@ -196,7 +196,7 @@ class DedupStage(Stage):
         _dedup_step(options, ())
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: DedupOptions = self.options  # type: ignore[assignment]
+        options = self.options
         dataset = self.require(data)
         self.require_columns(dataset, "id", options.field)
         pool = ctx.seeds() if options.against_seeds and options.method == "novelty" else ()
@@ -234,7 +234,7 @@ def _sampler(options: SampleOptions, ctx: RunContext) -> Any:
 
 
 @register_stage
-class SampleStage(Stage):
+class SampleStage(Stage[SampleOptions]):
     """Draw ``n`` diverse records with :class:`~curator_synth.diversity.DiversitySampler`."""
 
     name = "sample"
@@ -242,10 +242,10 @@ class SampleStage(Stage):
 
     def check(self, ctx: RunContext) -> None:
         """The strategy is registered and the sampler accepts the options (no model is loaded)."""
-        _sampler(self.options, ctx)  # type: ignore[arg-type]
+        _sampler(self.options, ctx)
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: SampleOptions = self.options  # type: ignore[assignment]
+        options = self.options
         dataset = self.require(data)
         sampler = _sampler(options, ctx)
         frame = dataset.to_pandas()

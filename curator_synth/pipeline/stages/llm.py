@@ -1,5 +1,6 @@
-"""Stages that call a model: Self-Instruct generation (on the driver: its pool grows step by step), and the
-per-record stages run over partitions on Dask (responses, Evol-Instruct, reward/judge scoring)."""
+"""Stages that call a model: Self-Instruct generation (on the driver: its pool grows step by step), and the kind
+of the per-record stages run over partitions on Dask (:class:`RecordLLMStage`: responses, Evol-Instruct,
+reward/judge scoring here; dialogue, rephrase and preference in :mod:`~curator_synth.pipeline.stages.records`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import StageError
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.failures import error_counts, hint_for, rejection_counts
-from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage, require_some_output
+from curator_synth.pipeline.stages.base import OptionsT, Stage, StageOutput, register_stage, require_some_output
 from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
 from curator_synth.pipeline.stages.load import normalise_records
 from curator_synth.pipeline.tasks import ERROR_COLUMN, EvolTask, ResponseTask, ScoreTask
 
-__all__ = ["EvolStage", "ResponsesStage", "ScoreStage", "SelfInstructStage"]
+__all__ = ["EvolStage", "RecordLLMStage", "ResponsesStage", "ScoreStage", "SelfInstructStage", "llm_output"]
 
 
 # ------------------------------------------------------------------------------------------ self-instruct
@@ -36,7 +37,7 @@ class SelfInstructOptions(GenerationOptions):
 
 
 @register_stage
-class SelfInstructStage(Stage):
+class SelfInstructStage(Stage[SelfInstructOptions]):
     """Grow instructions from the recipe's ``seeds`` (Self-Instruct, ROUGE-L novelty), with their instances:
     one record per (instruction, instance) pair; instructions without instances get an empty response.
     ``include_seeds`` also keeps the seed instructions as records (``source: seed``, empty response), for a
@@ -51,7 +52,7 @@ class SelfInstructStage(Stage):
         from curator_synth.clients.sync import run_sync
         from curator_synth.generators.self_instruct import AsyncSelfInstruct
 
-        options: SelfInstructOptions = self.options  # type: ignore[assignment]
+        options = self.options
         generator = AsyncSelfInstruct(ctx.llm_client(), ctx.model, params=model_params(options))
         result = run_sync(
             generator.generate(
@@ -102,6 +103,34 @@ def _seed_rows(ctx: RunContext) -> list[dict[str, Any]]:
     return rows
 
 
+# ------------------------------------------------------------------------------------ per-record LLM stages
+class RecordLLMStage(Stage[OptionsT]):
+    """The kind of LLM stage that runs one :class:`~curator_synth.distributed.PartitionTask` over every record,
+    partition by partition (on Dask, or in this process with a client object): a subclass names the columns it
+    needs (:meth:`needs_columns`) and builds its task (:meth:`task`); the base runs it with :func:`llm_output`,
+    which counts the rows that failed by error type and drops them (``error_column``)."""
+
+    uses_llm = True
+
+    def needs_columns(self) -> tuple[str, ...]:
+        """The columns the records must have."""
+        return ()
+
+    def task(self, ctx: RunContext) -> Any:
+        """The partition task (picklable: it travels to the workers)."""
+        raise NotImplementedError
+
+    def error_column(self) -> str:
+        """The column where the task writes a row's error (rows failing there are dropped when it is the default
+        ``llm_error``; kept with their error otherwise)."""
+        return ERROR_COLUMN
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        dataset = self.require(data)
+        self.require_columns(dataset, *self.needs_columns())
+        return llm_output(ctx, dataset, self.task(ctx), self.error_column())
+
+
 # ----------------------------------------------------------------------------------------------- responses
 class ResponsesOptions(GenerationOptions):
     system_prompt: str | None = None
@@ -111,20 +140,16 @@ class ResponsesOptions(GenerationOptions):
 
 
 @register_stage
-class ResponsesStage(Stage):
+class ResponsesStage(RecordLLMStage[ResponsesOptions]):
     """Answer every record's instruction (with its input) over partitions; ``overwrite`` replaces existing
     responses, otherwise only empty ones are asked for."""
 
     name = "responses"
     Options = ResponsesOptions
-    uses_llm = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: ResponsesOptions = self.options  # type: ignore[assignment]
-        dataset = self.require(data)
-        task = ResponseTask(ctx.model, model_params(options), options.system_prompt,
-                            options.overwrite)  # fmt: skip
-        return llm_output(ctx, dataset, task)
+    def task(self, ctx: RunContext) -> ResponseTask:
+        options = self.options
+        return ResponseTask(ctx.model, model_params(options), options.system_prompt, options.overwrite)
 
 
 # -------------------------------------------------------------------------------------------------- evol
@@ -136,19 +161,16 @@ class EvolOptions(GenerationOptions):
 
 
 @register_stage
-class EvolStage(Stage):
+class EvolStage(RecordLLMStage[EvolOptions]):
     """Evol-Instruct: evolve each instruction ``rounds`` times (depth/breadth mutations, elimination rules);
     evolved instructions get empty responses for a following ``responses`` stage."""
 
     name = "evol_instruct"
     Options = EvolOptions
-    uses_llm = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: EvolOptions = self.options  # type: ignore[assignment]
-        task = EvolTask(ctx.model, model_params(options), options.rounds,
-                        options.keep_original, ctx.config.seed)  # fmt: skip
-        return llm_output(ctx, self.require(data), task)
+    def task(self, ctx: RunContext) -> EvolTask:
+        options = self.options
+        return EvolTask(ctx.model, model_params(options), options.rounds, options.keep_original, ctx.config.seed)
 
 
 # ------------------------------------------------------------------------------------------------- score
@@ -165,29 +187,32 @@ class ScoreOptions(GenerationOptions):
 
 
 @register_stage
-class ScoreStage(Stage):
+class ScoreStage(RecordLLMStage[ScoreOptions]):
     """Score every record with :class:`~curator_synth.reward.RewardModel` (``mode``: nemotron, llm_judge,
     heuristic — one line of YAML switches); adds ``reward_*`` columns. Rows the model could not score keep NaN
     scores and a ``reward_error``; they are counted, never silently zero."""
 
     name = "score"
     Options = ScoreOptions
-    uses_llm = True  # except mode: heuristic (see needs_client)
 
     def needs_client(self) -> bool:
-        return bool(self.options.mode != "heuristic")  # type: ignore[attr-defined]
+        return self.options.mode != "heuristic"
+
+    def task(self, ctx: RunContext) -> ScoreTask:
+        options = self.options
+        model = options.judge_model or (ctx.config.model if self.needs_client() else None)
+        return ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix, model_params(options))
+
+    def error_column(self) -> str:
+        return f"{self.options.prefix}error"
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: ScoreOptions = self.options  # type: ignore[assignment]
-        dataset = self.require(data)
-        model = options.judge_model or (ctx.config.model if self.needs_client() else None)
-        task = ScoreTask(model, options.mode, options.weights, options.rationale, options.prefix, model_params(options))
-        if not self.needs_client():
-            scored = task.score_offline(dataset.to_pandas())
-            errors = scored[f"{options.prefix}error"].dropna()
-            rejections = {"score": dict(rejection_counts(errors))} if len(errors) else {}
-            return StageOutput(ctx.dataset(scored), rejections)
-        return llm_output(ctx, dataset, task, error_column=f"{options.prefix}error")
+        if self.needs_client():
+            return super().run(data, ctx)
+        scored = self.task(ctx).score_offline(self.require(data).to_pandas())  # mode: heuristic, in this process
+        errors = scored[self.error_column()].dropna()
+        rejections = {"score": dict(rejection_counts(errors))} if len(errors) else {}
+        return StageOutput(ctx.dataset(scored), rejections)
 
 
 def llm_output(ctx: RunContext, dataset: DocumentDataset, task: Any, error_column: str = ERROR_COLUMN) -> StageOutput:

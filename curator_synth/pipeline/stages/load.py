@@ -106,7 +106,7 @@ class LoadOptions(StageOptions):
 
 
 @register_stage
-class LoadStage(Stage):
+class LoadStage(Stage[LoadOptions]):
     """Read records from JSON Lines and Parquet files (paths relative to the recipe; a directory: every such
     file in it); ``rename`` maps source columns to the record columns; ``source_from_filename`` (a regex with
     one group) names each record's source. Ids: see the module docstring; true duplicates (identical rows) are
@@ -121,7 +121,7 @@ class LoadStage(Stage):
         share a base name, and ``source_from_filename`` matches at least one file name."""
         from curator_synth.dataset.io import check_readable
 
-        options: LoadOptions = self.options  # type: ignore[assignment]
+        options = self.options
         files = self._files(ctx)
         for path in files:
             check_readable(path)
@@ -143,7 +143,7 @@ class LoadStage(Stage):
         and provenance name a record's file by its base name."""
         from curator_synth.dataset.io import SUPPORTED_SUFFIXES, resolve_input_files
 
-        options: LoadOptions = self.options  # type: ignore[assignment]
+        options = self.options
         paths = [options.path] if isinstance(options.path, str) else options.path
         try:
             files = resolve_input_files([str(ctx.config.resolve(path)) for path in paths], SUPPORTED_SUFFIXES)
@@ -160,7 +160,7 @@ class LoadStage(Stage):
         from curator_synth.dataset.identity import identify
         from curator_synth.dataset.values import checked_text
 
-        options: LoadOptions = self.options  # type: ignore[assignment]
+        options = self.options
         files = self._files(ctx)
         loaded = DocumentDataset.read_files(
             files,

@@ -14,9 +14,9 @@ from pydantic import Field, field_validator
 from curator_synth.dataset import DocumentDataset
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.record_tasks import NO_PAIR_COLUMN, DialogueTask, PreferenceTask, RephraseTask
-from curator_synth.pipeline.stages.base import Stage, StageOutput, register_stage
+from curator_synth.pipeline.stages.base import StageOutput, register_stage
 from curator_synth.pipeline.stages.generation import GenerationOptions, model_params
-from curator_synth.pipeline.stages.llm import llm_output
+from curator_synth.pipeline.stages.llm import RecordLLMStage
 
 __all__ = ["DialogueStage", "PreferenceStage", "RephraseStage"]
 
@@ -59,22 +59,21 @@ class DialogueOptions(GenerationOptions):
 
 
 @register_stage
-class DialogueStage(Stage):
+class DialogueStage(RecordLLMStage[DialogueOptions]):
     """Turn every record's instruction (with its input) into a multi-turn conversation with a simulated user.
     Adds ``messages`` (the conversation, a list of ``{"role", "content"}``) and sets ``response`` to the first
     assistant turn; the other columns are kept."""
 
     name = "dialogue"
     Options = DialogueOptions
-    uses_llm = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: DialogueOptions = self.options  # type: ignore[assignment]
-        dataset = self.require(data)
-        self.require_columns(dataset, "id", "instruction", "response", "provenance")
-        task = DialogueTask(ctx.model, model_params(options), options.n_user_turns,
+    def needs_columns(self) -> tuple[str, ...]:
+        return ("id", "instruction", "response", "provenance")
+
+    def task(self, ctx: RunContext) -> DialogueTask:
+        options = self.options
+        return DialogueTask(ctx.model, model_params(options), options.n_user_turns,
                             options.system_prompt, options.user_template)  # fmt: skip
-        return llm_output(ctx, dataset, task)
 
 
 # ----------------------------------------------------------------------------------------------- rephrase
@@ -115,7 +114,7 @@ class RephraseOptions(GenerationOptions):
 
 
 @register_stage
-class RephraseStage(Stage):
+class RephraseStage(RecordLLMStage[RephraseOptions]):
     """Nemotron-CC rephrasing: rewrite every record's ``field`` (``method``: wikipedia, diverse_qa, distill,
     extract_knowledge, knowledge_list), one record per input: the rewrite in ``output_field`` (default
     ``rephrased``) and ``response``, a new id, and ``provenance["rephrase"]`` with the method and the source
@@ -123,13 +122,13 @@ class RephraseStage(Stage):
 
     name = "rephrase"
     Options = RephraseOptions
-    uses_llm = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: RephraseOptions = self.options  # type: ignore[assignment]
-        dataset = self.require(data)
-        self.require_columns(dataset, "id", "response", "provenance", options.field)
-        task = RephraseTask(
+    def needs_columns(self) -> tuple[str, ...]:
+        return ("id", "response", "provenance", self.options.field)
+
+    def task(self, ctx: RunContext) -> RephraseTask:
+        options = self.options
+        return RephraseTask(
             ctx.model,
             options.method,
             options.field,
@@ -144,7 +143,6 @@ class RephraseStage(Stage):
             options.qa_max_pairs,
             options.min_fact_words,
         )
-        return llm_output(ctx, dataset, task)
 
 
 # --------------------------------------------------------------------------------------------- preference
@@ -190,7 +188,7 @@ class PreferenceOptions(GenerationOptions):
 
 
 @register_stage
-class PreferenceStage(Stage):
+class PreferenceStage(RecordLLMStage[PreferenceOptions]):
     """Preference pairs: ``n_responses`` responses per instruction, scored, paired; one record per pair with
     ``prompt``, ``chosen``, ``rejected``, ``chosen_score``, ``rejected_score``, ``margin`` (and ``instruction`` =
     prompt, ``response`` = chosen, ``source`` = "preference", both responses' provenance). Instructions whose
@@ -198,13 +196,13 @@ class PreferenceStage(Stage):
 
     name = "preference"
     Options = PreferenceOptions
-    uses_llm = True
 
-    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: PreferenceOptions = self.options  # type: ignore[assignment]
-        dataset = self.require(data)
-        self.require_columns(dataset, "id", "instruction")
-        task = PreferenceTask(
+    def needs_columns(self) -> tuple[str, ...]:
+        return ("id", "instruction")
+
+    def task(self, ctx: RunContext) -> PreferenceTask:
+        options = self.options
+        return PreferenceTask(
             ctx.model,
             model_params(options),
             options.n_responses,
@@ -218,7 +216,9 @@ class PreferenceStage(Stage):
             options.strategy,
             options.min_margin,
         )
-        return _without_unpaired(ctx, llm_output(ctx, dataset, task), task.name)
+
+    def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
+        return _without_unpaired(ctx, super().run(data, ctx), PreferenceTask.name)
 
 
 def _without_unpaired(ctx: RunContext, output: StageOutput, name: str) -> StageOutput:

@@ -239,7 +239,7 @@ class TopicPromptsOptions(GenerationOptions):
 
 
 @register_stage
-class TopicPromptsStage(Stage):
+class TopicPromptsStage(Stage[TopicPromptsOptions]):
     """Run a Nemotron prompt pipeline (``pipeline:``) on the driver: one record per final prompt, source
     ``nemotron_<pipeline>``, provenance with the topic chain; failures and rejected topics are counted."""
 
@@ -249,7 +249,7 @@ class TopicPromptsStage(Stage):
     first = True
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
-        options: TopicPromptsOptions = self.options  # type: ignore[assignment]
+        options = self.options
         chosen: PipelineOptions = options.options
         arguments = chosen.arguments(data, ctx)
         result = self._generate(options, arguments, ctx)
