@@ -32,7 +32,6 @@ from curator_synth.clients.openai import AsyncOpenAIClient
 from curator_synth.clients.settings import ClientSettings
 from curator_synth.clients.transformers import transformers_client
 from curator_synth.errors import ConfigError
-from curator_synth.redact import redact
 from curator_synth.registry import Registry
 
 __all__ = ["CLIENTS", "ClientFactory", "ClientSpec"]
@@ -187,16 +186,12 @@ class ClientSpec(ClientSettings):
         values = tuple(getattr(self, name) for name in type(self).model_fields if name != "options")
         return hash((values, tuple(sorted(self.options))))
 
-    def __repr__(self) -> str:
-        shown = [f"{name}={getattr(self, name)!r}" for name in type(self).model_fields if name != "options"]
+    def _shown(self) -> list[tuple[str, Any]]:
         options = {
             name: "***" if any(word in name.lower() for word in _SENSITIVE) else value
             for name, value in self.options.items()
         }
-        # base_url may hold user:key@
-        return redact(f"{type(self).__name__}({', '.join(shown)}, options={options!r})")
-
-    __str__ = __repr__
+        return [*((name, value) for name, value in super()._shown() if name != "options"), ("options", options)]
 
 
 def _factory(kind: object) -> ClientFactory:

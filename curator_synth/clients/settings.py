@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from curator_synth.clients.transport import TRANSPORTS
 from curator_synth.errors import ConfigError
-from curator_synth.redact import redact_url
+from curator_synth.redact import redact, redact_url, register_url_secrets
 
 __all__ = ["ClientSettings", "checked_context_length", "config_error", "http_url"]
 
@@ -41,10 +41,12 @@ def _setting(default: Any, expected: str, **limits: Any) -> Any:
 
 
 def http_url(value: object, name: str = "base_url") -> str:
-    """``value`` if it is an ``http://`` or ``https://`` URL (the error shows it with credentials redacted)."""
+    """``value`` if it is an ``http://`` or ``https://`` URL (the error shows it with credentials redacted);
+    credentials written in it (``user:pass@``, ``?api_key=``) are registered for redaction everywhere."""
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         shown = redact_url(value) if isinstance(value, str) else value
         raise ValueError(f"{name} must start with http:// or https://, got {shown!r}")
+    register_url_secrets(value)
     return value
 
 
@@ -87,6 +89,16 @@ class ClientSettings(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._shown())
+        return redact(f"{type(self).__name__}({shown})")  # base_url may hold user:key@
+
+    __str__ = __repr__
+
+    def _shown(self) -> list[tuple[str, Any]]:
+        """The fields a repr shows (a subclass hides what may hold credentials)."""
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
 
     @field_validator("base_url")
     @classmethod

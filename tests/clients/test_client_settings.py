@@ -120,3 +120,12 @@ def test_the_cli_flags_are_checked_as_the_recipe_section(tmp_path: Path) -> None
     assert result.exit_code == 2, result.output
     assert "unknown client kind 'vlm'" in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_credentials_in_the_url_never_show_in_a_settings_repr() -> None:
+    url = "http://alice:pw-settings-777@127.0.0.1:9/v1?api_key=key-settings-888"
+    for text in (repr(ClientSettings(base_url=url)), str(ClientSettings(base_url=url)),
+                 repr(AsyncOpenAIClient(base_url=url).settings), repr(ClientSpec(base_url=url))):  # fmt: skip
+        assert "pw-settings-777" not in text, text
+        assert "key-settings-888" not in text, text
+        assert "127.0.0.1:9" in text
