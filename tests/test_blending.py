@@ -265,7 +265,7 @@ def test_blend_stage_takes_the_previous_records_and_reruns_when_a_source_changes
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         "name: blend_input\n"
-        "dask: {local_cluster: false}\n"
+        "dask: {cluster: threads}\n"
         "stages:\n"
         "  - {stage: load, path: generated.jsonl, columns: [instruction, input, response]}\n"
         "  - stage: blend\n"

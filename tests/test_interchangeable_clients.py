@@ -307,7 +307,7 @@ def test_pipeline_runs_a_small_recipe_on_either_client(
     recipe = {
         "name": "small",
         "model": MODEL,
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "report": {"enabled": False},
         "stages": [
             {"stage": "load", "path": str(data)},

@@ -24,8 +24,12 @@ def run(
     seeds: Annotated[Optional[Path], typer.Option(help="Seed file overriding the recipe's seeds:.")] = None,  # noqa: UP045
     scheduler_address: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Run the LLM stages on this Dask scheduler (tcp://host:8786) instead of a LocalCluster."),
+        typer.Option(help="Run the LLM stages on this Dask scheduler (tcp://host:8786) instead of in this process."),
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option("--cluster", help="Start a LocalCluster of worker processes for the LLM stages (dask.n_workers)."),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -42,9 +46,9 @@ def run(
     from curator_synth.cli._progress import show_progress
 
     pipeline = _pipeline(recipe)
-    if scheduler_address is not None:
-        dask = pipeline.config.dask.model_copy(update={"scheduler_address": scheduler_address})
-        pipeline.config = pipeline.config.model_copy(update={"dask": dask})
+    if scheduler_address is not None or cluster:
+        where = {"scheduler_address": scheduler_address} if scheduler_address is not None else {"cluster": "local"}
+        pipeline.config = pipeline.config.model_copy(update={"dask": pipeline.config.dask.model_copy(update=where)})
     if dry_run:
         _dry_run(pipeline.config, seeds, output_dir)
         return

@@ -129,7 +129,7 @@ def _config(step: StageCommand) -> PipelineConfig:
     from curator_synth.pipeline import PipelineConfig
 
     stages = _stages(step)
-    dask = {"scheduler_address": step.scheduler_address} if step.scheduler_address else {"local_cluster": False}
+    dask = {"scheduler_address": step.scheduler_address} if step.scheduler_address else {}
     recipe: dict[str, Any] = {"name": f"cli-{step.stage}", "stages": stages, "dask": dask, "seed": step.seed,
                               "report": {"enabled": False}, "exports": step.exports}  # fmt: skip
     if _stage(stages[-1]).needs_client():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -62,11 +62,12 @@ class ClientConfig(ClientSpec):
 
 
 class DaskConfig(_Strict):
-    """Where partitions run: ``scheduler_address`` (a running cluster), else a ``LocalCluster`` of ``n_workers``
-    processes when ``local_cluster`` (the default), else Dask's default local scheduler in this process."""
+    """Where partitions run. ``cluster: threads`` (the default): Dask's local threads in this process, nothing
+    is started; ``cluster: local``: a ``LocalCluster`` of ``n_workers`` processes (``threads_per_worker`` each),
+    started for a run's LLM stages; ``scheduler_address``: a running cluster (``cluster`` is then not used)."""
 
+    cluster: Literal["threads", "local"] = "threads"
     scheduler_address: str | None = None
-    local_cluster: bool = True
     n_workers: int = Field(2, ge=1)
     threads_per_worker: int = Field(1, ge=1)
 

@@ -188,7 +188,7 @@ def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:
     client = client.model_copy(update=update)
     dask = config.dask
     if dask.scheduler_address is not None:
-        dask = dask.model_copy(update={"scheduler_address": None, "local_cluster": True})
+        dask = dask.model_copy(update={"scheduler_address": None, "cluster": "local"})
     return config.model_copy(update={"client": client, "dask": dask})
 
 

@@ -329,9 +329,10 @@ def _seed_digest(ctx: RunContext) -> str | None:
 
 @contextlib.contextmanager
 def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
-    """A distributed client for LLM stages (a LocalCluster by default, or the configured scheduler)."""
+    """A distributed client for LLM stages: the configured scheduler, or a LocalCluster when asked for
+    (``dask.cluster: local``); None (Dask's local threads in this process) otherwise."""
     settings = config.dask
-    if not needed or (settings.scheduler_address is None and not settings.local_cluster):
+    if not needed or (settings.scheduler_address is None and settings.cluster != "local"):
         yield None
         return
     from curator_synth.distributed import cluster

@@ -70,7 +70,7 @@ def simple_recipe(
         {"format": "alpaca", "path": ALPACA_EXPORT, "metadata": ["id", "source", "provenance", "reward_overall"]}
     ]
     recipe: dict[str, Any] = {"name": "simple", "model": model, "stages": stages, "output_dir": output_dir,
-                              "exports": exports, "dask": {"local_cluster": False}}  # fmt: skip
+                              "exports": exports}  # fmt: skip
     if invalid_finish_reasons is not None:
         recipe["invalid_finish_reasons"] = list(invalid_finish_reasons)
     return recipe

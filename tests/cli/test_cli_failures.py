@@ -42,7 +42,7 @@ def offline_recipe(path: Path, output_dir: Path, **extra: Any) -> Path:
     recipe = {
         "name": "offline",
         "output_dir": str(output_dir),
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "load", "path": str(ANSWERS)}, {"stage": "score"}],
         "report": {"enabled": False},
         **extra,

@@ -99,7 +99,7 @@ def test_the_responses_stage_keeps_the_reasoning_in_its_own_column(tmp_path: Pat
     records.write_text("".join(json.dumps({"instruction": f"Question {i}?"}) + "\n" for i in range(6)))
     recipe: dict[str, Any] = {
         "name": "reasoning", "model": "fake-model", "client": {"max_retries": 0},
-        "dask": {"local_cluster": False}, "report": {"enabled": False},
+        "dask": {"cluster": "threads"}, "report": {"enabled": False},
         "stages": [{"stage": "load", "path": str(records)}, {"stage": "responses", "max_tokens": 100}],
         "exports": [{"format": "messages", "path": "plain.jsonl"},
                     {"format": "messages", "path": "trace.jsonl", "trace": True}],

@@ -27,7 +27,7 @@ def write_recipe(path: Path, base_url: str) -> None:
         "name": "kill_resume",
         "model": "fake-model",
         "client": {"base_url": base_url, "api_key_env": "FAKE_KEY", "max_concurrency": CONCURRENCY},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [
             {"stage": "load", "path": str(INSTRUCTIONS), "columns": ["id", "instruction"]},
             {"stage": "responses", "max_tokens": 64},

@@ -49,7 +49,7 @@ def test_dry_run_through_the_cli_plans_and_matches_a_real_loopback_run(
     monkeypatch.setenv("FAKE_KEY", "sk-test")
     with FakeLLMServer(responder=Plausible()) as server:
         client = config.client.model_copy(update={"base_url": server.base_url, "api_key_env": "FAKE_KEY"})  # type: ignore[union-attr]
-        dask = config.dask.model_copy(update={"local_cluster": False})
+        dask = config.dask.model_copy(update={"cluster": "threads"})
         SyntheticDataPipeline(None, config.model_copy(update={"client": client, "dask": dask})).run(
             output_dir=tmp_path / "real"
         )
@@ -96,7 +96,7 @@ def test_dry_run_reports_a_bad_recipe_with_exit_code_2(tmp_path: Path) -> None:
 def test_dry_run_without_a_model_fails_with_an_actionable_message(tmp_path: Path) -> None:
     recipe = tmp_path / "nomodel.yaml"
     seeds = RECIPES.parents[1] / "curator_synth" / "data" / "self_instruct" / "seed_tasks.jsonl"
-    recipe.write_text(f"name: x\nseeds: {seeds}\ndask: {{local_cluster: false}}\n"
+    recipe.write_text(f"name: x\nseeds: {seeds}\ndask: {{cluster: threads}}\n"
                       "stages:\n  - stage: self_instruct\n    num_instructions: 3\n")  # fmt: skip
     result = CliRunner().invoke(app, ["run", str(recipe), "--dry-run"])
     assert result.exit_code == 2  # a bad recipe, found before anything runs

@@ -26,7 +26,7 @@ def _recipe(tmp_path: Path, base_url: str, n: int = 40, **client: Any) -> dict[s
         "name": "semantics",
         "model": "m",
         "client": {"base_url": base_url, "max_concurrency": 8, "max_retries": 1, **client},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "load", "path": str(_records(tmp_path / "records.jsonl", n))}, {"stage": "responses"}],
         "report": {"enabled": False},
     }
@@ -118,7 +118,7 @@ def test_a_missing_key_variable_is_found_before_the_first_request(tmp_path: Path
 def test_a_run_that_keeps_nothing_fails_and_exports_nothing(tmp_path: Path) -> None:
     recipe = {
         "name": "nothing",
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [
             {"stage": "load", "path": str(_records(tmp_path / "records.jsonl", 10))},
             {"stage": "filter", "filters": [{"name": "word_count", "field": "instruction", "min_words": 50}]},
@@ -207,7 +207,7 @@ def test_a_driver_stage_against_a_dead_endpoint_is_unfinished_not_failed(tmp_pat
         "seeds": str(seeds),
         # check: false: the pre-flight would stop the run before the stage (tests/pipeline/test_preflight.py)
         "client": {"base_url": f"http://127.0.0.1:{port}/v1", "max_retries": 0, "check": False},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "self_instruct", "num_instructions": 4}],
         "report": {"enabled": False},
     }

@@ -33,7 +33,7 @@ def _recipe(tmp_path: Path, base_url: str, stage: dict[str, Any], n: int = 10, *
                                for i in range(n)))  # fmt: skip
     return {
         "name": "generation", "model": "m", "client": {"base_url": base_url, "max_retries": 0},
-        "dask": {"local_cluster": False}, "report": {"enabled": False},
+        "dask": {"cluster": "threads"}, "report": {"enabled": False},
         "stages": [{"stage": "load", "path": str(records)}, stage], **top,
     }  # fmt: skip
 

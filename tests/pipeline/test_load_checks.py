@@ -104,7 +104,7 @@ def test_a_recipe_with_an_unknown_filter_fails_before_its_first_stage_runs(tmp_p
             {"stage": "filter", "filters": [{"name": "safty"}]},
         ],
         "report": {"enabled": False},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
     }
     with pytest.raises(ConfigError, match=r"stages\[1\]\.filters\[0\]\.name: unknown filters 'safty'; did you mean"):
         SyntheticDataPipeline(None, recipe).run(output_dir=tmp_path / "run")

@@ -26,7 +26,7 @@ def load(tmp_path: Path, run: str, **options: Any) -> PipelineResult:
         "name": run,
         "stages": [{"stage": "load", **options}],
         "report": {"enabled": False},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
     }
     return SyntheticDataPipeline(None, config).run(output_dir=tmp_path / "runs" / run)
 

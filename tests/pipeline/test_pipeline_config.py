@@ -45,7 +45,8 @@ def test_paths_resolve_against_the_recipe_and_output_against_the_working_dir(tmp
     config = load_config(write(tmp_path, "name: demo\nseeds: data/seeds.jsonl\nstages: [{stage: load, path: a}]\n"))
     assert config.resolve(config.seeds or "") == tmp_path / "data" / "seeds.jsonl"
     assert config.output_path == Path("runs/demo")
-    assert PipelineConfig.from_dict({"name": "d", "stages": [{"stage": "load", "path": "a"}]}).dask.local_cluster
+    default = PipelineConfig.from_dict({"name": "d", "stages": [{"stage": "load", "path": "a"}]}).dask
+    assert default.cluster == "threads", "nothing is started unless asked for (cluster: local, a scheduler)"
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)

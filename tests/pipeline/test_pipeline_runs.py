@@ -75,7 +75,8 @@ def self_instruct_config(monkeypatch: pytest.MonkeyPatch) -> object:
 
 
 def run_with(config: object, out: Path, local_cluster: bool) -> pd.DataFrame:
-    config = config.model_copy(update={"dask": config.dask.model_copy(update={"local_cluster": local_cluster})})  # type: ignore[attr-defined]
+    cluster = "local" if local_cluster else "threads"
+    config = config.model_copy(update={"dask": config.dask.model_copy(update={"cluster": cluster})})  # type: ignore[attr-defined]
     SyntheticDataPipeline(None, config).run(output_dir=out)
     return pd.read_parquet(out / "final").sort_values("id").reset_index(drop=True)
 

@@ -78,7 +78,7 @@ def test_an_installed_plugin_adds_a_stage_and_a_filter_that_recipes_name(
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     recipe = {
         "name": "plugins",
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [
             {"stage": "load", "path": str(data)},
             {"stage": "filter", "filters": [{"name": "has_digit", "field": "instruction"}]},

@@ -32,7 +32,7 @@ def _recipe(tmp_path: Path, base_url: str, instructions: list[str], model: str =
     records.write_text("".join(json.dumps({"instruction": text}) + "\n" for text in instructions))
     return {
         "name": "preflight", "model": model, "client": {"base_url": base_url, "max_retries": 0, **client},
-        "dask": {"local_cluster": False}, "report": {"enabled": False},
+        "dask": {"cluster": "threads"}, "report": {"enabled": False},
         "stages": [{"stage": "load", "path": str(records)}, {"stage": "responses", "max_tokens": 20}],
     }  # fmt: skip
 

@@ -57,7 +57,7 @@ def configure(
     return config.model_copy(
         update={
             "client": config.client.model_copy(update=update),
-            "dask": config.dask.model_copy(update={"local_cluster": False}),
+            "dask": config.dask.model_copy(update={"cluster": "threads"}),
             "report": config.report.model_copy(update={"enabled": report}),
             "stages": stages,
         }

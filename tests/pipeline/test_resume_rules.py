@@ -18,7 +18,7 @@ def recipe(data: Path, base_url: str, model: str = "model-a") -> dict[str, objec
         "name": "resume_rules",
         "model": model,
         "client": {"base_url": base_url, "api_key_env": "RESUME_KEY", "max_retries": 0},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "load", "path": str(data)}, {"stage": "responses"}],
         "report": {"enabled": False},
     }

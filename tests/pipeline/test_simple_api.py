@@ -158,7 +158,7 @@ def test_synthetic_data_pipeline_takes_a_model_and_tokenizer(tiny: tuple[Any, An
     data.write_text("".join(json.dumps({"instruction": text}) + "\n" for text in SEEDS[:2]))
     recipe = {
         "name": "hf",
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "report": {"enabled": False},
         "stages": [{"stage": "load", "path": str(data)}, {"stage": "responses", "max_tokens": 8}],
         "invalid_finish_reasons": [],  # a random model never finishes: keep the cut answers

@@ -47,7 +47,7 @@ def on_server(config: PipelineConfig, server: FakeLLMServer) -> PipelineConfig:
     return config.model_copy(
         update={
             "client": client,
-            "dask": config.dask.model_copy(update={"local_cluster": False}),
+            "dask": config.dask.model_copy(update={"cluster": "threads"}),
             "report": config.report.model_copy(update={"enabled": False}),
         }
     )

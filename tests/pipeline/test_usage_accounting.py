@@ -20,7 +20,7 @@ def recipe(base_url: str) -> PipelineConfig:
     return PipelineConfig.from_dict({
         "name": "usage", "model": "fake",
         "client": {"base_url": base_url, "api_key_env": "USAGE_KEY"},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "topic_prompts", "pipeline": "open_qa", "options": options}, {"stage": "responses"}],
         "report": {"plots": False, "bias": {"enabled": False}},
     })  # fmt: skip

@@ -33,7 +33,7 @@ def run_cli(recipe: dict[str, Any], path: Path, wait: bool = True) -> Any:
 def shipped(name: str, llama: Any, out: Path) -> dict[str, Any]:
     recipe = yaml.safe_load((RECIPES / f"{name}.yaml").read_text())
     recipe["client"] = {"base_url": llama.base_url, "max_concurrency": 4, "max_retries": 1}
-    recipe["dask"] = {"local_cluster": False}
+    recipe["dask"] = {"cluster": "threads"}
     recipe["output_dir"] = str(out)
     if "seeds" in recipe:
         recipe["seeds"] = str(SEEDS)
@@ -64,7 +64,7 @@ def test_a_run_that_keeps_records_writes_its_exports_and_report(llama: Any, tmp_
     recipe = {
         "name": "kept", "model": "tiny-random", "output_dir": str(tmp_path / "run"),
         "client": {"base_url": llama.base_url, "max_concurrency": 4},
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [
             {"stage": "load", "path": str(records)},
             {"stage": "responses", "max_tokens": 16, "invalid_finish_reasons": []},  # keep what the model cut
@@ -87,7 +87,7 @@ def test_a_server_killed_mid_stage_then_restarted(own_llama: Any, tmp_path: Path
     recipe = {
         "name": "killed", "model": "tiny-random", "output_dir": str(tmp_path / "run"),
         "client": {"base_url": own_llama.base_url, "max_concurrency": concurrency, "max_retries": 1},
-        "dask": {"local_cluster": False}, "report": {"enabled": False},
+        "dask": {"cluster": "threads"}, "report": {"enabled": False},
         "stages": [
             {"stage": "load", "path": str(records)},
             {"stage": "responses", "max_tokens": 48, "invalid_finish_reasons": []},

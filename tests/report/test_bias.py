@@ -187,7 +187,7 @@ def test_custom_terms_and_category_from_a_recipe(tmp_path: Path) -> None:
     recipe = {
         "name": "bias_terms",
         "seeds": "seeds.jsonl",
-        "dask": {"local_cluster": False},
+        "dask": {"cluster": "threads"},
         "stages": [{"stage": "load", "path": "data.jsonl"}],
         "report": {"bias": {"terms_file": "terms.yaml", "terms": {"travel": ["trip"]}, "top_n": 2}},
     }
