@@ -1,6 +1,7 @@
-"""Atomic file writes: a file (or a directory) is either its old content or its complete new content, never a
-partial one. A write that fails (a full disk, a read-only file system) raises
-:class:`~curator_synth.errors.StorageError` naming the path and the cause; nothing half-written is left."""
+"""Files: atomic writes — a file (or a directory) is either its old content or its complete new content, never a
+partial one; a write that fails (a full disk, a read-only file system) raises
+:class:`~curator_synth.errors.StorageError` naming the path and the cause, nothing half-written is left — and
+the data shipped in the package (``package:NAME`` in a recipe)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from pathlib import Path
 
 from curator_synth.errors import StorageError
 
-__all__ = ["atomic_dir", "atomic_write", "storage_error"]
+__all__ = ["PACKAGE_DATA", "atomic_dir", "atomic_write", "package_data", "storage_error"]
+
+#: The prefix of a recipe path naming the package's own data: ``package:self_instruct/seed_tasks.jsonl``.
+PACKAGE_DATA = "package:"
+
+
+def package_data(name: str) -> Path:
+    """The path of ``curator_synth/data/<name>`` (a glob pattern stays a pattern)."""
+    return Path(__file__).parent / "data" / name.lstrip("/")
 
 
 def storage_error(error: OSError, path: str | os.PathLike[str]) -> StorageError:

@@ -19,6 +19,15 @@ import typer
 
 from curator_synth.cli import app
 from curator_synth.cli._common import BAD_INPUT, fail
+from curator_synth.cli._options import (
+    ApiKeyEnv,
+    BaseUrl,
+    ClientKind,
+    MaxConcurrency,
+    Model,
+    Scheduler,
+)
+from curator_synth.cli._options import StageSets as Sets
 from curator_synth.cli.steps import (
     EXPORT_SUFFIXES,
     Endpoint,
@@ -26,23 +35,23 @@ from curator_synth.cli.steps import (
     check_names,
     filter_specs,
     pairs,
-    require_generator,
+    require_stage,
     run_step,
     run_to_file,
     write_step_report,
 )
-from curator_synth.clients.settings import ClientSettings
 
 # ------------------------------------------------------------------------------------------ shared options
-_DEFAULTS = ClientSettings.defaults()
 Source = Annotated[
     Path, typer.Argument(metavar="INPUT", help="Records: a .jsonl/.json (JSON lines) or .parquet file, folder or glob.")
 ]
-Output = Annotated[Path, typer.Option("-o", "--output", help="Where the records go: .jsonl or .parquet (by suffix).")]
-Sets = Annotated[
-    Optional[list[str]],  # noqa: UP045 - typer needs Optional on 3.10
-    typer.Option("--set", metavar="KEY=VALUE", help="A stage option, VALUE parsed as YAML (a.b=1 nests). Repeatable."),
+OptionalSource = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Argument(
+        metavar="[INPUT]", help="Records, for a stage that works on records: .jsonl, .parquet, folder or glob."
+    ),
 ]
+Output = Annotated[Path, typer.Option("-o", "--output", help="Where the records go: .jsonl or .parquet (by suffix).")]
 Renames = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--rename", metavar="OLD=NEW", help="Rename an input column, e.g. output=response. Repeatable."),
@@ -55,31 +64,20 @@ WorkDir = Annotated[
 Seeds = Annotated[Optional[Path], typer.Option(help="Seed file: JSON Lines (field --seed-field) or .txt.")]  # noqa: UP045
 SeedField = Annotated[str, typer.Option(help="The field of the seed records.")]
 RandomSeed = Annotated[int, typer.Option("--seed", help="Random seed of the run (generation, sampling).")]
-Model = Annotated[Optional[str], typer.Option(help="Model name as the endpoint knows it.")]  # noqa: UP045
-BaseUrl = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: the client's)."),
-]
-ApiKeyEnv = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(help="NAME of the environment variable holding the API key (default: the client's own)."),
-]
-MaxConcurrency = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option(help=f"Requests in flight at most (default {_DEFAULTS['max_concurrency']}).", show_default=False),
-]
-ClientKind = Annotated[str, typer.Option(help="Client kind: openai, or nemotron (NVIDIA NIM defaults).")]
-Scheduler = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(help="Run the partitions on this Dask scheduler (default: in this process)."),
-]
 
 
 # ------------------------------------------------------------------------------------------------ commands
 @app.command()
 def generate(
-    stage: Annotated[str, typer.Argument(help="A stage that generates with a model, e.g. self_instruct.")],
+    stage: Annotated[
+        str,
+        typer.Argument(
+            help="A stage that calls a model: self_instruct or topic_prompts (from --seeds or nothing); responses,"
+            " evol_instruct, dialogue, rephrase, preference (over INPUT)."
+        ),
+    ],
     output: Output,
+    source: OptionalSource = None,
     seeds: Seeds = None,
     seed_field: SeedField = "instruction",
     model: Model = None,
@@ -88,17 +86,52 @@ def generate(
     max_concurrency: MaxConcurrency = None,
     client_kind: ClientKind = "openai",
     sets: Sets = None,
+    renames: Renames = None,
+    limit: Limit = None,
     seed: RandomSeed = 0,
     work_dir: WorkDir = None,
     scheduler_address: Scheduler = None,
 ) -> None:
-    """Generate records with a generating stage; its options with --set (e.g. --set num_instructions=20)."""
-    require_generator(stage)
+    """Run a stage that calls a model: generate records from seeds (self_instruct, topic_prompts) or from the
+    records of INPUT (responses, preference, ...); its options with --set (e.g. --set num_instructions=20)."""
+    require_stage(stage, source, llm=True)
     endpoint = Endpoint.of(
         model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
     )
-    step = StageCommand(stage, output, sets=sets or [], endpoint=endpoint, seeds=seeds, seed_field=seed_field,
-                        seed=seed, work_dir=work_dir, scheduler_address=scheduler_address)  # fmt: skip
+    step = StageCommand(stage, output, {}, sets or [], source, renames or [], limit, work_dir, endpoint=endpoint,
+                        seeds=seeds, seed_field=seed_field, seed=seed, scheduler_address=scheduler_address)  # fmt: skip
+    run_to_file(step)
+
+
+@app.command("stage")
+def stage_(
+    stage: Annotated[
+        str, typer.Argument(help="Any registered stage, e.g. redact_pii or blend (an unknown name lists them all).")
+    ],
+    output: Output,
+    source: OptionalSource = None,
+    seeds: Seeds = None,
+    seed_field: SeedField = "instruction",
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = None,
+    max_concurrency: MaxConcurrency = None,
+    client_kind: ClientKind = "openai",
+    sets: Sets = None,
+    renames: Renames = None,
+    limit: Limit = None,
+    seed: RandomSeed = 0,
+    work_dir: WorkDir = None,
+    scheduler_address: Scheduler = None,
+) -> None:
+    """Run any one stage as a step (redact_pii, blend, a plugin's...), over INPUT unless it starts a pipeline;
+    its options with --set. The other commands are this one with their stage's options as flags."""
+    require_stage(stage, source, llm=False)
+    endpoint = Endpoint.of(
+        model, kind=client_kind, base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency
+    )
+    step = StageCommand(stage, output, {}, sets or [], source, renames or [], limit, work_dir, endpoint=endpoint,
+                        seeds=seeds, seed_field=seed_field, seed=seed, scheduler_address=scheduler_address)  # fmt: skip
     run_to_file(step)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from curator_synth.cli import app
 from curator_synth.cli._common import running_in
+from curator_synth.cli._options import ApiKeyEnv, BaseUrl, Model, RecipeSets, recipe_config
 from curator_synth.redact import redact_url
 
 
@@ -30,6 +31,10 @@ def run(
         bool,
         typer.Option("--cluster", help="Start a LocalCluster of worker processes for the LLM stages (dask.n_workers)."),
     ] = False,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = None,
+    sets: RecipeSets = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -45,7 +50,7 @@ def run(
     transiently: re-run to resume), 130 interrupted."""
     from curator_synth.cli._progress import show_progress
 
-    pipeline = _pipeline(recipe)
+    pipeline = _pipeline(recipe, model=model, base_url=base_url, api_key_env=api_key_env, sets=sets)
     if scheduler_address is not None or cluster:
         where = {"scheduler_address": scheduler_address} if scheduler_address is not None else {"cluster": "local"}
         pipeline.config = pipeline.config.model_copy(update={"dask": pipeline.config.dask.model_copy(update=where)})
@@ -79,11 +84,15 @@ def _dry_run(config: Any, seeds: Path | None, output_dir: Path | None) -> None:
 @app.command()
 def inspect(
     recipe: Annotated[Path, typer.Argument(help="A YAML recipe to validate.")],
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = None,
+    sets: RecipeSets = None,
 ) -> None:
     """Validate a recipe as ``run`` does before its first request (stage options and registry names, input
     files, seeds, client, API key variable, exports, output directory) and print its stages with every option
-    (defaults filled in). Exit 2 names the first problem."""
-    pipeline = _pipeline(recipe)
+    (defaults filled in). Exit 2 names every problem of the recipe's keys, else the first one found."""
+    pipeline = _pipeline(recipe, model=model, base_url=base_url, api_key_env=api_key_env, sets=sets)
     pipeline.validate()
     config = pipeline.config
     typer.echo(f"recipe {config.name}: {len(pipeline.specs)} stages; output in {config.output_path}")
@@ -96,8 +105,8 @@ def inspect(
         typer.echo(f"  {number:02d} {name}: {options}")
 
 
-def _pipeline(recipe: Path) -> Any:
-    """The recipe's pipeline (a bad recipe raises ConfigError: exit 2, one line)."""
+def _pipeline(recipe: Path, **flags: Any) -> Any:
+    """The recipe's pipeline, the endpoint flags and ``--set`` applied (a bad recipe raises ConfigError: exit 2)."""
     from curator_synth.pipeline import SyntheticDataPipeline
 
-    return SyntheticDataPipeline(None, recipe)
+    return SyntheticDataPipeline(None, recipe_config(recipe, **flags))

@@ -4,7 +4,6 @@ directory beside the output with the pipeline (resume and errors as for recipes)
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from collections.abc import Callable, Iterable
@@ -203,12 +202,20 @@ def _reasons(summary: StageSummary) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ arguments
-def require_generator(name: str) -> None:
+def require_stage(name: str, source: Path | None, *, llm: bool) -> None:
+    """``name`` is a registered stage (``llm``: one that calls a model) that takes ``source`` as it is given: a
+    stage that starts a pipeline from seeds takes no INPUT, any other needs one."""
     from curator_synth.pipeline import STAGES
 
-    generators = [stage for stage in STAGES.names() if STAGES.get(stage).first and STAGES.get(stage).uses_llm]
-    if name.lower() not in generators:
-        fail(f"unknown generating stage {name!r}; known: {', '.join(generators)}", BAD_INPUT)
+    known = [stage for stage in STAGES.names() if STAGES.get(stage).uses_llm or not llm]
+    if name.lower() not in known:
+        known.sort(key=lambda stage: not STAGES.get(stage).first)  # those that start from seeds first
+        fail(f"unknown {'generating stage' if llm else 'stage'} {name!r}; known: {', '.join(known)}", BAD_INPUT)
+    cls = STAGES.get(name)
+    if source is None and not cls.first:
+        fail(f"stage {cls.name!r} works on records: give INPUT (a .jsonl or .parquet file, folder or glob)", BAD_INPUT)
+    if source is not None and cls.first and cls.name != "load" and cls.uses_llm:
+        fail(f"stage {cls.name!r} generates from --seeds (or from nothing), not from INPUT", BAD_INPUT)
 
 
 def check_names(registry: Registry[Any], names: Iterable[str]) -> list[Any]:
@@ -241,21 +248,9 @@ def pairs(items: Iterable[str], flag: str) -> dict[str, str]:
 
 def _with_sets(options: dict[str, Any], sets: list[str]) -> dict[str, Any]:
     """``options`` with each ``--set key=value`` applied (value parsed as YAML; ``a.b=`` sets a nested key)."""
-    import yaml
+    from curator_synth.pipeline.recipe_keys import apply_overrides, parse_overrides
 
-    merged = copy.deepcopy(options)
-    for key, text in pairs(sets, "--set").items():
-        *parents, last = key.split(".")
-        target = merged
-        for part in parents:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                fail(f"--set {key}: {part!r} is not a mapping", BAD_INPUT)
-        try:
-            target[last] = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            fail(f"--set {key}: not a YAML value: {error}", BAD_INPUT)
-    return merged
+    return apply_overrides(options, parse_overrides(sets))  # a ConfigError: exit 2
 
 
 def filter_specs(flags: list[str], file: Path | None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import typer
 
 from curator_synth.cli import app
 from curator_synth.cli._common import BAD_INPUT, fail
+from curator_synth.cli._options import ApiKeyEnv, BaseUrl, Model, RecipeSets, recipe_config
 
 
 @app.command()
@@ -56,14 +57,20 @@ def fake_server(
     latency: Annotated[float, typer.Option(help="Seconds before each answer.")] = 0.0,
     reply: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Fixed reply text; default echoes the prompt."),
+        typer.Option(help="Answer every request with this text instead."),
     ] = None,
+    echo: Annotated[bool, typer.Option("--echo", help="Answer with the prompt itself instead.")] = False,
     reward: Annotated[bool, typer.Option(help="Answer like a Nemotron reward model (logprob scores).")] = False,
 ) -> None:
-    """Run the loopback OpenAI-compatible simulator until Ctrl-C (for offline tries of recipes)."""
-    from curator_synth.testing import Echo, FakeLLMServer, Fixed, Reward
+    """Run the loopback OpenAI-compatible simulator until Ctrl-C, to try recipes offline: by default it answers in
+    the shape each prompt asks for (lists, YAML, yes/no, judge scores, instances), so every shipped recipe runs
+    end to end against it (``curator-synth run RECIPE --base-url http://127.0.0.1:8000/v1 --model any``)."""
+    from curator_synth.testing import Echo, FakeLLMServer, Fixed, Plausible, Reward
 
-    responder = Reward() if reward else Fixed(reply) if reply is not None else Echo()
+    chosen = [name for name, on in (("--reply", reply is not None), ("--echo", echo), ("--reward", reward)) if on]
+    if len(chosen) > 1:
+        fail(f"give one of --reply, --echo and --reward, not {' and '.join(chosen)}", BAD_INPUT)
+    responder = Reward() if reward else Fixed(reply) if reply is not None else Echo() if echo else Plausible()
     with FakeLLMServer(responder=responder, latency=latency, port=port) as server:
         typer.echo(f"FakeLLMServer listening at {server.base_url} (Ctrl-C to stop)")
         try:
@@ -79,12 +86,10 @@ def check(
         Optional[Path],  # noqa: UP045
         typer.Argument(help="A recipe whose endpoint and model to check (or give --base-url and --model)."),
     ] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
-    model: Annotated[Optional[str], typer.Option(help="Model name as the endpoint knows it.")] = None,  # noqa: UP045
-    api_key_env: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="NAME of the environment variable holding the key (default: the client's own)."),
-    ] = None,
+    base_url: BaseUrl = None,
+    model: Model = None,
+    api_key_env: ApiKeyEnv = None,
+    sets: RecipeSets = None,
 ) -> None:
     """Check an endpoint in seconds: its models (a warning if the model is not listed), one tiny request, and
     whether it honours n > 1, response_format (json_schema, json_object + schema) and logprobs; with a recipe,
@@ -92,18 +97,14 @@ def check(
     from curator_synth.clients.capabilities import examine, probe
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.errors import CuratorSynthError
-    from curator_synth.pipeline import load_config
     from curator_synth.pipeline.failures import explained
 
     out = None
     if recipe is not None:
-        config = load_config(recipe)
+        config = recipe_config(recipe, model=model, base_url=base_url, api_key_env=api_key_env, sets=sets)
         if config.client is None or not config.model:
             fail(f"{recipe}: the recipe has no client: section or no model: to check", BAD_INPUT)
-        fields = config.client.model_dump(exclude_none=True, include={"kind", "base_url", "api_key_env", "timeout"})
-        given = {name: value for name, value in (("base_url", base_url), ("api_key_env", api_key_env)) if value}
-        spec = ClientSpec(**{**fields, **given})
-        chosen, out = model or config.model, config.output_path
+        spec, chosen, out = config.client.spec(), config.model, config.output_path
     else:
         if not base_url or not model:
             fail("give a RECIPE, or --base-url and --model", BAD_INPUT)
@@ -111,7 +112,7 @@ def check(
     try:
         found = examine(spec, chosen, probe)
     except CuratorSynthError as error:
-        raise explained(error, f"the check of {spec.endpoint}") from None
+        raise explained(error, f"the check of {spec.endpoint}", spec.key_env_vars) from None
     if found is None:
         fail(f"client kind {spec.kind!r} is not an OpenAI-compatible endpoint: nothing to check", BAD_INPUT)
     typer.echo(found.table())

@@ -91,7 +91,7 @@ def check_endpoint(ctx: RunContext, config: PipelineConfig) -> None:
     try:
         found = examine(spec, ctx.model)
     except CuratorSynthError as error:  # the same type (exit code, transient or not), the message says where
-        raise explained(error, "the endpoint check before the first LLM stage") from None
+        raise explained(error, "the endpoint check before the first LLM stage", spec.key_env_vars) from None
     if found is None:
         return
     for warning in found.warnings:

@@ -16,9 +16,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from curator_synth._files import PACKAGE_DATA, package_data
 from curator_synth._yaml import load_yaml
 from curator_synth.clients.factory import ClientSpec
 from curator_synth.errors import ConfigError
+from curator_synth.pipeline.recipe_keys import apply_overrides, close_key
 
 __all__ = [
     "BiasConfig",
@@ -150,8 +152,13 @@ class PipelineConfig(_Strict):
         return _where(self._source, self._lines, key_path) if self._source else ""
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
-        """``path`` relative to the recipe's directory (absolute paths and ``~`` as given)."""
-        candidate = Path(os.path.expanduser(os.fspath(path)))
+        """``path`` relative to the recipe's directory (absolute paths and ``~`` as given); ``package:NAME`` is
+        the data shipped in the package (``curator_synth/data/NAME``), so a shipped recipe copied anywhere still
+        finds its data."""
+        text = os.fspath(path)
+        if text.startswith(PACKAGE_DATA):
+            return package_data(text[len(PACKAGE_DATA) :])
+        candidate = Path(os.path.expanduser(text))
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
 
     @property
@@ -161,7 +168,10 @@ class PipelineConfig(_Strict):
 
     def stage_specs(self) -> list[StageSpec]:
         """Each stage's options validated by its own model (errors name ``stages[i].key``)."""
-        return _stage_specs(self.stages, None, {})
+        specs, problems = _stage_specs(self.stages, self._source, self._lines)
+        if problems:
+            raise ConfigError(problems[0] if len(problems) == 1 else "invalid recipe:\n  " + "\n  ".join(problems))
+        return specs
 
     @classmethod
     def from_dict(
@@ -175,8 +185,10 @@ class PipelineConfig(_Strict):
 
 
 # ----------------------------------------------------------------------------------------------- loading
-def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
-    """Read and validate a YAML recipe; errors name the file, the line and the key path."""
+def load_config(path: str | os.PathLike[str], overrides: Sequence[tuple[str, Any]] = ()) -> PipelineConfig:
+    """Read and validate a YAML recipe; errors name the file, the line and the key path (every problem at once).
+    ``overrides``: ``(key.path, value)`` pairs set before validation (``curator-synth run --set``, see
+    :func:`~curator_synth.pipeline.recipe_keys.apply_overrides`)."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -186,48 +198,64 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: a recipe is a YAML mapping (name:, stages: ...), got {type(data).__name__}")
-    return _validate(data, file.resolve().parent, str(file), lines)
+    return _validate(apply_overrides(data, overrides), file.resolve().parent, str(file), lines)
 
 
 def _validate(data: dict[str, Any], base_dir: Any, source: str | None, lines: dict[tuple[Any, ...], int]) -> Any:
+    """The recipe, or one ConfigError listing every problem: of the recipe's sections and of each stage."""
+    problems: list[str] = []
+    config = None
     try:
         config = PipelineConfig.model_validate({**data, "base_dir": os.fspath(base_dir)})
     except ValidationError as error:
-        raise ConfigError(_describe(error, (), source, lines)) from None
-    _stage_specs(config.stages, source, lines)
+        problems += _describe(error, PipelineConfig, (), source, lines)
+    stages = data.get("stages")
+    if isinstance(stages, list) and all(isinstance(stage, Mapping) for stage in stages):
+        problems += _stage_specs(stages, source, lines)[1]
+    if problems or config is None:
+        raise ConfigError(problems[0] if len(problems) == 1 else "invalid recipe:\n  " + "\n  ".join(problems))
     config._source, config._lines = source, lines
     return config
 
 
-def _stage_specs(stages: Sequence[Mapping[str, Any]], source: str | None, lines: dict[tuple[Any, ...], int]) -> Any:
+def _stage_specs(
+    stages: Sequence[Mapping[str, Any]], source: str | None, lines: dict[tuple[Any, ...], int]
+) -> tuple[list[StageSpec], list[str]]:
+    """Each stage's options validated by its own model, and the problems of all of them."""
     from curator_synth.pipeline.stages import STAGES
 
-    specs = []
+    specs, problems = [], []
     for index, raw in enumerate(stages):
         where = _where(source, lines, ("stages", index))
         if "stage" not in raw:
-            raise ConfigError(f"{where}stages[{index}]: missing 'stage:' (one of {', '.join(STAGES.names())})")
+            problems.append(f"{where}stages[{index}]: missing 'stage:' (one of {', '.join(STAGES.names())})")
+            continue
         options = {key: value for key, value in raw.items() if key != "stage"}
         try:
             stage = STAGES.get(str(raw["stage"]))
         except ConfigError as error:
-            raise ConfigError(
-                f"{_where(source, lines, ('stages', index, 'stage'))}stages[{index}].stage: {error}"
-            ) from None
+            problems.append(f"{_where(source, lines, ('stages', index, 'stage'))}stages[{index}].stage: {error}")
+            continue
         try:
             specs.append(StageSpec(name=stage.name, options=stage.Options.model_validate(options)))
         except ValidationError as error:
-            raise ConfigError(_describe(error, ("stages", index), source, lines)) from None
-    return specs
+            problems += _describe(error, stage.Options, ("stages", index), source, lines)
+    return specs, problems
 
 
-def _describe(error: ValidationError, prefix: tuple[Any, ...], source: str | None, lines: Any) -> str:
+def _describe(
+    error: ValidationError, model: type[BaseModel], prefix: tuple[Any, ...], source: str | None, lines: Any
+) -> list[str]:
+    """One line per problem: ``recipe.yaml:7: stages[1].min_scor: unknown key; did you mean 'min_score'?``."""
     problems = []
     for item in error.errors():
         loc = prefix + tuple(item["loc"])
-        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            close = close_key(model, tuple(item["loc"]))
+            message = "unknown key" + (f"; did you mean {close!r}?" if close else "")
         problems.append(f"{_where(source, lines, loc)}{_key_path(loc)}: {message}")
-    return "invalid recipe:\n  " + "\n  ".join(problems) if len(problems) > 1 else problems[0]
+    return problems
 
 
 def _key_path(loc: Sequence[Any]) -> str:

@@ -110,6 +110,10 @@ class RunContext:
             return endpoint_id(base_url) if isinstance(base_url, str) else type(self.client).__name__
         return self.client_spec.endpoint if self.client_spec is not None else None
 
+    def key_variables(self) -> tuple[str, ...] | None:
+        """The environment variables the recipe's clients read their key from (None with a client object)."""
+        return self.client_spec.key_env_vars if self.client is None and self.client_spec is not None else None
+
     def driver_client(self) -> AsyncLLMClient | None:
         """The client used in this process, if one exists yet (given, or built for a driver-side stage)."""
         return self.client or self._driver_client

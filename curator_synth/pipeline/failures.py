@@ -8,13 +8,15 @@ parse error where the endpoint worked is not told to check the endpoint, and a c
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from curator_synth import errors
 
 __all__ = [
-    "HINTS", "REASONS", "error_counts", "error_name", "explained", "hint_for", "reason_of", "rejection_counts",
+    "HINTS", "REASONS", "error_counts", "error_name", "explained", "hint_for", "key_hint", "reason_of",
+    "rejection_counts",
 ]  # fmt: skip
 
 #: The rejection reason of an error type where it has a short name of its own (else the type's name).
@@ -65,15 +67,28 @@ def error_counts(texts: Iterable[object]) -> Counter[str]:
     return Counter(error_name(text) for text in texts)
 
 
-def hint_for(names: Iterable[str]) -> str:
+def hint_for(names: Iterable[str], keys: Sequence[str] | None = None) -> str:
     """The hint of the most frequent error type among ``names`` that has one (its nearest class in
-    :data:`HINTS`); the generic endpoint hint when none is known."""
+    :data:`HINTS`); the generic endpoint hint when none is known. ``keys``: the environment variables the
+    client reads its key from, in order: a refused key (401) is then told which variable to set."""
     for name, _ in Counter(names).most_common():
         cls = errors.error_class(name)
         for klass in cls.__mro__ if cls is not None else ():
+            if klass is errors.AuthenticationError and keys is not None:
+                return key_hint(keys)
             if klass in HINTS:
                 return HINTS[klass]
     return _DEFAULT
+
+
+def key_hint(keys: Sequence[str]) -> str:
+    """What to do about a refused key, naming the variable it came from (or the ones to set)."""
+    given = next((name for name in keys if os.environ.get(name)), None)
+    if given is not None:
+        return f"Check the API key: the endpoint refused the key in ${given}; set it to a key this endpoint accepts."
+    named = " or ".join("$" + name for name in keys)
+    where = "name the variable holding one in client.api_key_env (--api-key-env)"
+    return f"Check the API key: none was sent; {f'set {named} (or {where})' if keys else where}."
 
 
 def reason_of(name: str) -> str:
@@ -87,8 +102,10 @@ def rejection_counts(texts: Iterable[object]) -> Counter[str]:
     return Counter(reason_of(error_name(text)) for text in texts)
 
 
-def explained(error: errors.CuratorSynthError, what: str) -> errors.CuratorSynthError:
+def explained(
+    error: errors.CuratorSynthError, what: str, keys: Sequence[str] | None = None
+) -> errors.CuratorSynthError:
     """``error`` (the same object: its type, exit code and attributes stay) with a message that says what
-    failed and its hint: ``"<what> failed: <message> <hint>"``."""
-    error.args = (f"{what} failed: {error} {hint_for([type(error).__name__])}",)
+    failed and its hint: ``"<what> failed: <message> <hint>"`` (``keys``: see :func:`hint_for`)."""
+    error.args = (f"{what} failed: {error} {hint_for([type(error).__name__], keys)}",)
     return error

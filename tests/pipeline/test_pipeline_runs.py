@@ -51,11 +51,16 @@ def test_offline_curation_recipe_through_the_cli_and_resume(tmp_path: Path) -> N
 def test_inspect_and_bad_recipe_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    missing = runner.invoke(app, ["inspect", str(RECIPES / "self_instruct.yaml")])
+    named = tmp_path / "self_instruct.yaml"  # the shipped recipe naming its key's variable (it names none: keyless)
+    named.write_text(
+        (RECIPES / "self_instruct.yaml").read_text().replace("client:\n", "client:\n  api_key_env: OPENAI_API_KEY\n")
+    )
+    missing = runner.invoke(app, ["inspect", str(named)])
     assert missing.exit_code == 2  # inspect checks what run needs before its first request: the key variable
     assert "client.api_key_env: the environment variable OPENAI_API_KEY is not set" in missing.output
+    assert runner.invoke(app, ["inspect", str(RECIPES / "self_instruct.yaml")]).exit_code == 0, "keyless: no variable"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-only")
-    shown = runner.invoke(app, ["inspect", str(RECIPES / "self_instruct.yaml")])
+    shown = runner.invoke(app, ["inspect", str(named)])
     assert shown.exit_code == 0, shown.output
     assert "00 self_instruct: num_instructions=40" in shown.output
     bad = tmp_path / "bad.yaml"

@@ -14,7 +14,7 @@ through the entry point group ``curator_synth.stages`` and recipes name them lik
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
@@ -98,11 +98,17 @@ class Stage(Generic[OptionsT]):
 
 
 def require_some_output(
-    stage: str, records: int, failures: int, detail: str = "", *, errors: Iterable[object] = ()
+    stage: str,
+    records: int,
+    failures: int,
+    detail: str = "",
+    *,
+    errors: Iterable[object] = (),
+    keys: Sequence[str] | None = None,
 ) -> None:
     """A generating stage that produced nothing because its requests failed raises
     :class:`~curator_synth.errors.StageError` (it is then not saved, and a re-run asks again); ``errors`` (the
-    failed items' ``"ErrorType: message"`` texts) choose the hint."""
+    failed items' ``"ErrorType: message"`` texts) choose the hint, ``keys`` (the key's variables) complete it."""
     if records == 0 and failures > 0:
         from collections import Counter
 
@@ -113,7 +119,7 @@ def require_some_output(
         if names and all(getattr(error_class(name), "transient", False) for name in names):
             raise IncompleteStageError(stage, dict(Counter(names)))  # an endpoint that is down: re-run later
         raise StageError(
-            f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}. {hint_for(names)}"
+            f"{stage}: nothing generated, {failures} failed{f' ({detail})' if detail else ''}. {hint_for(names, keys)}"
         )
 
 

@@ -82,7 +82,7 @@ class SelfInstructStage(Stage[SelfInstructOptions]):
 
         discarded = result.discard_counts()
         failed = [d.detail for d in result.discarded if d.reason == "request_failed"]
-        require_some_output(self.name, len(rows), len(failed), errors=failed)
+        require_some_output(self.name, len(rows), len(failed), errors=failed, keys=ctx.key_variables())
         if options.include_seeds:
             rows = _seed_rows(ctx) + rows
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
@@ -240,5 +240,5 @@ def _all_failed(ctx: RunContext, name: str, errors: Any) -> NoReturn:
     counts = error_counts(errors)
     raise StageError(
         f"{name}: all {len(errors)} records failed ({', '.join(f'{k} {v}' for k, v in counts.most_common())});"
-        f" the first: {errors.iloc[0]}. {hint_for(counts.elements())}"
+        f" the first: {errors.iloc[0]}. {hint_for(counts.elements(), ctx.key_variables())}"
     )

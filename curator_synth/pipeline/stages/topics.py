@@ -257,7 +257,9 @@ class TopicPromptsStage(Stage[TopicPromptsOptions]):
         failures = _failures(result)
         reasons = ", ".join(f"{reason} {n}" for reason, n in failures.items())
         errors = [type(failure.error).__name__ for failure in result.failures]
-        require_some_output(self.name, len(rows), len(result.failures), reasons, errors=errors)
+        require_some_output(
+            self.name, len(rows), len(result.failures), reasons, errors=errors, keys=ctx.key_variables()
+        )
         frame = normalise_records(pd.DataFrame(rows, columns=None if rows else ["id", "instruction"]))
         duplicates = int(frame["id"].duplicated().sum())
         frame = frame.drop_duplicates("id", ignore_index=True)
