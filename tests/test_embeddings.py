@@ -132,3 +132,46 @@ def test_embed_dataset_on_a_process_cluster_loads_the_model_once_per_worker() ->
         loaded = client.run(lambda: len(__import__("curator_synth.embeddings").embeddings._MODELS))
     assert list(loaded.values()) == [1]  # six partitions, one load
     np.testing.assert_allclose(np.stack(frame["embedding"].tolist()), Embedder().embed(texts), atol=1e-5)
+
+
+def test_the_numpy_backend_gives_sentence_transformers_vectors() -> None:
+    """The default model runs with numpy (no torch); its vectors are sentence-transformers' own."""
+    texts = [*_instructions(100), "", "a", "word " * 400]  # the empty text, one token, one cut at 256 tokens
+    fast = Embedder(batch_size=16)
+    reference = Embedder(backend="sentence-transformers")
+    assert (fast.backend, reference.backend) == ("numpy", "sentence-transformers")
+    np.testing.assert_allclose(fast.embed(texts), reference.embed(texts), atol=2e-6)
+    np.testing.assert_allclose(
+        Embedder(normalize=False).embed(texts[:5]),
+        Embedder(normalize=False, backend="sentence-transformers").embed(texts[:5]),
+        atol=2e-6,
+    )
+    with pytest.raises(ConfigError, match="backend 'numpy' runs a local BERT"):
+        Embedder(model_name_or_path="sentence-transformers/all-mpnet-base-v2", backend="numpy")
+
+
+def test_the_default_embedder_imports_no_torch() -> None:
+    code = (
+        "import sys; from curator_synth.embeddings import Embedder; v = Embedder().embed(['a text']); "
+        "print(v.shape, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    done = __import__("subprocess").run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["(1,", "384)", "False", "False"], done.stdout + done.stderr
+
+
+def test_each_text_is_embedded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = Embedder()
+    sent: list[list[str]] = []
+    encode = Embedder._encode
+
+    def counting(self: Embedder, model: object, texts: list[str]) -> np.ndarray:
+        sent.append(list(texts))
+        return encode(self, model, texts)
+
+    monkeypatch.setattr(Embedder, "_encode", counting)
+    texts = ["repeated text one", "repeated text two", "repeated text one", "unique text three"]
+    first = embedder.embed(texts)
+    np.testing.assert_array_equal(first[0], first[2])
+    again = embedder.embed(["unique text three", "a new text four"])
+    np.testing.assert_array_equal(again[0], first[3])
+    assert sent == [["repeated text one", "repeated text two", "unique text three"], ["a new text four"]]

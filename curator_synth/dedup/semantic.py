@@ -34,19 +34,36 @@ RECORDS_PER_CLUSTER = 1000
 
 
 def cluster_embeddings(embeddings: np.ndarray, n_clusters: int, seed: int = 0) -> np.ndarray:
-    """Seeded k-means labels (``KMeans`` up to 20 000 rows, ``MiniBatchKMeans`` above); one cluster: all 0."""
+    """Seeded k-means labels (``KMeans`` up to 20 000 distinct rows, ``MiniBatchKMeans`` above).
+
+    Identical rows (the same text embedded twice) are clustered once, weighted by their count — the same
+    k-means objective, on fewer points — and the number of clusters never exceeds the number of distinct rows:
+    asked for at least that many, each distinct row is its own cluster (numbered in order of first appearance)
+    and no k-means runs. One cluster: all 0."""
     n = len(embeddings)
-    n_clusters = max(1, min(n_clusters, n))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    distinct, first, inverse, counts = np.unique(
+        embeddings, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.reshape(-1)
+    n_clusters = max(1, min(n_clusters, len(distinct)))
     if n_clusters == 1:
         return np.zeros(n, dtype=np.int64)
+    if n_clusters == len(distinct):
+        order = np.argsort(first, kind="stable")  # distinct rows by first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rank[inverse].astype(np.int64)
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     model: KMeans | MiniBatchKMeans
-    if n <= 20_000:
+    if len(distinct) <= 20_000:
         model = KMeans(n_clusters=n_clusters, random_state=seed, n_init=3)
     else:
         model = MiniBatchKMeans(n_clusters=n_clusters, random_state=seed, n_init=3, batch_size=4096)
-    return np.asarray(model.fit_predict(embeddings), dtype=np.int64)
+    labels = model.fit_predict(distinct, sample_weight=counts.astype(np.float64))
+    return np.asarray(labels, dtype=np.int64)[inverse]
 
 
 def similarity_groups(
