@@ -228,7 +228,7 @@ def test_bad_arguments_are_config_errors_naming_the_key(
 @pytest.fixture
 def no_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The report without the MiniLM metrics (they are tested elsewhere): keeps these runs fast."""
-    monkeypatch.setattr("curator_synth.pipeline.summary._embeddings", lambda texts: None)
+    monkeypatch.setattr("curator_synth.pipeline.summary._embeddings", lambda texts, ctx: None)
 
 
 def manifests(out: Path) -> dict[str, int]:

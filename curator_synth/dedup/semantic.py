@@ -34,7 +34,8 @@ RECORDS_PER_CLUSTER = 1000
 
 
 def cluster_embeddings(embeddings: np.ndarray, n_clusters: int, seed: int = 0) -> np.ndarray:
-    """Seeded k-means labels (``KMeans`` up to 20 000 distinct rows, ``MiniBatchKMeans`` above).
+    """Seeded k-means labels (:func:`~curator_synth.dedup.kmeans.kmeans` up to 20 000 distinct rows,
+    scikit-learn's ``MiniBatchKMeans`` above).
 
     Identical rows (the same text embedded twice) are clustered once, weighted by their count — the same
     k-means objective, on fewer points — and the number of clusters never exceeds the number of distinct rows:
@@ -55,15 +56,15 @@ def cluster_embeddings(embeddings: np.ndarray, n_clusters: int, seed: int = 0) -
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         return rank[inverse].astype(np.int64)
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-
-    model: KMeans | MiniBatchKMeans
+    weights = counts.astype(np.float64)
     if len(distinct) <= 20_000:
-        model = KMeans(n_clusters=n_clusters, random_state=seed, n_init=3)
-    else:
-        model = MiniBatchKMeans(n_clusters=n_clusters, random_state=seed, n_init=3, batch_size=4096)
-    labels = model.fit_predict(distinct, sample_weight=counts.astype(np.float64))
-    return np.asarray(labels, dtype=np.int64)[inverse]
+        from curator_synth.dedup.kmeans import kmeans
+
+        return kmeans(distinct, n_clusters, seed, weights)[inverse]
+    from sklearn.cluster import MiniBatchKMeans
+
+    model = MiniBatchKMeans(n_clusters=n_clusters, random_state=seed, n_init=3, batch_size=4096)
+    return np.asarray(model.fit_predict(distinct, sample_weight=weights), dtype=np.int64)[inverse]
 
 
 def similarity_groups(

@@ -120,55 +120,79 @@ class BertEncoder:
 
     # ---------------------------------------------------------------------------------------------- encode
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize: bool = True) -> np.ndarray:
-        """``(len(texts), dimension)`` float32 sentence vectors, in input order; batches of similar lengths."""
+        """``(len(texts), dimension)`` float32 sentence vectors, in input order.
+
+        No padding: the texts are sorted by token count and their tokens packed into one matrix, so every dense
+        layer is one large GEMM over real tokens, and attention runs per group of texts of the same length.
+        ``batch_size`` texts' worth of tokens (times 64, at least 4096) go through the layers at a time, which
+        bounds the memory."""
         with self._lock:
             encodings = self.tokenizer.encode_batch(list(texts))
-        ids = [np.asarray(encoding.ids, dtype=np.int64) for encoding in encodings]
-        order = np.argsort([len(row) for row in ids], kind="stable")
-        vectors = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            vectors[chosen] = self._pooled([ids[i] for i in chosen])
+        rows = [np.asarray(encoding.ids, dtype=np.int64) for encoding in encodings]
+        order = np.argsort([len(row) for row in rows], kind="stable")
+        vectors = np.zeros((len(rows), self.dimension), dtype=np.float32)
+        budget = max(4096, 64 * batch_size)  # tokens per pass
+        start = 0
+        while start < len(order):
+            end, tokens = start, 0
+            while end < len(order) and (end == start or tokens + len(rows[order[end]]) <= budget):
+                tokens += len(rows[order[end]])
+                end += 1
+            chosen = order[start:end]
+            vectors[chosen] = self._pooled([rows[i] for i in chosen])
+            start = end
         if normalize or self.normalizes:  # a Normalize module always runs, as in sentence-transformers
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
         return vectors
 
     def _pooled(self, rows: list[np.ndarray]) -> np.ndarray:
-        """Mean of the last hidden states over each row's tokens, for one batch of token id rows."""
-        length = max(len(row) for row in rows)
-        ids = np.zeros((len(rows), length), dtype=np.int64)
-        mask = np.zeros((len(rows), length), dtype=np.float32)
-        for number, row in enumerate(rows):
-            ids[number, : len(row)] = row
-            mask[number, : len(row)] = 1.0
-        hidden = self.words[ids] + self.positions[:length][None] + self.token_types[0]
+        """Mean of the last hidden states over each row's tokens; ``rows`` sorted by length."""
+        lengths = np.array([len(row) for row in rows])
+        ids = np.concatenate(rows)
+        positions = np.concatenate([np.arange(length) for length in lengths])
+        hidden = self.words[ids] + self.positions[positions] + self.token_types[0]
         hidden = _layer_norm(hidden, *self.embedding_norm, self.eps)
-        blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # padding takes no attention
+        # groups of rows of one length: (first token, rows, length), contiguous in the packed matrix
+        groups, offset = [], 0
+        for length in np.unique(lengths):
+            count = int((lengths == length).sum())
+            groups.append((offset, count, int(length)))
+            offset += count * int(length)
         for layer in self.layers:
-            hidden = self._block(hidden, blocked, layer)
-        summed = np.einsum("bld,bl->bd", hidden, mask)
-        return summed / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
+            hidden = self._block(hidden, groups, layer)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        return np.add.reduceat(hidden, starts, axis=0) / lengths[:, None].astype(np.float32)
 
-    def _block(self, hidden: np.ndarray, blocked: np.ndarray, layer: _Layer) -> np.ndarray:
-        """One encoder layer over a ``(batch, length, width)`` batch. The dense products run on the tokens as one
-        ``(batch * length, width)`` matrix: a single large GEMM each, not one per sequence."""
-        batch, length, width = hidden.shape
+    def _block(self, hidden: np.ndarray, groups: list[tuple[int, int, int]], layer: _Layer) -> np.ndarray:
+        """One encoder layer over packed tokens ``(tokens, width)``; ``groups`` say which rows attend together."""
+        width = hidden.shape[1]
         size = width // self.heads
-        tokens = hidden.reshape(batch * length, width)
-        qkv = (tokens @ layer.qkv + layer.qkv_bias).reshape(batch, length, 3, self.heads, size)
-        query, key, value = (qkv[:, :, part].transpose(0, 2, 1, 3) for part in range(3))
-        scores = query @ key.transpose(0, 1, 3, 2)
-        scores *= np.float32(1.0 / math.sqrt(size))
-        scores += blocked
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        attended = (scores @ value).transpose(0, 2, 1, 3).reshape(batch * length, width)
-        tokens = _layer_norm(attended @ layer.out + layer.out_bias + tokens, *layer.norm1, self.eps)
-        inner = _gelu(tokens @ layer.up + layer.up_bias)
-        tokens = _layer_norm(inner @ layer.down + layer.down_bias + tokens, *layer.norm2, self.eps)
-        return tokens.reshape(batch, length, width)
+        qkv = hidden @ layer.qkv
+        qkv += layer.qkv_bias
+        attended = np.empty_like(hidden)
+        scale = np.float32(1.0 / math.sqrt(size))
+        for first, count, length in groups:
+            block = qkv[first : first + count * length].reshape(count, length, 3, self.heads, size)
+            query, key, value = (block[:, :, part].transpose(0, 2, 1, 3) for part in range(3))
+            scores = query @ key.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            out = (scores @ value).transpose(0, 2, 1, 3)
+            attended[first : first + count * length] = out.reshape(count * length, width)
+        mixed = attended @ layer.out
+        mixed += layer.out_bias
+        mixed += hidden
+        hidden = _layer_norm(mixed, *layer.norm1, self.eps)
+        inner = hidden @ layer.up
+        inner += layer.up_bias
+        _gelu(inner)
+        output = inner @ layer.down
+        output += layer.down_bias
+        output += hidden
+        return _layer_norm(output, *layer.norm2, self.eps)
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -22,10 +22,14 @@ from curator_synth.clients.factory import ClientSpec
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.recipe_keys import apply_overrides, close_key
 
+if TYPE_CHECKING:
+    from curator_synth.embeddings import Embedder
+
 __all__ = [
     "BiasConfig",
     "ClientConfig",
     "DaskConfig",
+    "EmbeddingsConfig",
     "ExportConfig",
     "PipelineConfig",
     "PricingConfig",
@@ -72,6 +76,18 @@ class DaskConfig(_Strict):
     scheduler_address: str | None = None
     n_workers: int = Field(2, ge=1)
     threads_per_worker: int = Field(1, ge=1)
+
+
+class EmbeddingsConfig(_Strict):
+    """The sentence-embedding model of a run's semantic steps (cluster-balanced sampling, semantic dedup, the
+    report's embedding metrics): ``model`` a local directory (relative to the recipe, or ``package:``) or a
+    sentence-transformers hub name (default: the packaged all-MiniLM-L6-v2, offline); ``backend``, ``device`` and
+    ``batch_size`` as for :class:`~curator_synth.embeddings.Embedder`."""
+
+    model: str | None = None
+    backend: Literal["auto", "numpy", "sentence-transformers"] = "auto"
+    device: str = "cpu"
+    batch_size: int = Field(64, ge=1)
 
 
 class PricingConfig(_Strict):
@@ -139,6 +155,7 @@ class PipelineConfig(_Strict):
     exports: list[ExportConfig] = Field(default_factory=list)
     report: ReportConfig = ReportConfig.model_validate({})
     pricing: PricingConfig | None = None
+    embeddings: EmbeddingsConfig = EmbeddingsConfig.model_validate({})
     seed: int = 0
     #: Finish reasons that keep an answer out of the data (asked once more first); a stage may set its own.
     invalid_finish_reasons: list[str] = Field(default_factory=lambda: ["length", "content_filter"])
@@ -160,6 +177,17 @@ class PipelineConfig(_Strict):
             return package_data(text[len(PACKAGE_DATA) :])
         candidate = Path(os.path.expanduser(text))
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    def embedder(self) -> Embedder:
+        """The :class:`~curator_synth.embeddings.Embedder` of the ``embeddings:`` section (built now: a missing
+        extra is a ``MissingDependencyError`` here; the model loads on first use)."""
+        from curator_synth.embeddings import Embedder
+
+        settings = self.embeddings
+        model: str | Path | None = settings.model
+        if model is not None and self.resolve(model).is_dir():
+            model = self.resolve(model)  # a directory beside the recipe; else a hub name, as given
+        return Embedder(model, device=settings.device, batch_size=settings.batch_size, backend=settings.backend)
 
     @property
     def output_path(self) -> Path:

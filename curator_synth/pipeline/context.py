@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from curator_synth.clients.defaults import RequestDefaults
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.dataset import DocumentDataset
+    from curator_synth.embeddings import Embedder
 
 __all__ = ["Recipe", "RunContext", "read_seed_texts", "usage_of"]
 
@@ -37,6 +38,7 @@ class Recipe(Protocol):
     @property
     def invalid_finish_reasons(self) -> list[str]: ...
     def resolve(self, path: str | os.PathLike[str]) -> Path: ...
+    def embedder(self) -> Embedder: ...
 
 
 @dataclass

@@ -50,7 +50,7 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: Pipel
     if ctx.config.seeds and instructions:
         report.rouge_l_to_seed = rouge_l_to_nearest_seed(instructions, ctx.seeds())
     topics = frame["source"].tolist() if "source" in frame and frame["source"].nunique() > 1 else None
-    embeddings = _embeddings(instructions)
+    embeddings = _embeddings(instructions, ctx)
     report.diversity = compute_diversity_score(
         instructions, embeddings=embeddings, topics=topics, embed=embeddings is not None
     )
@@ -96,13 +96,11 @@ def _seed_column(ctx: RunContext, column: str | None) -> list[Any] | None:
     return seeds[column].tolist() if column in seeds.columns else None
 
 
-def _embeddings(texts: list[str]) -> Any:
+def _embeddings(texts: list[str], ctx: RunContext) -> Any:
     if not texts:
         return None
     try:
-        from curator_synth.embeddings import Embedder
-
-        return Embedder().embed(texts)
+        return ctx.config.embedder().embed(texts)
     except MissingDependencyError as error:  # the report still has the lexical metrics
         logger.warning("report: no embedding metrics (%s)", error)
         return None

@@ -122,7 +122,7 @@ def test_inputs_directory_glob_and_rename(tmp_path: Path) -> None:
 def test_report_of_a_scored_dataset(scored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import curator_synth.pipeline.summary
 
-    monkeypatch.setattr(curator_synth.pipeline.summary, "_embeddings", lambda texts: None)  # no MiniLM: fast
+    monkeypatch.setattr(curator_synth.pipeline.summary, "_embeddings", lambda texts, ctx: None)  # no MiniLM: fast
     out = tmp_path / "report"
     result = invoke("report", scored, "-o", out, "--seeds", SEEDS, "--limit", 60, "--title", "Scored answers")
     assert result.exit_code == 0, result.output

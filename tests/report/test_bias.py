@@ -162,7 +162,7 @@ def test_the_report_has_the_section_the_chart_and_the_stats_key(records: pd.Data
 
 @pytest.fixture
 def no_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("curator_synth.pipeline.summary._embeddings", lambda texts: None)
+    monkeypatch.setattr("curator_synth.pipeline.summary._embeddings", lambda texts, ctx: None)
 
 
 @pytest.mark.usefixtures("no_embeddings")

@@ -160,16 +160,17 @@ class DedupOptions(StageOptions):
     against_seeds: bool = False
 
 
-def _dedup_step(options: DedupOptions, pool: Sequence[str]) -> Any:
-    """The dedup object of ``options.method`` (``pool``: the texts novelty compares with); bad method options
-    are a ``ConfigError`` naming ``options``. Builds objects only: no model or data is loaded."""
+def _dedup_step(options: DedupOptions, pool: Sequence[str], ctx: RunContext) -> Any:
+    """The dedup object of ``options.method`` (``pool``: the texts novelty compares with; semantic dedup embeds
+    with the recipe's ``embeddings:`` model); bad method options are a ``ConfigError`` naming ``options``. Builds
+    objects only: no model or data is loaded."""
     from curator_synth.dedup import ExactDuplicates, FuzzyDuplicates, NoveltyDuplicates, SemanticDuplicates
 
     field, arguments = options.field, dict(options.options)
     methods: dict[str, Any] = {
         "exact": lambda: ExactDuplicates(text_field=field, **arguments),
         "fuzzy": lambda: FuzzyDuplicates(text_field=field, **arguments),
-        "semantic": lambda: SemanticDuplicates(text_field=field, **arguments),
+        "semantic": lambda: SemanticDuplicates(text_field=field, **{"embedder": ctx.config.embedder(), **arguments}),
         "novelty": lambda: NoveltyDuplicates(text_field=field, pool=pool, **arguments),
     }
     try:
@@ -193,14 +194,14 @@ class DedupStage(Stage[DedupOptions]):
             raise ConfigError(f"against_seeds: only method 'novelty' compares with the seeds, not {options.method!r}")
         if options.against_seeds and not ctx.config.seeds:
             raise ConfigError("against_seeds: the recipe has no `seeds:` file to compare with")
-        _dedup_step(options, ())
+        _dedup_step(options, (), ctx)
 
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options = self.options
         dataset = self.require(data)
         self.require_columns(dataset, "id", options.field)
         pool = ctx.seeds() if options.against_seeds and options.method == "novelty" else ()
-        step = _dedup_step(options, pool)
+        step = _dedup_step(options, pool, ctx)
         before = len(dataset)
         kept = step.remove(dataset).to_pandas()
         dropped = before - len(kept)
@@ -221,11 +222,12 @@ def _sampler(options: SampleOptions, ctx: RunContext) -> Any:
     """The ``DiversitySampler`` of ``options`` (an unregistered strategy is a ``ConfigError`` naming ``strategy``)."""
     from curator_synth.diversity import SAMPLING_STRATEGIES, DiversitySampler
 
-    _registered(SAMPLING_STRATEGIES, options.strategy, "strategy")
+    strategy = _registered(SAMPLING_STRATEGIES, options.strategy, "strategy")
     return DiversitySampler(
         options.strategy,
         n=options.n,
         seed=ctx.config.seed,
+        embedder=ctx.config.embedder() if strategy.needs_embeddings else None,
         n_clusters=options.n_clusters,
         topic_field=options.topic_field,
         text_field=options.field,
