@@ -48,6 +48,8 @@ def _root(
 ) -> None:
     """curator-synth: synthetic data generation and curation."""
     _common.verbose = verbose
+    if not verbose:
+        _common.quiet_third_party()
 
 
 def main() -> None:

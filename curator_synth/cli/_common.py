@@ -33,6 +33,7 @@ __all__ = [
     "Group",
     "exit_code",
     "fail",
+    "quiet_third_party",
     "running_in",
 ]
 
@@ -45,6 +46,26 @@ INTERRUPTED = 130
 
 #: Set by ``curator-synth -v``: failures print their traceback too.
 verbose = False
+
+
+def quiet_third_party() -> None:
+    """Keep other libraries' chatter off the user's screen (``curator-synth -v`` shows it): Hugging Face and tqdm
+    progress bars, scikit-learn's and Dask's warnings, ``distributed``'s log lines (a busy dashboard port, shuffle
+    notes). Errors still surface: they reach the user as curator_synth's one-line errors."""
+    import logging
+    import os
+    import warnings
+
+    for name, value in (
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("TQDM_DISABLE", "1"),
+    ):
+        os.environ.setdefault(name, value)
+    for module in ("sklearn", "dask", "distributed", "transformers", "sentence_transformers", "torch"):
+        warnings.filterwarnings("ignore", module=module)
+    for name in ("distributed", "transformers", "sentence_transformers"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def exit_code(error: BaseException) -> int:

@@ -1,15 +1,24 @@
-"""Per-client accounting: what was sent, retried, failed, and how many tokens it cost."""
+"""Per-client accounting: what was sent, retried, failed, and how many tokens it cost; and :class:`UsageMeter`,
+the live totals of the clients at work in this process, for a progress display."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
-__all__ = ["ClientStats"]
+__all__ = ["TOTALS", "ClientStats", "UsageMeter"]
 
 logger = logging.getLogger("curator_synth.clients")
+
+#: The keys of :meth:`ClientStats.totals`.
+TOTALS = ("requests", "ok", "retries", "failed", "from_journal", "prompt_tokens", "completion_tokens")
+_METERS: list[UsageMeter] = []  # the meters open now: every ClientStats made meanwhile reports to them
+_METERS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -47,5 +56,58 @@ class ClientStats:
             "transient_failures": dict(self.transient_failures),
         }
 
+    def __post_init__(self) -> None:
+        if _METERS:
+            with _METERS_LOCK:
+                for meter in _METERS:
+                    meter.watch(self)
+
     def log(self, name: str = "client") -> None:
         logger.info("%s stats: %s", name, self.as_dict())
+
+    def totals(self) -> dict[str, int]:
+        """The counters a progress display shows: ``requests`` sent, ``ok``, ``retries``, ``failed``,
+        ``from_journal``, ``prompt_tokens``, ``completion_tokens``."""
+        return {
+            "requests": self.requests_sent,
+            "ok": self.responses_ok,
+            "retries": sum(self.retries.values()),
+            "failed": sum(self.failures.values()),
+            "from_journal": self.from_journal,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+
+class UsageMeter:
+    """Live totals of the clients of this process while the meter is open: every client made meanwhile (e.g. on
+    Dask's threads), and the growth of ``existing`` clients' counters since it opened. Clients in other
+    processes (a cluster's workers) are not seen: their partitions report when they finish."""
+
+    def __init__(self, existing: Iterable[ClientStats] = ()) -> None:
+        self._start = [(stats, stats.totals()) for stats in existing]
+        self._watched: list[ClientStats] = []
+
+    def watch(self, stats: ClientStats) -> None:
+        self._watched.append(stats)
+
+    def totals(self) -> dict[str, int]:
+        """The sums of :meth:`ClientStats.totals` over the clients seen (growth only, for ``existing`` ones)."""
+        summed: Counter[str] = Counter()
+        for stats in list(self._watched):
+            summed.update(stats.totals())
+        for stats, start in self._start:
+            now = stats.totals()
+            summed.update({key: now[key] - start[key] for key in now})
+        return {key: summed.get(key, 0) for key in TOTALS}
+
+    def __enter__(self) -> UsageMeter:
+        with _METERS_LOCK:
+            _METERS.append(self)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        with _METERS_LOCK:
+            _METERS.remove(self)

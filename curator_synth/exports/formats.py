@@ -7,6 +7,9 @@ a :class:`~curator_synth.errors.ConfigError` naming the missing field) and then 
 
 Column names are configurable through :class:`ExportFields`; the records written always use the format's own
 key names (``messages``, ``conversations``, ``instruction``/``input``/``output``, ``prompt``/``chosen``/``rejected``).
+
+Texts are written without the whitespace around them: completion models start most answers with ``"\n\n"``, and a
+fine-tuning file that keeps it teaches the model to start so. Whitespace inside a text is kept as it is.
 """
 
 from __future__ import annotations
@@ -89,20 +92,21 @@ def _is_missing(value: Any) -> bool:
 
 
 def _optional_text(row: Mapping[str, Any], column: str, columns: Sequence[str]) -> str | None:
-    """The row's value in an optional column as text; ``None`` when the column is absent or the value missing/empty."""
+    """The row's value in an optional column as text, stripped; ``None`` when the column is absent or the value
+    missing or blank."""
     if column not in columns:
         return None
     value = row[column]
-    if _is_missing(value) or value == "":
+    if _is_missing(value):
         return None
-    return str(value)
+    return str(value).strip() or None
 
 
 def _required_text(row: Mapping[str, Any], column: str, position: Any) -> str:
     value = row[column]
     if _is_missing(value):
         raise ConfigError(f"row {position}: column {column!r} has no value")
-    return str(value)
+    return str(value).strip()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -126,7 +130,10 @@ def _messages(value: Any, position: Any) -> list[dict[str, Any]]:
             raise ConversationFormatError(
                 f"row {position}, turn {index}: expected a dict with 'role' and 'content', got {message!r:.80}"
             )
-        messages.append({key: item for key, item in message.items() if not _is_missing(item)})
+        kept = {key: item for key, item in message.items() if not _is_missing(item)}
+        if isinstance(kept.get("content"), str):
+            kept["content"] = kept["content"].strip()
+        messages.append(kept)
     if not messages:
         raise ConversationFormatError(f"row {position}: the conversation is empty")
     return messages

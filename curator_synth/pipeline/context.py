@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from curator_synth.clients.factory import ClientSpec
     from curator_synth.dataset import DocumentDataset
     from curator_synth.embeddings import Embedder
+    from curator_synth.pipeline.progress import RunStatus
 
 __all__ = ["Recipe", "RunContext", "read_seed_texts", "usage_of"]
 
@@ -63,6 +64,9 @@ class RunContext:
     request_defaults: RequestDefaults | None = None
     #: Whether the endpoint's pre-flight ran (:func:`curator_synth.pipeline.checks.check_endpoint`).
     checked: bool = False
+    #: The run's progress by stage (:class:`~curator_synth.pipeline.progress.RunStatus`), and the running stage.
+    status: RunStatus | None = None
+    stage_number: int = 0
     _seeds: list[str] | None = None
     _driver_client: AsyncLLMClient | None = None
 
@@ -134,10 +138,10 @@ class RunContext:
             raise ConfigError("this recipe has stages that call a model: give a client or a `client:` section")
         done = 0
 
-        def progress(_: Any) -> None:
+        def progress(stats: Any) -> None:
             nonlocal done
             done += 1
-            self._progress(done, data.npartitions)
+            self._progress(done, data.npartitions, stats)
 
         result = run_llm_stage(
             data, task, self.client_spec, parts, dask_client=self.dask_client, progress=progress,
@@ -185,7 +189,10 @@ class RunContext:
         client = self.client or self._driver_client
         return usage_of(client.stats if client is not None else None)
 
-    def _progress(self, done: int, total: int) -> None:
+    def _progress(self, done: int, total: int, stats: Any = None) -> None:
+        """A partition finished (``stats``: its :class:`~curator_synth.distributed.PartitionStats`, if known)."""
+        if self.status is not None:
+            self.status.partition_done(self.stage_number, done, total, stats)
         if self.progress is not None:
             self.progress(self.stage_dir.name, done, total)
 

@@ -29,12 +29,14 @@ from typing import Any, cast
 
 from curator_synth._files import atomic_dir, atomic_write
 from curator_synth.clients.defaults import request_defaults
+from curator_synth.clients.stats import UsageMeter
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError, IncompleteStageError, StageError
 from curator_synth.pipeline import checks
 from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
+from curator_synth.pipeline.progress import RunStatus
 from curator_synth.pipeline.stages import STAGES, StageOutput
 from curator_synth.pipeline.stages.base import Stage
 from curator_synth.pipeline.stages.generation import stage_request_defaults
@@ -103,6 +105,8 @@ class SyntheticDataPipeline:
             raise ConfigError("SyntheticDataPipeline: a tokenizer was given without a model")
         self.client = client
         self.progress = progress
+        #: What the run in progress has done so far, stage by stage (for a display polling it; None before a run).
+        self.status: RunStatus | None = None
         self.specs: list[StageSpec] = self.config.stage_specs()
         #: The stages, built once from their validated options (a stage holds no state of its own).
         self.stages: list[Stage[Any]] = [STAGES.get(spec.name)(spec.options) for spec in self.specs]
@@ -137,6 +141,7 @@ class SyntheticDataPipeline:
         from curator_synth.report import ReportData
 
         report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
+        self.status = RunStatus.of([(stage.name, stage.needs_client()) for stage in self.stages], config.pricing)
         with run_lock(out), _dask_client(config, self._needs_cluster()) as dask_client:
             ctx = self._context(config, out, dask_client)
             try:
@@ -190,6 +195,7 @@ class SyntheticDataPipeline:
             dask_client=dask_client,
             partitions=max(2, 2 * config.dask.n_workers),
             progress=self.progress,
+            status=self.status,
         )
 
     # ------------------------------------------------------------------------------------------ stages
@@ -203,12 +209,15 @@ class SyntheticDataPipeline:
             text = json.dumps(inputs, sort_keys=True, default=str)
             fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
             ctx.stage_dir = ctx.output_dir / "stages" / f"{number:02d}-{spec.name}"
+            ctx.stage_number = number
             manifest = _read_manifest(ctx.stage_dir)
             if number == 0 and not stage.first:
                 raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
             if manifest is not None and manifest.get("fingerprint") == fingerprint:
                 data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
                 summary = cast(StageSummary, {**manifest["summary"], "resumed": True})  # written by _run_stage
+                if self.status is not None:
+                    self.status.finish(number, summary, resumed=True)
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprint)
             add_stage_summary(report, summary)
@@ -225,6 +234,23 @@ class SyntheticDataPipeline:
         self, stage: Stage[Any], data: DocumentDataset | None, ctx: RunContext, fingerprint: str
     ) -> tuple[StageSummary, DocumentDataset]:
         records_in = len(data) if data is not None else 0
+        driver = ctx.driver_client()
+        with UsageMeter([driver.stats] if driver is not None and driver.stats is not None else []) as meter:
+            if self.status is not None:
+                self.status.start(ctx.stage_number, records_in, meter)
+            try:
+                summary, written = self._measured_stage(stage, data, ctx, fingerprint, records_in)
+            except BaseException:
+                if self.status is not None:
+                    self.status.fail(ctx.stage_number)
+                raise
+        if self.status is not None:
+            self.status.finish(ctx.stage_number, summary)
+        return summary, written
+
+    def _measured_stage(
+        self, stage: Stage[Any], data: DocumentDataset | None, ctx: RunContext, fingerprint: str, records_in: int
+    ) -> tuple[StageSummary, DocumentDataset]:
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
         _claim_stage_dir(ctx.stage_dir, fingerprint)

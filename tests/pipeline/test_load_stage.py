@@ -89,7 +89,7 @@ def test_shards_with_the_same_explicit_ids_are_namespaced_by_file(tmp_path: Path
     provenance = [json.loads(text) for text in frame["provenance"]]
     assert provenance[0] == {"load": {"id": "0", "file": "a.jsonl", "line": 1}}
     assert provenance[7] == {"load": {"id": "2", "file": "b.jsonl", "line": 3}}
-    assert provenance[10] == {}  # an id only one file uses is left alone
+    assert provenance[10] == {"load": {"file": "b.jsonl", "line": 6}}  # an id only one file uses is left alone
 
 
 def test_explicit_integer_ids_become_text(tmp_path: Path) -> None:

@@ -36,6 +36,11 @@ def test_offline_curation_recipe_through_the_cli_and_resume(tmp_path: Path) -> N
     assert html.count("data:image/png;base64,") >= 5
     for name in ("messages.jsonl", "sharegpt.jsonl", "alpaca.jsonl", "dataset.parquet"):
         assert (out / "exports" / name).stat().st_size > 0
+    alpaca = [json.loads(line) for line in (out / "exports" / "alpaca.jsonl").read_text().splitlines()]
+    assert all(row["output"] == row["output"].strip() for row in alpaca)  # no "\n\n" before the answers
+    assert min(len(row["output"]) for row in alpaca) >= 2  # no bare one-character answers
+    origins = [json.loads(text)["load"] for text in final["provenance"]]
+    assert all(origin["file"].startswith("predictions_") and origin["line"] >= 1 for origin in origins)
     manifests = {p: p.stat().st_mtime_ns for p in out.glob("stages/*/manifest.json")}
     again = runner.invoke(app, ["run", str(RECIPES / "curate_self_instruct.yaml"), "--output-dir", str(out)])
     assert again.exit_code == 0, again.output

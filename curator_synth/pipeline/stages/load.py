@@ -5,7 +5,8 @@ string: Parquet-safe). A loaded record without an id gets one from its whole con
 explicit ids are kept as text, and the load stage never lets one id stand for two different records
 (``curator_synth.dataset.identity``): identical rows are dropped and counted (``duplicate_id``), an id used by
 two different records of one file is an error naming both lines, and ids shared across files are namespaced
-by the file (``<file>:<id>``, the original kept in ``provenance.load``). Non-string text fields are an error
+by the file (``<file>:<id>``, the original kept in ``provenance.load``). Every record's ``provenance.load`` names
+the file and line it came from. Non-string text fields are an error
 naming file, line and field unless ``coerce: true``; lines skipped with ``on_bad_lines: skip`` are counted.
 """
 
@@ -193,19 +194,26 @@ class LoadStage(Stage[LoadOptions]):
 
 
 def _with_load_provenance(frame: pd.DataFrame, namespaced: dict[int, str]) -> pd.DataFrame:
-    """Namespaced records keep their original id, file and line in ``provenance.load``."""
-    from curator_synth.pipeline.tasks import merge_provenance
+    """Every record's ``provenance.load``: the file (base name) and line (row for Parquet) it was read from, and
+    its original id where the id was namespaced. A record that already had a ``load`` entry (records exported by
+    an earlier run) keeps it as ``provenance.load.earlier``."""
+    from curator_synth.pipeline.tasks import parsed_provenance
 
-    if not namespaced:
-        return frame
-    frame = frame.copy()
-    for position, original in namespaced.items():
-        path = frame[FILE_COLUMN].iat[position]
-        origin = {"id": original, "file": os.path.basename(path), "line": int(frame[LINE_COLUMN].iat[position])}
-        frame.iat[position, frame.columns.get_loc("provenance")] = merge_provenance(
-            frame["provenance"].iat[position], "load", origin
-        )
-    return frame
+    files = [os.path.basename(path) for path in frame[FILE_COLUMN]]
+    lines = [int(line) for line in frame[LINE_COLUMN]]
+    texts = []
+    for position, (provenance, file, line) in enumerate(zip(frame["provenance"], files, lines, strict=True)):
+        origin: dict[str, object] = {"file": file, "line": line}
+        if position in namespaced:
+            origin = {"id": namespaced[position], **origin}
+        if provenance == "{}":  # the common case, without a JSON round trip
+            texts.append(json.dumps({"load": origin}, ensure_ascii=False))
+            continue
+        found = parsed_provenance(provenance)
+        if "load" in found:
+            origin["earlier"] = found["load"]
+        texts.append(json.dumps({**found, "load": origin}, default=str, ensure_ascii=False))
+    return frame.assign(provenance=texts)
 
 
 def _group(pattern: re.Pattern[str], name: str) -> str:
