@@ -105,6 +105,37 @@ def inspect(
         typer.echo(f"  {number:02d} {name}: {options}")
 
 
+@app.command()
+def preview(
+    recipe: Annotated[Path, typer.Argument(help="A YAML recipe to try on a few records.")],
+    n: Annotated[int, typer.Option("-n", min=1, help="About how many records to make.")] = 5,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Against the loopback simulator (no endpoint, no key), as run --dry-run.")
+    ] = False,
+    output_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Keep the preview's run there (default: a temporary directory, removed afterwards)."),
+    ] = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = None,
+    sets: RecipeSets = None,
+) -> None:
+    """Run the recipe end to end on about N records and print them: instruction, response, scores, and the rows
+    each filter rejected with the reason (no exports, no report; the recipe's own output is not touched)."""
+    from rich.console import Console
+
+    from curator_synth.pipeline.preview import preview as run_preview
+
+    pipeline = _pipeline(recipe, model=model, base_url=base_url, api_key_env=api_key_env, sets=sets)
+    shown = run_preview(pipeline.config, n, simulate=dry_run, output_dir=output_dir)
+    console = Console()
+    for table in shown.tables():
+        console.print(table)
+    if output_dir is not None:
+        typer.echo(f"preview run kept in {output_dir}")
+
+
 def _pipeline(recipe: Path, **flags: Any) -> Any:
     """The recipe's pipeline, the endpoint flags and ``--set`` applied (a bad recipe raises ConfigError: exit 2)."""
     from curator_synth.pipeline import SyntheticDataPipeline

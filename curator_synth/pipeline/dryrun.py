@@ -22,7 +22,7 @@ from typing import Any
 
 from curator_synth.pipeline.config import ClientConfig, PipelineConfig
 
-__all__ = ["DryRunPlan", "StagePlan", "dry_run"]
+__all__ = ["DryRunPlan", "StagePlan", "dry_run", "simulator"]
 
 #: The simulator's "key" (not a secret): set for the dry run so no real key from the environment is sent.
 _KEY_ENV = "CURATOR_SYNTH_DRY_RUN_KEY"
@@ -137,17 +137,11 @@ def dry_run(
     LocalCluster. ``output_dir``: keep the run there (default: a temporary directory, removed afterwards).
     """
     from curator_synth.pipeline.runner import SyntheticDataPipeline
-    from curator_synth.testing import FakeLLMServer, Plausible
 
     notes = []
     if config.dask.scheduler_address is not None:
         notes.append(f"(ran on a LocalCluster instead of the scheduler at {config.dask.scheduler_address})")
-    with (
-        FakeLLMServer(responder=Plausible()) as server,
-        tempfile.TemporaryDirectory(prefix="dry-run-") as temp,
-        _environ(_KEY_ENV, "dry-run"),
-    ):
-        simulated = _simulated(config, server.base_url)
+    with simulator(config) as (simulated, server), tempfile.TemporaryDirectory(prefix="dry-run-") as temp:
         snapshots: list[dict[str, Any]] = [server.stats()]
 
         def on_progress(name: str, done: int, total: int) -> None:
@@ -178,6 +172,17 @@ def dry_run(
         output_dir=out if output_dir is not None else None,
         notes=notes,
     )
+
+
+@contextlib.contextmanager
+def simulator(config: PipelineConfig) -> Iterator[tuple[PipelineConfig, Any]]:
+    """For the block: a :class:`~curator_synth.testing.FakeLLMServer` answering like the recipe's endpoint would
+    (:class:`~curator_synth.testing.Plausible`), and ``config`` pointed at it (no key, no rate limits, no remote
+    scheduler, no pre-flight)."""
+    from curator_synth.testing import FakeLLMServer, Plausible
+
+    with FakeLLMServer(responder=Plausible()) as server, _environ(_KEY_ENV, "dry-run"):
+        yield _simulated(config, server.base_url), server
 
 
 def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:

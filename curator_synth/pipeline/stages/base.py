@@ -76,6 +76,11 @@ class Stage(Generic[OptionsT]):
         ``filters[0].name: unknown filter 'safty'`` (the runner prefixes the stage's place, ``stages[3]``).
         ``inspect`` runs the same checks. The default checks nothing."""
 
+    def preview(self, n: int) -> dict[str, Any]:
+        """Option changes that make this stage produce about ``n`` records, for ``curator-synth preview`` (the
+        stage's options as a recipe writes them; default: none, the stage works on what it is given)."""
+        return {}
+
     def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
         """What, besides the options and the stages before, decides this stage's output (part of the resume
         fingerprint): the model and endpoint for stages that call one. Stages reading files add the files."""

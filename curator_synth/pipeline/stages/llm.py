@@ -48,6 +48,9 @@ class SelfInstructStage(Stage[SelfInstructOptions]):
     uses_llm = True
     first = True
 
+    def preview(self, n: int) -> dict[str, Any]:
+        return {"num_instructions": n, "batch_size": min(self.options.batch_size, n), "include_seeds": False}
+
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         from curator_synth.clients.sync import run_sync
         from curator_synth.generators.self_instruct import AsyncSelfInstruct

@@ -131,6 +131,9 @@ class LoadStage(Stage[LoadOptions]):
             names = ", ".join(os.path.basename(path) for path in files[:5])
             raise ConfigError(f"source_from_filename: {pattern!r} matches none of the file names ({names})")
 
+    def preview(self, n: int) -> dict[str, Any]:
+        return {"limit": min(self.options.limit or n, n)}
+
     def fingerprint(self, ctx: RunContext) -> dict[str, Any]:
         """The files read (name, size, modification time): an edited input is loaded again."""
         try:

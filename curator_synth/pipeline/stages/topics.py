@@ -248,6 +248,14 @@ class TopicPromptsStage(Stage[TopicPromptsOptions]):
     uses_llm = True
     first = True
 
+    def preview(self, n: int) -> dict[str, Any]:
+        """One topic (one document, one material type), ``n`` openlines, one revision: about ``n`` prompts."""
+        options = self.options.options.model_dump()
+        small = {"n_macro_topics": 1, "n_subtopics": 1, "n_openlines": n, "n_revisions": 1, "limit": 1}
+        for key in ("topics", "text_material_types", "additional_macro_topics", "additional_subtopics"):
+            small[key] = options.get(key, [])[:1]
+        return {"options": {key: value for key, value in {**options, **small}.items() if key in options}}
+
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         options = self.options
         chosen: PipelineOptions = options.options
