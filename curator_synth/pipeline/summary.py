@@ -34,10 +34,15 @@ class StageSummary(TypedDict):
 
 
 def add_stage_summary(report: Any, summary: StageSummary) -> None:
-    """One stage's counts, time and rejections (a summary of ``PipelineResult.stages``) into the report."""
-    report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"])
+    """One stage's counts, time and rejections (a summary of ``PipelineResult.stages``) into the report, its
+    drops under the kind its stage declares (``Stage.drops``: filter, dedup, sample or other)."""
+    from curator_synth.pipeline.stages import STAGES
+
+    kind = STAGES.get(summary["stage"]).drops if summary["stage"] in STAGES else "other"
+    report.add_stage(summary["stage"], summary["records_in"], summary["records_out"], summary["seconds"],
+                     resumed=bool(summary.get("resumed")))  # fmt: skip
     for name, reasons in summary["rejections"].items():
-        report.add_rejections(name, reasons)
+        report.add_rejections(name, reasons, kind)
 
 
 def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:
@@ -56,13 +61,45 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: Pipel
     )
     if embeddings is not None and len(instructions) > 1:
         from curator_synth.dedup.semantic import cluster_embeddings
+        from curator_synth.report.clusters import describe_clusters
 
         labels = cluster_embeddings(embeddings, min(REPORT_CLUSTERS, len(instructions)), ctx.config.seed)
         report.set_cluster_sizes(pd.Series(labels).value_counts().sort_index().tolist())
+        report.clusters = describe_clusters(instructions, labels.tolist())
+    if "chosen_score" in frame.columns:
+        report.set_preference(frame)
+    _stage_records(report, frame, ctx)
     if config.report.bias.enabled:
         _bias(report, frame, ctx, config)
     _usage(report, ctx, config)
     report.info.update({"records": str(len(frame)), "output": str(ctx.output_dir)})
+
+
+def _stage_records(report: Any, final: pd.DataFrame, ctx: RunContext, shown: int = 2) -> None:
+    """From the stages' saved records (``stages/NN-name/data``): records by source, first stage vs kept, and a
+    few records each stage kept and dropped (a filter's by reason, from its ``rejected.jsonl``; another stage's
+    are the records of the stage before that it did not pass on)."""
+    stage_dirs = sorted(path for path in (ctx.output_dir / "stages").glob("[0-9][0-9]-*") if (path / "data").is_dir())
+    if not stage_dirs:
+        return
+    frames = [pd.read_parquet(path / "data") for path in stage_dirs]
+    if "source" in frames[0].columns and "source" in final.columns:
+        first, kept = frames[0]["source"].value_counts(), final["source"].value_counts()
+        report.sources = {str(name): {"in": int(n), "out": int(kept.get(name, 0))} for name, n in first.items()}
+    previous: pd.DataFrame | None = None
+    for path, frame in zip(stage_dirs, frames, strict=True):
+        dropped: dict[str, list[dict[str, Any]]] = {}
+        rejected = path / "rejected.jsonl"
+        if rejected.exists():
+            rows = pd.read_json(rejected, lines=True, dtype=False)
+            for reason, group in rows.groupby("filter_reason", sort=False) if len(rows) else ():
+                dropped[str(reason)] = group.head(shown).to_dict("records")
+        elif previous is not None and "id" in frame.columns and "id" in previous.columns:
+            gone = previous[~previous["id"].isin(frame["id"])]
+            if len(gone):
+                dropped["dropped"] = gone.head(shown).to_dict("records")
+        report.add_examples(path.name.split("-", 1)[1], frame.head(shown).to_dict("records"), dropped)
+        previous = frame
 
 
 def _bias(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:

@@ -41,12 +41,14 @@ NO_REASON = "unspecified"
 
 @dataclass(frozen=True)
 class StageStats:
-    """One pipeline stage: records that went in and came out, and its wall-clock time."""
+    """One pipeline stage: records that went in and came out, and its wall-clock time (``resumed``: the stage was
+    loaded from an earlier run, whose time this is)."""
 
     name: str
     records_in: int
     records_out: int
     seconds: float
+    resumed: bool = False
 
     def __post_init__(self) -> None:
         if self.records_in < 0 or self.records_out < 0 or self.seconds < 0:
@@ -137,7 +139,12 @@ def _finite(values: Iterable[Any]) -> list[float]:
 class ReportData:
     """The numbers of one run. Every field is optional; sections without data are left out of the report.
 
-    - ``stages``: in the order they ran. ``rejections``: filter step -> reason -> rows dropped.
+    - ``stages``: in the order they ran. ``rejections``: filter step -> reason -> rows dropped by filters;
+      ``drops``: the other stages' drops by kind (``dedup``, ``sample``, ``other``) -> name -> reason -> rows.
+    - ``sources``: source (e.g. the model that wrote a record) -> records ``in`` (first stage) and ``out``.
+    - ``examples``: per stage, a few records it kept and a few it dropped per reason (:meth:`add_examples`).
+    - ``clusters``: the final records' clusters: label, size, distinctive terms, two members.
+    - ``preference``: ``chosen_score``, ``rejected_score``, ``margin`` values of DPO pairs.
     - ``scores``: score name (``helpfulness`` ... ``verbosity``, ``overall``, or others) -> values.
     - ``lengths``: field (``instruction``, ``response``...) -> lengths in ``length_unit``.
     - ``rouge_l_to_seed``: each record's ROUGE-L F1 with its nearest seed
@@ -160,6 +167,11 @@ class ReportData:
     cluster_sizes: dict[str, int] = field(default_factory=dict)
     usage: dict[str, TokenUsage] = field(default_factory=dict)
     bias: dict[str, Any] = field(default_factory=dict)
+    drops: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+    preference: dict[str, list[float]] = field(default_factory=dict)
     bins: int = 20
 
     def __post_init__(self) -> None:
@@ -167,13 +179,22 @@ class ReportData:
             raise ConfigError(f"bins must be at least 1, got {self.bins}")
 
     # ------------------------------------------------------------------------------------------ stages
-    def add_stage(self, name: str, records_in: int, records_out: int, seconds: float) -> StageStats:
-        stage = StageStats(name, int(records_in), int(records_out), float(seconds))
+    def add_stage(
+        self, name: str, records_in: int, records_out: int, seconds: float, *, resumed: bool = False
+    ) -> StageStats:
+        stage = StageStats(name, int(records_in), int(records_out), float(seconds), resumed)
         self.stages.append(stage)
         return stage
 
-    def add_rejections(self, filter_name: str, reasons: Mapping[str, int]) -> None:
-        """Add drop counts of one filter (counts for a reason already there are summed)."""
+    def add_rejections(self, filter_name: str, reasons: Mapping[str, int], kind: str = "filter") -> None:
+        """Add drop counts of one filter (counts for a reason already there are summed). ``kind``: ``filter``
+        (the report's "rejected by filters"), or what another stage's drops are: ``dedup`` (duplicates),
+        ``sample`` (not sampled), ``other`` (failed requests, unpaired instructions, ...)."""
+        if kind != "filter":
+            target = self.drops.setdefault(kind, {}).setdefault(filter_name, {})
+            for reason, count in reasons.items():
+                target[reason or NO_REASON] = target.get(reason or NO_REASON, 0) + int(count)
+            return
         target = self.rejections.setdefault(filter_name, {})
         for reason, count in reasons.items():
             key = reason or NO_REASON
@@ -238,6 +259,21 @@ class ReportData:
         """Records per cluster: a mapping label -> size, or a list indexed by cluster number."""
         items = sizes.items() if isinstance(sizes, Mapping) else enumerate(sizes)
         self.cluster_sizes = {str(label): int(size) for label, size in items}
+
+    def add_examples(
+        self, stage: str, kept: Sequence[Mapping[str, Any]], dropped: Mapping[str, Sequence[Mapping[str, Any]]]
+    ) -> None:
+        """A few records a stage kept, and a few it dropped by reason (each a mapping of the record's fields)."""
+        by_reason = {reason: [dict(row) for row in rows] for reason, rows in dropped.items()}
+        self.examples.append({"stage": stage, "kept": [dict(row) for row in kept], "dropped": by_reason})
+
+    def set_preference(self, pairs: pd.DataFrame) -> None:
+        """The scores of DPO pairs: a frame's ``chosen_score``, ``rejected_score`` and ``margin`` columns."""
+        self.preference = {
+            name: _finite(pairs[name].tolist())
+            for name in ("chosen_score", "rejected_score", "margin")
+            if name in pairs.columns
+        }
 
     def set_bias(self, summary: BiasSummary, top_n: int = 20) -> None:
         """The bias and representation section (:func:`~curator_synth.report.bias.bias_summary`); its chart

@@ -36,6 +36,8 @@ figcaption { font-size: 0.8rem; color: #666; text-align: center; }
 .bar { background: #4c72b0; height: 0.7rem; display: inline-block; }
 .note { background: #fff8e1; border: 1px solid #f0d98c; padding: 0.5rem 0.8rem; border-radius: 4px; }
 footer { margin-top: 3rem; font-size: 0.8rem; color: #888; }
+table.examples { table-layout: fixed; width: 100%; } table.examples td:first-child { width: 9rem; }
+table.examples td { vertical-align: top; overflow-wrap: anywhere; }
 """
 
 
@@ -90,10 +92,7 @@ def _figure(chart: Chart, images: Mapping[str, bytes]) -> str:
     if png is None:
         return _chart_table(chart)
     data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(chart.title)}">'
-        f"<figcaption>{_e(chart.title)}</figcaption></figure>"
-    )
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{_e(chart.title)}"></figure>'  # titled in the PNG
 
 
 def _summary_rows(distributions: Mapping[str, Any]) -> list[list[Any]]:
@@ -110,12 +109,16 @@ def _cost(value: float | None, currency: str | None) -> str:
 
 
 def _cards(stats: Mapping[str, Any]) -> str:
-    totals, usage = stats["totals"], stats["usage"]["total"]
+    headline, usage = stats["headline"], stats["usage"]["total"]
+    resumed = headline["resumed_stages"]
     cards = [
-        ("records in", _num(totals["records_in"])),
-        ("records out", _num(totals["records_out"])),
-        ("rejected by filters", _num(stats["rejected"])),
-        ("seconds", f"{totals['seconds']:,.1f}"),
+        ("records loaded or generated", _num(headline["records"])),
+        ("records kept", _num(headline["kept"])),
+        ("rejected by filters", _num(headline["rejected_by_filters"])),
+        ("duplicates removed", _num(headline["duplicates"])),
+        ("not sampled", _num(headline["not_sampled"])),
+        ("other drops", _num(headline["other_drops"])),
+        (f"seconds{f' ({resumed} stages resumed)' if resumed else ''}", f"{headline['seconds']:,.1f}"),
         ("tokens", _num(usage["total_tokens"])),
         ("cost", _e(_cost(usage["cost"], usage["currency"]))),
     ]
@@ -127,18 +130,32 @@ def _stages(stats: Mapping[str, Any]) -> list[str]:
     if not stats["stages"]:
         return ["<h2>Stages</h2>", "<p>No stages were recorded.</p>"]
     rows = [
-        [s["name"], s["records_in"], s["records_out"], f"{s['records_out'] - s['records_in']:+,}", s["seconds"]]
+        [s["name"] + (" (resumed)" if s.get("resumed") else ""), s["records_in"], s["records_out"],
+         f"{s['records_out'] - s['records_in']:+,}", s["seconds"]]
         for s in stats["stages"]
-    ]
+    ]  # fmt: skip
     headers = ["stage", "records in", "records out", "change", "seconds"]
-    return ["<h2>Stages</h2>", _table(headers, rows, [False, True, True, False, True])]
+    parts = ["<h2>Stages</h2>", _table(headers, rows, [False, True, True, False, True])]
+    if any(s.get("resumed") for s in stats["stages"]):
+        parts.append("<p>(resumed): loaded from an earlier run of the same recipe; its seconds are that run's.</p>")
+    return parts
 
 
 def _rejections(stats: Mapping[str, Any]) -> list[str]:
-    if not stats["rejections"]:
-        return []
-    rows = [[name, reason, n] for name, reasons in stats["rejections"].items() for reason, n in reasons.items()]
-    return ["<h2>Rejections by filter</h2>", _table(["filter", "reason", "records"], rows, [False, False, True])]
+    parts = []
+    if stats["rejections"]:
+        rows = [[name, reason, n] for name, reasons in stats["rejections"].items() for reason, n in reasons.items()]
+        parts += ["<h2>Rejections by filter</h2>", _table(["filter", "reason", "records"], rows, [False, False, True])]
+    kinds = {"dedup": "duplicate removed", "sample": "not sampled", "other": "dropped"}
+    rows = [
+        [kinds.get(kind, kind), name, reason, n]
+        for kind, names in stats.get("drops", {}).items()
+        for name, reasons in names.items()
+        for reason, n in reasons.items()
+    ]
+    if rows:
+        parts += ["<h2>Other drops</h2>", _table(["kind", "stage", "reason", "records"], rows, [False] * 3 + [True])]
+    return parts
 
 
 def _distributions(
@@ -171,6 +188,61 @@ def _diversity(stats: Mapping[str, Any], charts: Mapping[str, Chart], images: Ma
     if "cluster_sizes" in charts:
         parts.append(_figure(charts["cluster_sizes"], images))
     return parts
+
+
+def _sources(stats: Mapping[str, Any]) -> list[str]:
+    """Records by source (the model that wrote them, the file they came from): in the first stage and kept."""
+    sources = stats.get("sources") or {}
+    if len(sources) < 2:
+        return []
+    rows = [
+        [name, counts["in"], counts["out"], 100 * counts["out"] / counts["in"] if counts["in"] else None]
+        for name, counts in sorted(sources.items(), key=lambda item: -item[1]["out"])
+    ]
+    return [
+        "<h2>Records by source</h2>",
+        _table(["source", "records in", "kept", "kept %"], rows, [False] + [True] * 3),
+    ]
+
+
+def _clusters(stats: Mapping[str, Any]) -> list[str]:
+    """The final records' clusters: size, the words that set them apart, two members."""
+    clusters = stats.get("clusters") or []
+    if not clusters:
+        return []
+    rows = [
+        [c["label"], c["size"], ", ".join(c["terms"]), " | ".join(_short(m, 100) for m in c["members"])]
+        for c in clusters
+    ]
+    return ["<h3>Clusters</h3>", _table(["cluster", "records", "distinctive terms", "two members"], rows,
+                                        [False, True, False, False])]  # fmt: skip
+
+
+def _examples(stats: Mapping[str, Any]) -> list[str]:
+    """A few records each stage kept, and a few it dropped per reason."""
+    examples = stats.get("examples") or []
+    if not examples:
+        return []
+    parts = ["<h2>Examples</h2>"]
+    for stage in examples:
+        rows = [["kept", *_example(record)] for record in stage["kept"]]
+        rows += [[f"dropped: {reason}", *_example(record)] for reason, records in stage["dropped"].items()
+                 for record in records]  # fmt: skip
+        if rows:
+            table = _table(["", "instruction", "response"], rows).replace("<table>", "<table class=examples>", 1)
+            parts += [f"<h3>{_e(stage['stage'])}</h3>", table]
+    return parts
+
+
+def _example(record: Mapping[str, Any]) -> list[str]:
+    instruction = record.get("instruction") or record.get("prompt") or record.get("text") or ""
+    response = record.get("response") or record.get("chosen") or ""
+    return [_short(instruction, 300), _short(response, 300)]
+
+
+def _short(text: Any, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bias(stats: Mapping[str, Any], charts: Mapping[str, Chart], images: Mapping[str, bytes]) -> list[str]:
@@ -271,9 +343,13 @@ def render_html(
     parts += _distributions("Reward scores", stats["scores"], "score_", by_name, images)
     lengths = {name: values for name, values in stats["lengths"].items() if name != "unit"}
     parts += _distributions(f"Lengths ({stats['lengths']['unit']})", lengths, "length_", by_name, images)
+    parts += _sources(stats)
+    parts += _distributions("Preference pairs", stats.get("preference", {}), "preference_", by_name, images)
     parts += _novelty(stats, by_name, images)
     parts += _diversity(stats, by_name, images)
+    parts += _clusters(stats)
     parts += _bias(stats, by_name, images)
+    parts += _examples(stats)
     parts += _usage(stats)
     body = "\n".join(parts)
     return (

@@ -127,6 +127,7 @@ def build_stats(data: ReportData, plots: Sequence[str] = ()) -> dict[str, Any]:
             "records_out": s.records_out,
             "dropped": s.dropped,
             "seconds": s.seconds,
+            **({"resumed": True} if s.resumed else {}),  # loaded from an earlier run: its seconds are that run's
         }
         for s in data.stages
     ]
@@ -139,8 +140,14 @@ def build_stats(data: ReportData, plots: Sequence[str] = ()) -> dict[str, Any]:
             "records_out": data.stages[-1].records_out if data.stages else None,
             "seconds": sum(s.seconds for s in data.stages),
         },
+        "headline": _headline(data),
         "rejections": {name: dict(reasons) for name, reasons in data.rejections.items()},
         "rejected": sum(sum(reasons.values()) for reasons in data.rejections.values()),
+        "drops": {kind: {name: dict(r) for name, r in names.items()} for kind, names in data.drops.items()},
+        "sources": {name: dict(counts) for name, counts in data.sources.items()},
+        "examples": list(data.examples),
+        "clusters": list(data.clusters),
+        "preference": {name: _distribution(values, data.bins, None) for name, values in data.preference.items()},
         "scores": {
             name: _distribution(values, data.bins, _SCORE_SCALES.get(name)) for name, values in data.scores.items()
         },
@@ -159,6 +166,27 @@ def build_stats(data: ReportData, plots: Sequence[str] = ()) -> dict[str, Any]:
         "plots": list(plots),
     }
     return _json_ready(stats)
+
+
+def _headline(data: ReportData) -> dict[str, Any]:
+    """The report's cards: records loaded or generated (the first stage's output when it starts from nothing),
+    records kept, what filters rejected, duplicates removed, records not sampled, other drops (failed requests,
+    unpaired instructions...), and the time this run took (stages resumed from an earlier run apart)."""
+    first = data.stages[0] if data.stages else None
+
+    def dropped(kind: str) -> int:
+        return sum(sum(reasons.values()) for reasons in data.drops.get(kind, {}).values())
+
+    return {
+        "records": (first.records_out if first.records_in == 0 else first.records_in) if first else None,
+        "kept": data.stages[-1].records_out if data.stages else None,
+        "rejected_by_filters": sum(sum(reasons.values()) for reasons in data.rejections.values()),
+        "duplicates": dropped("dedup"),
+        "not_sampled": dropped("sample"),
+        "other_drops": dropped("other"),
+        "seconds": sum(s.seconds for s in data.stages if not s.resumed),
+        "resumed_stages": sum(s.resumed for s in data.stages),
+    }
 
 
 def _json_ready(value: Any) -> Any:
@@ -190,9 +218,16 @@ def build_charts(data: ReportData) -> list[Chart]:
         charts.append(_histogram_chart("rouge_l_to_seed", "ROUGE-L F1 to the nearest seed", "ROUGE-L F1", hist))
     if data.cluster_sizes:
         ordered = sorted(data.cluster_sizes.items(), key=lambda item: -item[1])
-        labels = tuple(label for label, _ in ordered)
+        terms = {str(cluster["label"]): cluster["terms"] for cluster in data.clusters}
+        labels = tuple(f"{label}: {', '.join(terms[label][:2])}" if terms.get(label) else label for label, _ in ordered)
         counts = tuple(size for _, size in ordered)
         charts.append(Chart("cluster_sizes", "Cluster sizes (largest first)", "cluster", "bar", labels, counts))
+    titles = {"chosen_score": "Chosen responses' scores", "rejected_score": "Rejected responses' scores",
+              "margin": "Margin: chosen minus rejected score"}  # fmt: skip
+    for name, values in data.preference.items():
+        if values:
+            hist = _histogram(values, data.bins, None)
+            charts.append(_histogram_chart(f"preference_{name}", titles[name], name.replace("_", " "), hist))
     if data.bias.get("top_terms"):
         charts.append(bias_chart(data.bias))
     return charts

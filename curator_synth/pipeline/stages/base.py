@@ -60,6 +60,9 @@ class Stage(Generic[OptionsT]):
     Options: ClassVar[type[StageOptions]] = StageOptions
     uses_llm: ClassVar[bool] = False
     first: ClassVar[bool] = False
+    #: What the report calls the records this stage drops: ``filter`` (rejected by filters), ``dedup``
+    #: (duplicates removed), ``sample`` (not sampled) or ``other`` (failed requests, unpaired instructions...).
+    drops: ClassVar[str] = "other"
 
     def __init__(self, options: OptionsT | None = None) -> None:
         self.options: OptionsT = options if options is not None else cast(OptionsT, self.Options())

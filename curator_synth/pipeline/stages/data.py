@@ -66,6 +66,7 @@ class FilterStage(Stage[FilterOptions]):
 
     name = "filter"
     Options = FilterOptions
+    drops = "filter"
 
     def check(self, ctx: RunContext) -> None:
         """Every filter name is registered and its filter takes the arguments given."""
@@ -186,6 +187,7 @@ class DedupStage(Stage[DedupOptions]):
 
     name = "dedup"
     Options = DedupOptions
+    drops = "dedup"
 
     def check(self, ctx: RunContext) -> None:
         """The method's options construct it, and ``against_seeds`` has novelty and the recipe's seeds to use."""
@@ -241,6 +243,7 @@ class SampleStage(Stage[SampleOptions]):
 
     name = "sample"
     Options = SampleOptions
+    drops = "sample"
 
     def check(self, ctx: RunContext) -> None:
         """The strategy is registered and the sampler accepts the options (no model is loaded)."""
