@@ -243,12 +243,21 @@ def export_(
     trace: Annotated[
         bool, typer.Option("--trace", help="Write a reasoning model's reasoning before each response (<think>).")
     ] = False,
+    to_hub: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to-hub", metavar="REPO", help="Also publish it as a Hugging Face dataset, e.g. me/my-data."),
+    ] = None,
+    private: Annotated[bool, typer.Option("--private", help="With --to-hub: a private repository.")] = False,
+    license: Annotated[str, typer.Option(help="With --to-hub: the card's licence (an SPDX id).")] = "other",
+    token_env: Annotated[str, typer.Option(help="With --to-hub: NAME of the variable holding the token.")] = "HF_TOKEN",
     sets: Sets = None,
     renames: Renames = None,
     limit: Limit = None,
     work_dir: WorkDir = None,
 ) -> None:
-    """Write the records as one fine-tuning file (OpenAI messages, ShareGPT, Alpaca, DPO, Parquet); --set: load."""
+    """Write the records as one fine-tuning file (OpenAI messages, ShareGPT, Alpaca, DPO, Parquet); --set: load.
+    With --to-hub, publish it on the Hugging Face Hub with a dataset card (the run's recipe, counts, drops and
+    provenance when INPUT is a run's final/ directory)."""
     from curator_synth.exports import EXPORT_FORMATS
 
     exporter = check_names(EXPORT_FORMATS, [format])[0]
@@ -258,8 +267,19 @@ def export_(
     target = {"format": format, "path": os.path.abspath(output), "fields": pairs(field_map or [], "--field-map")}
     step = StageCommand("load", output, {}, sets or [], source, renames or [], limit, work_dir,
                         exports=[{**target, "metadata": metadata or [], "trace": trace}])  # fmt: skip
+    if to_hub is not None and not os.environ.get(token_env):  # before any work: exit 2, nothing written
+        fail(f"--to-hub: the environment variable {token_env} is not set (a Hub token with write access)", BAD_INPUT)
     result, _ = run_step(step)
     typer.echo(f"{len(result)} records exported as {format} to {output}")
+    if to_hub is not None:
+        from curator_synth.exports.hub import card_for, push_to_hub
+
+        files = {f"data/{output.name}": str(output)}
+        runs = [path for path in (source, source.parent) if (path / "stages").is_dir()]
+        card = card_for(to_hub.split("/")[-1], result.dataset.to_pandas(), {name: format for name in files},
+                        license=license, run_dir=runs[0] if runs else None)  # fmt: skip
+        url = push_to_hub(to_hub, files, card, private=private, token_env=token_env)
+        typer.echo(f"published on the Hub: {url}")
 
 
 @app.command("report")

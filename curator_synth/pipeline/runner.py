@@ -63,6 +63,16 @@ class PipelineResult:
     def __len__(self) -> int:
         return len(self.dataset)
 
+    def to_hf_dataset(self) -> Any:
+        """The final records as a Hugging Face ``datasets.Dataset`` (the ``hub`` extra)."""
+        try:
+            import datasets
+        except ImportError as error:
+            from curator_synth.errors import MissingDependencyError
+
+            raise MissingDependencyError("datasets", "hub", "PipelineResult.to_hf_dataset") from error
+        return datasets.Dataset.from_pandas(self.dataset.to_pandas(), preserve_index=False)
+
 
 class SyntheticDataPipeline:
     """Run a recipe: ``SyntheticDataPipeline(client, config).run(seed_file=...)``.
@@ -143,6 +153,7 @@ class SyntheticDataPipeline:
         report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
         self.status = RunStatus.of([(stage.name, stage.needs_client()) for stage in self.stages], config.pricing)
         with run_lock(out), _dask_client(config, self._needs_cluster()) as dask_client:
+            _save_recipe(config, out)
             ctx = self._context(config, out, dask_client)
             try:
                 data, stages = self._run_stages(ctx, report)
@@ -367,6 +378,19 @@ def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
         settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
     ) as client:
         yield client
+
+
+def _save_recipe(config: PipelineConfig, out: Path) -> None:
+    """The recipe of the run, as it ran (defaults filled in, credentials in URLs redacted), as ``recipe.yaml``."""
+    import yaml
+
+    from curator_synth.redact import redact_url
+
+    recipe = config.model_dump(mode="json", exclude={"base_dir"}, exclude_none=True)
+    if config.client is not None and config.client.base_url:
+        recipe["client"]["base_url"] = redact_url(config.client.base_url)
+    text = yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True)
+    atomic_write(out / "recipe.yaml", lambda temp: temp.write_text(text, encoding="utf-8"))
 
 
 def _claim_stage_dir(stage_dir: Path, fingerprint: str) -> None:
