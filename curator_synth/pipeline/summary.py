@@ -75,6 +75,17 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: Pipel
     report.info.update({"records": str(len(frame)), "output": str(ctx.output_dir)})
 
 
+#: The fields an example record shows in the report (texts cut at EXAMPLE_CHARS characters).
+EXAMPLE_FIELDS = ("id", "instruction", "input", "response", "prompt", "chosen", "rejected", "text", "source")
+EXAMPLE_CHARS = 1000
+
+
+def _examples(frame: pd.DataFrame, shown: int) -> list[dict[str, Any]]:
+    rows = frame.head(shown)[[column for column in EXAMPLE_FIELDS if column in frame.columns]]
+    return [{key: value[:EXAMPLE_CHARS] if isinstance(value, str) else value for key, value in row.items()}
+            for row in rows.to_dict("records")]  # fmt: skip
+
+
 def _stage_records(report: Any, final: pd.DataFrame, ctx: RunContext, shown: int = 2) -> None:
     """From the stages' saved records (``stages/NN-name/data``): records by source, first stage vs kept, and a
     few records each stage kept and dropped (a filter's by reason, from its ``rejected.jsonl``; another stage's
@@ -93,12 +104,12 @@ def _stage_records(report: Any, final: pd.DataFrame, ctx: RunContext, shown: int
         if rejected.exists():
             rows = pd.read_json(rejected, lines=True, dtype=False)
             for reason, group in rows.groupby("filter_reason", sort=False) if len(rows) else ():
-                dropped[str(reason)] = group.head(shown).to_dict("records")
+                dropped[str(reason)] = _examples(group, shown)
         elif previous is not None and "id" in frame.columns and "id" in previous.columns:
             gone = previous[~previous["id"].isin(frame["id"])]
             if len(gone):
-                dropped["dropped"] = gone.head(shown).to_dict("records")
-        report.add_examples(path.name.split("-", 1)[1], frame.head(shown).to_dict("records"), dropped)
+                dropped["dropped"] = _examples(gone, shown)
+        report.add_examples(path.name.split("-", 1)[1], _examples(frame, shown), dropped)
         previous = frame
 
 

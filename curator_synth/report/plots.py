@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Any
 
 from curator_synth.errors import MissingDependencyError
@@ -41,16 +40,22 @@ def render_png(chart: Chart, figure_cls: Any = None, canvas_cls: Any = None) -> 
     axes = figure.add_subplot()
     _DRAW[chart.kind](figure, axes, chart)
     axes.set_title(chart.title)
-    figure.tight_layout()
+    if chart.kind == "histogram":  # short labels: fixed margins (a layout pass costs as much as the drawing)
+        figure.subplots_adjust(left=0.11, right=0.97, bottom=0.16, top=0.9)
+    else:
+        figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 
 def _histogram(figure: Any, axes: Any, chart: Chart) -> None:
+    """One filled step outline over the bins (one artist, not a patch per bar: half the drawing time)."""
+    from matplotlib.ticker import MaxNLocator
+
     edges = list(chart.edges)
-    widths = [high - low for low, high in pairwise(edges)]
-    axes.bar(edges[:-1], chart.counts, width=widths, align="edge", color=_COLOR, edgecolor="white")
+    axes.stairs(chart.counts, edges, fill=True, color=_COLOR)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlim(edges[0], edges[-1])
     axes.set_xlabel(chart.xlabel)
     axes.set_ylabel("records")
