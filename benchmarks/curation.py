@@ -8,7 +8,7 @@ paths, accounting) against a plain per-document Python loop over the same filter
     python benchmarks/curation.py dedup --num-buckets 20 --hashes-per-bucket 13   # NeMo Curator's defaults
 
 Data: the ``prompt`` field of every line of ``<data>/*.jsonl``. ``--data`` defaults to the repository's subset
-of the T0 sample, ``tests/data/t0_sample`` (990 prompts, a quick run); the figures in docs/benchmarks.md are
+of the T0 sample, ``tests/data/t0_sample`` (960 prompts, a quick run); the figures in docs/benchmarks.md are
 for the full sample, ``--data ../shared/data/t0_sample`` (6,364 prompts). Shingles: the set of
 character 5-grams of the prompt (the library's default shingling), here as Python strings, so the ground truth
 does not share code with the hashes under test.
@@ -44,7 +44,7 @@ import pandas as pd
 
 from curator_synth.dedup.fuzzy import FuzzyDuplicatesConfig
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "t0_sample"  # the in-repo subset (990 prompts)
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "t0_sample"  # the in-repo subset (960 prompts)
 DEFAULTS = FuzzyDuplicatesConfig()
 
 

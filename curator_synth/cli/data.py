@@ -267,13 +267,13 @@ def export_(
     target = {"format": format, "path": os.path.abspath(output), "fields": pairs(field_map or [], "--field-map")}
     step = StageCommand("load", output, {}, sets or [], source, renames or [], limit, work_dir,
                         exports=[{**target, "metadata": metadata or [], "trace": trace}])  # fmt: skip
-    if to_hub is not None and not os.environ.get(token_env):  # before any work: exit 2, nothing written
-        fail(f"--to-hub: the environment variable {token_env} is not set (a Hub token with write access)", BAD_INPUT)
+    if to_hub is not None:  # before any work: exit 2, nothing written
+        from curator_synth.exports.hub import card_for, check_hub_access, push_to_hub
+
+        check_hub_access(to_hub, token_env)
     result, _ = run_step(step)
     typer.echo(f"{len(result)} records exported as {format} to {output}")
     if to_hub is not None:
-        from curator_synth.exports.hub import card_for, push_to_hub
-
         files = {f"data/{output.name}": str(output)}
         runs = [path for path in (source, source.parent) if (path / "stages").is_dir()]
         card = card_for(to_hub.split("/")[-1], result.dataset.to_pandas(), {name: format for name in files},

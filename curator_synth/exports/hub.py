@@ -78,6 +78,9 @@ class DatasetCard:
         return "\n".join(lines)
 
 
+_TRUE = {"1", "ON", "YES", "TRUE"}  # what huggingface_hub reads as true in HF_HUB_OFFLINE
+
+
 def push_to_hub(
     repo_id: str,
     files: Mapping[str, str | os.PathLike[str]],
@@ -94,14 +97,7 @@ def push_to_hub(
         from huggingface_hub.errors import HfHubHTTPError
     except ImportError as error:
         raise MissingDependencyError("huggingface_hub", "hub", _FEATURE) from error
-    if "/" not in repo_id or repo_id.count("/") != 1:
-        raise ConfigError(f"--to-hub needs a repository id such as 'your-name/my-dataset', got {repo_id!r}")
-    token = os.environ.get(token_env)
-    if not token:
-        raise ConfigError(
-            f"the environment variable {token_env} is not set: it must hold a Hub token with write access"
-        )
-    api = HfApi(token=token)
+    api = HfApi(token=check_hub_access(repo_id, token_env))
     operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(local)) for path, local in files.items()]
     operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.render().encode("utf-8")))
     try:
@@ -112,6 +108,21 @@ def push_to_hub(
     except HfHubHTTPError as error:
         raise ConfigError(f"the Hub refused the upload to {repo_id}: {error}") from None
     return str(commit.commit_url)
+
+
+def check_hub_access(repo_id: str, token_env: str = "HF_TOKEN") -> str:
+    """The token to publish ``repo_id`` with. A ConfigError, before any work is done, for a malformed repository
+    id, an unset ``$token_env`` or huggingface_hub's offline mode (``HF_HUB_OFFLINE``), which refuses uploads."""
+    if repo_id.count("/") != 1:
+        raise ConfigError(f"--to-hub needs a repository id such as 'your-name/my-dataset', got {repo_id!r}")
+    token = os.environ.get(token_env)
+    if not token:
+        raise ConfigError(
+            f"the environment variable {token_env} is not set: it must hold a Hub token with write access"
+        )
+    if os.environ.get("HF_HUB_OFFLINE", "").upper() in _TRUE:
+        raise ConfigError("HF_HUB_OFFLINE is set, so huggingface_hub uploads nothing: unset it to publish")
+    return token
 
 
 def origins(provenance: Sequence[Any]) -> dict[str, int]:

@@ -37,6 +37,7 @@ from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.progress import RunStatus
+from curator_synth.pipeline.run_dir import MANIFEST, claim_stage_dir, read_manifest, save_recipe
 from curator_synth.pipeline.stages import STAGES, StageOutput
 from curator_synth.pipeline.stages.base import Stage
 from curator_synth.pipeline.stages.generation import stage_request_defaults
@@ -44,8 +45,6 @@ from curator_synth.pipeline.summary import StageSummary, add_stage_summary
 
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
-MANIFEST = "manifest.json"
-STARTED = "started.json"  # the fingerprint of the run that owns the stage's partial work (parts/)
 USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
 
 
@@ -153,7 +152,7 @@ class SyntheticDataPipeline:
         report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
         self.status = RunStatus.of([(stage.name, stage.needs_client()) for stage in self.stages], config.pricing)
         with run_lock(out), _dask_client(config, self._needs_cluster()) as dask_client:
-            _save_recipe(config, out)
+            save_recipe(config, out)
             ctx = self._context(config, out, dask_client)
             try:
                 data, stages = self._run_stages(ctx, report)
@@ -221,7 +220,7 @@ class SyntheticDataPipeline:
             fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
             ctx.stage_dir = ctx.output_dir / "stages" / f"{number:02d}-{spec.name}"
             ctx.stage_number = number
-            manifest = _read_manifest(ctx.stage_dir)
+            manifest = read_manifest(ctx.stage_dir)
             if number == 0 and not stage.first:
                 raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
             if manifest is not None and manifest.get("fingerprint") == fingerprint:
@@ -264,7 +263,7 @@ class SyntheticDataPipeline:
     ) -> tuple[StageSummary, DocumentDataset]:
         ctx.stage_dir.mkdir(parents=True, exist_ok=True)
         (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
-        _claim_stage_dir(ctx.stage_dir, fingerprint)
+        claim_stage_dir(ctx.stage_dir, fingerprint)
         started = time.perf_counter()
         budget = getattr(ctx.driver_client(), "error_budget", None)
         if budget is not None:
@@ -378,40 +377,3 @@ def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
         settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
     ) as client:
         yield client
-
-
-def _save_recipe(config: PipelineConfig, out: Path) -> None:
-    """The recipe of the run, as it ran (defaults filled in, credentials in URLs redacted), as ``recipe.yaml``."""
-    import yaml
-
-    from curator_synth.redact import redact_url
-
-    recipe = config.model_dump(mode="json", exclude={"base_dir"}, exclude_none=True)
-    if config.client is not None and config.client.base_url:
-        recipe["client"]["base_url"] = redact_url(config.client.base_url)
-    text = yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True)
-    atomic_write(out / "recipe.yaml", lambda temp: temp.write_text(text, encoding="utf-8"))
-
-
-def _claim_stage_dir(stage_dir: Path, fingerprint: str) -> None:
-    """Keep the finished partitions of an interrupted run of *this* stage (same fingerprint); drop those of a run
-    with other options or inputs. The journals stay: they are keyed by request, so they never answer wrongly."""
-    marker = stage_dir / STARTED
-    try:
-        started = json.loads(marker.read_text()).get("fingerprint")
-    except (OSError, json.JSONDecodeError, AttributeError):
-        started = None
-    if started != fingerprint:
-        for part in (stage_dir / "parts").glob("part-*"):
-            part.unlink()
-        (stage_dir / "parts" / "_stage.json").unlink(missing_ok=True)
-        text = json.dumps({"fingerprint": fingerprint})
-        atomic_write(marker, lambda temp: temp.write_text(text))
-
-
-def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((stage_dir / MANIFEST).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return manifest if isinstance(manifest, dict) and (stage_dir / "data").is_dir() else None

@@ -43,6 +43,12 @@ class FakeHub:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that point huggingface_hub at this stand-in (a process started with them uploads here):
+        ``HF_ENDPOINT``, and ``HF_HUB_OFFLINE=0``, as this hub is on loopback even where offline mode is set."""
+        return {"HF_ENDPOINT": self.endpoint, "HF_HUB_OFFLINE": "0"}
+
     def __enter__(self) -> FakeHub:
         self._thread.start()
         return self

@@ -16,5 +16,5 @@ def self_instruct_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def t0_dir() -> Path:
-    """The 32 files of the T0 subset in ``tests/data/t0_sample``."""
+    """The 25 files of the T0 subset in ``tests/data/t0_sample``."""
     return T0_SAMPLE

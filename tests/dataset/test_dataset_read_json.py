@@ -29,9 +29,9 @@ def test_directory_reads_every_file(t0_dir: Path) -> None:
 
 
 def test_file_list_glob_and_single_file_agree(t0_dir: Path) -> None:
-    files = sorted(t0_dir.glob("ag_news_*.jsonl"))
+    files = sorted(t0_dir.glob("duorc_*.jsonl"))
     by_list = DocumentDataset.read_json(files).to_pandas()
-    by_glob = DocumentDataset.read_json(str(t0_dir / "ag_news_*.jsonl")).to_pandas()
+    by_glob = DocumentDataset.read_json(str(t0_dir / "duorc_*.jsonl")).to_pandas()
     pd.testing.assert_frame_equal(by_list, by_glob)
     by_list = by_list.reset_index(drop=True)
     one = DocumentDataset.read_json(files[0]).to_pandas()
@@ -41,14 +41,16 @@ def test_file_list_glob_and_single_file_agree(t0_dir: Path) -> None:
 
 def test_files_per_partition(t0_dir: Path) -> None:
     ds = DocumentDataset.read_json(t0_dir, files_per_partition=5, add_filename=True)
-    assert ds.npartitions == 7  # ceil(32 / 5)
+    assert ds.npartitions == 5  # 25 files / 5
     sizes = ds.df.map_partitions(lambda p: p["file_name"].nunique()).compute().tolist()
-    assert sizes == [5, 5, 5, 5, 5, 5, 2]
+    assert sizes == [5, 5, 5, 5, 5]
+    two = DocumentDataset.read_json(t0_dir, files_per_partition=2, add_filename=True)
+    assert two.df.map_partitions(lambda p: p["file_name"].nunique()).compute().tolist() == [2] * 12 + [1]
 
 
 def test_blocksize_splits_files_on_line_boundaries(t0_dir: Path) -> None:
     whole = DocumentDataset.read_json(t0_dir, files_per_partition=1).to_pandas()
-    # Every file of the subset (7-213 kB) is larger than the 5 kB blocks, as every full T0 file was for 50 kB.
+    # Every file of the subset (20-213 kB) is larger than the 5 kB blocks, as every full T0 file was for 50 kB.
     split = DocumentDataset.read_json(t0_dir, blocksize=5_000)
     assert split.npartitions > T0_SAMPLE_FILES  # the files were split
     pd.testing.assert_frame_equal(
@@ -67,7 +69,7 @@ def test_small_files_before_a_large_one_keep_the_file_order(tmp_path: Path, t0_d
     assert numbers == list(range(1, 201))
     whole = DocumentDataset.read_json(t0_dir, files_per_partition=1).to_pandas().reset_index(drop=True)
     packed = DocumentDataset.read_json(t0_dir, blocksize=blocksize).to_pandas().reset_index(drop=True)
-    pd.testing.assert_frame_equal(packed, whole)  # the T0 subset mixes 7-213 kB files
+    pd.testing.assert_frame_equal(packed, whole)  # the T0 subset mixes 20-213 kB files
 
 
 def test_both_partitionings_is_an_error(t0_dir: Path) -> None:
@@ -81,8 +83,8 @@ def test_add_filename_is_the_base_name(t0_dir: Path) -> None:
     assert set(counts.index) == {p.name for p in t0_dir.glob("*.jsonl")}
     for name, count in counts.items():
         assert count == sum(1 for _ in (t0_dir / str(name)).open())
-    custom = DocumentDataset.read_json(t0_dir / "ag_news_classify.jsonl", add_filename="source").to_pandas()
-    assert set(custom["source"]) == {"ag_news_classify.jsonl"}
+    custom = DocumentDataset.read_json(t0_dir / "quoref_Answer_Test.jsonl", add_filename="source").to_pandas()
+    assert set(custom["source"]) == {"quoref_Answer_Test.jsonl"}
 
 
 def test_nested_values_stay_python_objects(self_instruct_dir: Path) -> None:

@@ -54,12 +54,12 @@ def test_write_to_filename_recreates_the_source_files(t0_dir: Path, tmp_path: Pa
 
 
 def test_keep_filename_column(t0_dir: Path, tmp_path: Path) -> None:
-    ds = DocumentDataset.read_json(t0_dir / "ag_news_classify.jsonl", add_filename=True)
+    ds = DocumentDataset.read_json(t0_dir / "quoref_Answer_Test.jsonl", add_filename=True)
     ds.to_json(tmp_path / "drop", write_to_filename=True)
     ds.to_json(tmp_path / "keep", write_to_filename=True, keep_filename_column=True)
-    assert "file_name" not in json.loads((tmp_path / "drop" / "ag_news_classify.jsonl").open().readline())
-    kept = json.loads((tmp_path / "keep" / "ag_news_classify.jsonl").open().readline())
-    assert kept["file_name"] == "ag_news_classify.jsonl"
+    assert "file_name" not in json.loads((tmp_path / "drop" / "quoref_Answer_Test.jsonl").open().readline())
+    kept = json.loads((tmp_path / "keep" / "quoref_Answer_Test.jsonl").open().readline())
+    assert kept["file_name"] == "quoref_Answer_Test.jsonl"
 
 
 def test_json_output_is_utf8_one_object_per_line_with_nulls(tmp_path: Path) -> None:
@@ -133,10 +133,10 @@ def test_a_write_failing_mid_file_leaves_no_half_file(tmp_path: Path) -> None:
 def test_parquet_reads_with_filename_and_files_per_partition(t0_dir: Path, tmp_path: Path) -> None:
     DocumentDataset.read_json(t0_dir, files_per_partition=4).to_parquet(tmp_path)
     ds = DocumentDataset.read_parquet(tmp_path, files_per_partition=3, add_filename=True, columns=["prompt"])
-    assert ds.npartitions == 3
+    assert ds.npartitions == 3  # 7 parquet files, 3 a partition
     frame = ds.to_pandas()
     assert list(frame.columns) == ["prompt", "file_name"]
-    assert frame["file_name"].nunique() == 8
+    assert frame["file_name"].nunique() == 7  # 25 files, 4 a partition: part.0 to part.6
     assert len(frame) == T0_SAMPLE_ROWS
     with pytest.raises(ConfigError, match="not in"):
         DocumentDataset.read_parquet(tmp_path, add_filename=True, columns=["nope"])

@@ -108,7 +108,7 @@ def test_remove_keeps_exactly_one_representative_per_group() -> None:
 
 
 def _t0_subset() -> list[str]:
-    files = sorted(T0_SAMPLE.glob("quoref_*.jsonl"))[:3] + sorted(T0_SAMPLE.glob("ag_news_*.jsonl"))[:2]
+    files = sorted(T0_SAMPLE.glob("quoref_*.jsonl"))[:3] + sorted(T0_SAMPLE.glob("adversarial_qa_*.jsonl"))[:2]
     return [json.loads(line)["prompt"] for path in files for line in path.read_text().splitlines()[:60]]
 
 

@@ -49,7 +49,7 @@ def test_export_to_the_hub_uploads_the_file_and_a_card(tmp_path: Path) -> None:
     train = tmp_path / "train.jsonl"
     with FakeHub(token=TOKEN) as hub:
         done = _export(str(out / "final"), "-f", "messages", "-o", str(train), "--to-hub", "me/my-data", "--private",
-                       "--license", "apache-2.0", env={"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": TOKEN})  # fmt: skip
+                       "--license", "apache-2.0", env={**hub.env, "HF_TOKEN": TOKEN})  # fmt: skip
         assert done.returncode == 0, done.stderr
         repo = hub.repos["me/my-data"]
     assert f"published on the Hub: {hub.endpoint}/datasets/me/my-data/commit/" in done.stdout
@@ -80,11 +80,23 @@ def test_a_missing_token_or_a_refused_one_is_one_line(tmp_path: Path) -> None:
     assert not train.exists(), "checked before any work"
     with FakeHub(token=TOKEN) as hub:
         refused = _export(str(out / "final"), "-f", "alpaca", "-o", str(train), "--to-hub", "me/x",
-                          env={"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": "hf_wrong"})  # fmt: skip
+                          env={**hub.env, "HF_TOKEN": "hf_wrong"})  # fmt: skip
     assert refused.returncode == 2, refused.stderr
     assert "the Hub refused the upload to me/x" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert "hf_wrong" not in refused.stderr
+
+
+def test_offline_mode_is_refused_before_any_work(tmp_path: Path) -> None:
+    out = _run(tmp_path)
+    train = tmp_path / "train.jsonl"
+    with FakeHub(token=TOKEN) as hub:
+        done = _export(str(out / "final"), "-f", "alpaca", "-o", str(train), "--to-hub", "me/x",
+                       env={**hub.env, "HF_TOKEN": TOKEN, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+        assert not hub.requests
+    assert done.returncode == 2, done.stderr
+    assert "HF_HUB_OFFLINE is set" in done.stderr
+    assert not train.exists(), "checked before any work"
 
 
 @pytest.mark.parametrize("repo", ["no-namespace", "a/b/c"])
