@@ -221,7 +221,9 @@ def _texts(rows: pd.DataFrame, field: str | tuple[str, ...]) -> pd.Series | pd.D
     if missing:
         raise ConfigError(f"text field(s) {missing} not in the dataset's columns {list(rows.columns)}")
     texts = rows[field] if isinstance(field, str) else rows[list(field)]
-    return texts.fillna("") if texts.isna().to_numpy().any() else texts
+    if not texts.isna().to_numpy().any():
+        return texts
+    return texts.astype(object).fillna("")  # an all-missing column is float64: "" is not a float to fill with
 
 
 def _scores(fn: object, texts: Any, score_type: Any) -> pd.Series:
