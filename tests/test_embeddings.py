@@ -175,3 +175,17 @@ def test_each_text_is_embedded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     again = embedder.embed(["unique text three", "a new text four"])
     np.testing.assert_array_equal(again[0], first[3])
     assert sent == [["repeated text one", "repeated text two", "unique text three"], ["a new text four"]]
+
+
+def test_blas_gets_its_threads_back_after_embedding() -> None:
+    """Batches run one per core with BLAS single-threaded meanwhile; afterwards BLAS has its threads again."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+    before = blas_threads()
+    texts = [f"{instruction} ({i})" for i, instruction in enumerate(_instructions(100))]
+    vectors = Embedder().embed(texts)  # ~2,500 tokens: a pass per core
+    assert vectors.shape == (100, 384)
+    assert blas_threads() == before
