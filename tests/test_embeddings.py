@@ -10,6 +10,7 @@ import json
 import pickle
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -188,4 +189,11 @@ def test_blas_gets_its_threads_back_after_embedding() -> None:
     texts = [f"{instruction} ({i})" for i, instruction in enumerate(_instructions(100))]
     vectors = Embedder().embed(texts)  # ~2,500 tokens: a pass per core
     assert vectors.shape == (100, 384)
+    assert blas_threads() == before
+    # Overlapping encodes (an Embedder serialises its own, but two models or direct callers need not): the last
+    # to finish restores BLAS, not the first, which would leave it single-threaded for the rest of the process.
+    encoder = Embedder()._model().model
+    with ThreadPoolExecutor(4) as pool:
+        for result in pool.map(encoder.encode, [texts[n:] for n in range(12)]):
+            assert result.shape[1] == 384
     assert blas_threads() == before

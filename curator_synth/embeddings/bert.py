@@ -18,8 +18,9 @@ import json
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,22 +235,42 @@ def _on_every_core(work: Any, pieces: list[Any]) -> None:
         for piece in pieces:
             work(piece)
         return
-    from threadpoolctl import threadpool_limits
-
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(max_workers=_CORES, thread_name_prefix="bert")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_single_threaded():
         futures = [_POOL.submit(work, piece) for piece in pieces]
         wait(futures)  # every pass done (or failed) before BLAS gets its threads back
     for future in futures:
         future.result()
 
 
+@contextmanager
+def _blas_single_threaded() -> Iterator[None]:
+    """BLAS on one thread while any encode runs its passes. The limit is process-wide, and encodes overlap (Dask
+    runs partitions on threads), so the first to start sets it and the last to finish restores the original."""
+    global _BLAS_USERS, _BLAS_LIMIT
+    with _POOL_LOCK:
+        if _BLAS_USERS == 0:
+            from threadpoolctl import threadpool_limits
+
+            _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _POOL_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMIT.restore_original_limits()
+
+
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_BLAS_USERS = 0  # encodes running passes now
+_BLAS_LIMIT: Any = None
 _BLOCK = 256  # rows of the FFN's hidden layer per block: 256 x 1536 float32 = 1.5 MiB
 _A1, _A2, _A3, _A4, _A5 = (np.float32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 _P, _SCALE = np.float32(0.3275911), np.float32(1 / math.sqrt(2))
