@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background of a non-interactive shell (a CI wrapper, `cmd &` in a script) inherits SIGINT
+# ignored, and every process it starts would ignore Ctrl-C too. The tests that press Ctrl-C (a run keeps its
+# answers and exits 130; fake-server stops) need what a terminal gives: a Python handler here becomes the default
+# action in the children.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
