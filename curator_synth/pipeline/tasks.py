@@ -7,10 +7,11 @@ for scores, keeps it with NaN scores): nothing disappears silently.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import pandas as pd
 
@@ -21,10 +22,13 @@ __all__ = [
     "ERROR_COLUMN",
     "REASONING_COLUMN",
     "EvolTask",
+    "RecordTask",
     "ResponseTask",
     "ScoreTask",
+    "frame_by_records",
     "merge_provenance",
     "parsed_provenance",
+    "records_frame",
     "with_errors",
 ]
 
@@ -41,6 +45,42 @@ def with_errors(frame: pd.DataFrame, errors: dict[int, str]) -> pd.DataFrame:
 
 def _row_prompt(row: dict[str, Any]) -> str:
     return prompt_text(str(row["instruction"]), str(row.get("input") or ""))
+
+
+class RecordTask(Protocol):
+    """A partition task that works record by record: ``record(row, client)`` gives the rows one input row becomes
+    (each with its error, if any, in the task's error column); ``dtypes`` the types of the columns it adds, so
+    every part of the stage has one schema. A streamed chain (:mod:`curator_synth.pipeline.stream`) sends each
+    record on as soon as it is done; a partition is all its records at once (:func:`frame_by_records`)."""
+
+    name: str
+
+    @property
+    def dtypes(self) -> Mapping[str, str]: ...
+
+    async def record(self, row: dict[str, Any], client: Any) -> list[dict[str, Any]]: ...
+
+
+async def frame_by_records(task: RecordTask, frame: pd.DataFrame, client: Any) -> pd.DataFrame:
+    """``task`` over every row of ``frame`` concurrently (the client bounds what is in flight): the rows out,
+    in input order, as a frame with the input's columns (and types) first, then the task's."""
+    import asyncio
+
+    rows = frame.reset_index(drop=True).to_dict("records")
+    outputs = await asyncio.gather(*(task.record(row, client) for row in rows))
+    return records_frame([row for output in outputs for row in output], dict(frame.dtypes), task.dtypes)
+
+
+def records_frame(rows: list[dict[str, Any]], dtypes: Mapping[str, Any], added: Mapping[str, Any]) -> pd.DataFrame:
+    """``rows`` as a frame: the columns of ``dtypes`` (the input's, with their types), then those of ``added``,
+    then any other; a column that could not take its type keeps pandas' own (e.g. a list column)."""
+    names = list(dict.fromkeys([*dtypes, *added, *(name for row in rows for name in row)]))
+    frame = pd.DataFrame(rows, columns=names)
+    for name, dtype in {**dict(dtypes), **dict(added)}.items():
+        if name in frame.columns and str(frame[name].dtype) != str(dtype):
+            with contextlib.suppress(TypeError, ValueError):
+                frame[name] = frame[name].astype(dtype)
+    return frame
 
 
 def parsed_provenance(provenance: Any) -> dict[str, Any]:
@@ -66,30 +106,29 @@ class ResponseTask:
     system_prompt: str | None = None
     overwrite: bool = False
     name: str = "responses"
+    #: A reasoning model's reasoning, split off the answer: text, null for none (every part has the column, so
+    #: the stage's parts share one schema).
+    dtypes: ClassVar[Mapping[str, str]] = {REASONING_COLUMN: "string", ERROR_COLUMN: "object"}
 
     async def __call__(self, frame: pd.DataFrame, client: AsyncLLMClient) -> pd.DataFrame:
+        return await frame_by_records(self, frame, client)
+
+    async def record(self, row: dict[str, Any], client: AsyncLLMClient) -> list[dict[str, Any]]:
+        """The row answered (or with its error in ``llm_error``); unchanged if it has a response to keep."""
         from curator_synth.generators.responses import AsyncResponseGenerator
 
-        frame = frame.reset_index(drop=True)
-        todo = [i for i, text in enumerate(frame["response"].fillna("")) if self.overwrite or not str(text).strip()]
+        out = {**row, REASONING_COLUMN: row.get(REASONING_COLUMN), ERROR_COLUMN: None}
+        if not self.overwrite and str(row.get("response") or "").strip():
+            return [out]
         generator = AsyncResponseGenerator(client, self.model, params=self.params)
-        prompts = [_row_prompt(frame.iloc[i].to_dict()) for i in todo]
-        result = await generator.generate_responses(prompts, system_prompt=self.system_prompt)
-        failed = {todo[failure.index]: failure.reason for failure in result.failures}
-        answered = [i for i in todo if i not in failed]
-        frame = frame.copy()
-        # A reasoning model's reasoning, split off the answer: every partition has the column (text, null for
-        # none), so the stage's parts share one schema.
-        reasoning = frame[REASONING_COLUMN].astype("string") if REASONING_COLUMN in frame else None
-        if reasoning is None:
-            reasoning = pd.Series([None] * len(frame), index=frame.index, dtype="string")
-        for position, record in zip(answered, result.items, strict=True):
-            frame.at[position, "response"] = record.responses[0]
-            reasoning.iat[position] = record.reasoning[0] if record.reasoning else None
-            frame.at[position, "provenance"] = merge_provenance(frame.at[position, "provenance"], "response",
-                                                                record.provenance)  # fmt: skip
-        frame[REASONING_COLUMN] = reasoning
-        return with_errors(frame, failed)
+        result = await generator.generate_responses([_row_prompt(row)], system_prompt=self.system_prompt)
+        if result.failures:
+            return [{**out, ERROR_COLUMN: result.failures[0].reason}]
+        answer = result.items[0]
+        out["response"] = answer.responses[0]
+        out[REASONING_COLUMN] = answer.reasoning[0] if answer.reasoning else None
+        out["provenance"] = merge_provenance(row.get("provenance"), "response", answer.provenance)
+        return [out]
 
 
 @dataclass(frozen=True)
@@ -148,18 +187,27 @@ class ScoreTask:
             client, self.model, mode=self.mode, weights=self.weights, rationale=self.rationale, params=params
         )
 
+    @property
+    def dtypes(self) -> dict[str, str]:
+        """The score columns' types (float scores; text rationale and error)."""
+        from curator_synth.reward.model import score_columns
+
+        return {name: "float64" if kind is float else "object" for name, kind in score_columns(self.prefix,
+                self.rationale).items()}  # fmt: skip
+
     async def __call__(self, frame: pd.DataFrame, client: AsyncLLMClient) -> pd.DataFrame:
-        return await self._score(frame, client)
+        return await frame_by_records(self, frame, client)
 
     def score_offline(self, frame: pd.DataFrame) -> pd.DataFrame:
         from curator_synth.clients.sync import run_sync
 
-        return run_sync(self._score(frame, None))
+        return run_sync(frame_by_records(self, frame, None))
 
-    async def _score(self, frame: pd.DataFrame, client: AsyncLLMClient | None) -> pd.DataFrame:
-        frame = frame.reset_index(drop=True)
-        scoring = frame.assign(_prompt=[_row_prompt(row) for row in frame[["instruction", "input"]].to_dict("records")])
-        scored = await self._reward_model(client).score_dataset(
-            scoring, instruction_field="_prompt", response_field="response", prefix=self.prefix
-        )
-        return scored.drop(columns=["_prompt"])
+    async def record(self, row: dict[str, Any], client: AsyncLLMClient | None) -> list[dict[str, Any]]:
+        """The row with its ``<prefix>*`` scores (NaN and ``<prefix>error`` where it could not be scored)."""
+        from curator_synth.reward.model import score_fields
+
+        result = await self._reward_model(client).evaluate_many([(_row_prompt(row), row.get("response"))])
+        score = result.items[0] if result.items else None
+        error = result.failures[0].reason if result.failures else None
+        return [{**row, **score_fields(score, error, self.prefix, self.rationale)}]

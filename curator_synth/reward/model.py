@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from curator_synth.dataset import DocumentDataset
 
-__all__ = ["CONFIG_KEYS", "AsyncRewardModel", "RewardModel", "reward_model_arguments"]
+__all__ = ["CONFIG_KEYS", "AsyncRewardModel", "RewardModel", "reward_model_arguments", "score_columns", "score_fields"]
 
 #: The keys :meth:`AsyncRewardModel.from_config` accepts (the constructor's arguments except the client).
 CONFIG_KEYS = (
@@ -251,30 +251,44 @@ class AsyncRewardModel(BaseGenerator):
         result = await self.evaluate_many(pairs, model=model)
         errors: dict[int, str] = {failure.index: failure.reason for failure in result.failures}
         scores = iter(result.items)
-        rows = [None if index in errors else next(scores) for index in range(len(pairs))]
-        names = [*ATTRIBUTES, "overall"]
-        columns: dict[str, list[Any]] = {name: [] for name in names}
-        columns["rationale"] = []
-        for row in rows:
-            for name in names:
-                columns[name].append(math.nan if row is None else float(getattr(row, name)))
-            columns["rationale"].append(None if row is None else row.rationale)
-        columns["error"] = [errors.get(index) for index in range(len(pairs))]
-        if not self.rationale:
-            del columns["rationale"]
+        rows = [
+            score_fields(None if index in errors else next(scores), errors.get(index), prefix, self.rationale)
+            for index in range(len(pairs))
+        ]
+        types = score_columns(prefix, self.rationale)
         out: list[pd.DataFrame] = []
         start = 0
         for frame in frames:
             end = start + len(frame)
             added = {
-                f"{prefix}{name}": pd.Series(
-                    values[start:end], index=frame.index, dtype="float64" if name in names else object
-                )
-                for name, values in columns.items()
-            }
+                name: pd.Series([row[name] for row in rows[start:end]], index=frame.index,
+                                dtype="float64" if kind is float else object)
+                for name, kind in types.items()
+            }  # fmt: skip
             out.append(frame.assign(**added))
             start = end
         return out
+
+
+def score_columns(prefix: str, rationale: bool) -> dict[str, type]:
+    """The columns scoring adds, in order, with their kind: ``<prefix><attribute>`` and ``<prefix>overall``
+    (float), ``<prefix>rationale`` (text, with ``rationale``) and ``<prefix>error`` (text)."""
+    columns: dict[str, type] = {f"{prefix}{name}": float for name in (*ATTRIBUTES, "overall")}
+    if rationale:
+        columns[f"{prefix}rationale"] = str
+    columns[f"{prefix}error"] = str
+    return columns
+
+
+def score_fields(score: RewardScores | None, error: str | None, prefix: str, rationale: bool) -> dict[str, Any]:
+    """One row's score columns (:func:`score_columns`): the scores, or NaN and ``error`` when it was not scored."""
+    names = (*ATTRIBUTES, "overall")
+    fields: dict[str, Any] = {f"{prefix}{name}": math.nan if score is None else float(getattr(score, name))
+                              for name in names}  # fmt: skip
+    if rationale:
+        fields[f"{prefix}rationale"] = None if score is None else score.rationale
+    fields[f"{prefix}error"] = error
+    return fields
 
 
 def _check_columns(columns: list[str], instruction_field: str, response_field: str) -> None:
