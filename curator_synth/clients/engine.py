@@ -33,16 +33,16 @@ import logging
 import os
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, TypeVar
 
 from curator_synth.clients import protocol
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy
 from curator_synth.clients.journal import Journal
-from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter
+from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter, current_priority
 from curator_synth.clients.rate import LearnedRateLimiter
-from curator_synth.clients.stats import ClientStats
+from curator_synth.clients.stats import ClientStats, current_scope
 from curator_synth.clients.transport import HTTPRequest, Transport, TransportFactory
 from curator_synth.errors import CuratorSynthError, RateLimitError, RequestSummary, ResponseParseError
 from curator_synth.redact import MIN_SECRET_LENGTH, redact
@@ -113,6 +113,8 @@ class _LoopState:
     window: AdaptiveWindow
     limiter: RateLimiter
     learned: LearnedRateLimiter
+    #: Journal keys of the requests in flight, each with the event set when it ends.
+    in_flight: dict[bytes, asyncio.Event] = field(default_factory=dict)
 
 
 class RequestEngine:
@@ -133,7 +135,7 @@ class RequestEngine:
         self.max_concurrency = max_concurrency
         self.retry = retry
         self.limits = limits
-        self.stats = ClientStats()
+        self._stats = ClientStats()
         self.cache_dir = cache_dir
         self.reask_failed = reask_failed
         self.budget = budget if budget is not None else ErrorBudget()
@@ -153,10 +155,17 @@ class RequestEngine:
                 transport=self.transport_factory(self.connection),
                 window=AdaptiveWindow(self.max_concurrency),
                 limiter=RateLimiter(self.limits),
-                learned=LearnedRateLimiter(backoff=self.retry.initial_backoff, stats=self.stats),
+                learned=LearnedRateLimiter(backoff=self.retry.initial_backoff, stats=self._stats),
             )
             self._states[loop] = state
         return state
+
+    @property
+    def stats(self) -> ClientStats:
+        """The counters requests are charged to: the running context's (:func:`~curator_synth.clients.stats.
+        counted_in`), else the engine's own."""
+        scope = current_scope()
+        return scope.stats if scope is not None else self._stats
 
     @property
     def journal(self) -> Journal | None:
@@ -180,12 +189,31 @@ class RequestEngine:
     async def execute(
         self, request: HTTPRequest, interpret: Callable[[dict[str, Any]], T], namespace: str | None = None
     ) -> T:
-        """Send ``request`` until it is answered and ``interpret`` accepts the payload, or fail typed."""
+        """Send ``request`` until it is answered and ``interpret`` accepts the payload, or fail typed.
+
+        With a journal, a request identical to one in flight waits for it and is then answered from the journal
+        (two records with the same prompt pay once, as they would one after the other)."""
         journal = self.journal
-        key = b""
+        if journal is None:
+            return await self._execute(request, interpret, None, b"")
+        namespace = current_namespace.get() if namespace is None else namespace
+        key = journal.key(namespace, request.path, request.body, self.endpoint)
+        in_flight = self._state().in_flight
+        while (first := in_flight.get(key)) is not None:
+            await first.wait()
+        done = in_flight[key] = asyncio.Event()
+        try:
+            return await self._execute(request, interpret, namespace, key)
+        finally:
+            del in_flight[key]
+            done.set()
+
+    async def _execute(
+        self, request: HTTPRequest, interpret: Callable[[dict[str, Any]], T], namespace: str | None, key: bytes
+    ) -> T:
+        journal = self.journal if key else None
+        stats = self.stats  # the running context's counters (a stage of a streamed chain), else the engine's
         if journal is not None:
-            namespace = current_namespace.get() if namespace is None else namespace
-            key = journal.key(namespace, request.path, request.body, self.endpoint)
             raw = journal.lookup(key, skip_rejected=self.reask_failed)
             if raw is not None:
                 try:
@@ -196,7 +224,7 @@ class RequestEngine:
                         raise
                     # e.g. a journaled truncated answer and on_truncated="retry", or one that no longer parses
                 else:
-                    self.stats.from_journal += 1
+                    stats.from_journal += 1
                     _receipt(journal, key)
                     return result
         state = self._state()
@@ -209,14 +237,14 @@ class RequestEngine:
                 self._may_send(journal)
                 if limiter.active:
                     await limiter.acquire(estimate)
-                await window.acquire(retry=attempt > 0)
+                await window.acquire(retry=attempt > 0, priority=current_priority())
                 try:
                     # Inside the window: a grant is used at once, never overtaken by a stop decided meanwhile.
                     permit = await learned.acquire(estimate, retry=attempt > 0)
                     outcome_known = False
                     try:
                         self._may_send(journal)  # again: the journal or the budget may have stopped while it waited
-                        self.stats.requests_sent += 1
+                        stats.requests_sent += 1
                         response = await state.transport.send(request)
                         try:
                             payload = protocol.decode_response(
@@ -224,7 +252,7 @@ class RequestEngine:
                             )
                         except RateLimitError as error:
                             outcome_known = True
-                            self.stats.rate_limited += 1
+                            stats.rate_limited += 1
                             if not learned.limited(permit, response.headers, error.retry_after):
                                 window.record(True)  # a 429 the learned limits do not explain
                             raise
@@ -244,7 +272,7 @@ class RequestEngine:
                 self._account(payload.get("usage"), limiter, estimate)
                 self.budget.record(None)
                 result = self._interpret(payload, response.body, request, interpret)
-                self.stats.responses_ok += 1
+                stats.responses_ok += 1
                 _receipt(journal, key)
                 return result
             except CuratorSynthError as error:
@@ -258,7 +286,7 @@ class RequestEngine:
                 ):
                     self._failed(error)
                     raise
-                self.stats.retries[type(error).__name__] += 1
+                stats.retries[type(error).__name__] += 1
                 delay = self.retry.backoff(attempt, error)
                 logger.debug("retrying %s in %.2fs after %s", request.path, delay, type(error).__name__)
                 await asyncio.sleep(delay)
@@ -278,9 +306,12 @@ class RequestEngine:
         """Count a request's final failure (transient ones apart) and spend the error budget on transient ones
         (not on the journal's or the budget's own refusals)."""
         name = type(error).__name__
-        self.stats.failures[name] += 1
+        stats, scope = self.stats, current_scope()
+        stats.failures[name] += 1
         if error.transient:
-            self.stats.transient_failures[name] += 1
+            stats.transient_failures[name] += 1
+            if scope is not None:
+                scope.transient[name] += 1
             if not error.fatal:
                 self.budget.record(name)
 
@@ -300,8 +331,9 @@ class RequestEngine:
             return
         prompt = usage.get("prompt_tokens") or 0
         completion = usage.get("completion_tokens") or 0
-        self.stats.prompt_tokens += prompt
-        self.stats.completion_tokens += completion
+        stats = self.stats
+        stats.prompt_tokens += prompt
+        stats.completion_tokens += completion
         if limiter.active:
             limiter.reconcile(estimate, usage.get("total_tokens") or prompt + completion)
 
@@ -322,8 +354,8 @@ class RequestEngine:
         if self._journal is not None and not self._states:
             journal, self._journal = self._journal, None
             await asyncio.to_thread(journal.release)
-        if self.stats.requests_sent or self.stats.from_journal:
-            self.stats.log()
+        if self._stats.requests_sent or self._stats.from_journal:
+            self._stats.log()
 
 
 async def _journaled(

@@ -11,14 +11,25 @@ single request cost more tokens than the bucket holds. Token estimates are recon
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from time import monotonic
 
 from curator_synth.clients.config import RateLimits
 from curator_synth.errors import ConfigError, ErrorBudgetExceeded
 
-__all__ = ["AdaptiveWindow", "ErrorBudget", "RateLimiter", "TokenBucket", "WaitQueue", "parse_duration"]
+__all__ = [
+    "AdaptiveWindow",
+    "ErrorBudget",
+    "RateLimiter",
+    "TokenBucket",
+    "WaitQueue",
+    "current_priority",
+    "parse_duration",
+    "request_priority",
+]
 
 
 class TokenBucket:
@@ -100,22 +111,45 @@ def parse_duration(value: str) -> float | None:
     return total if not number else None
 
 
+_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar("curator_synth_request_priority", default=0)
+
+
+def current_priority() -> int:
+    """The priority of requests made in the running context (lower goes first; default 0)."""
+    return _PRIORITY.get()
+
+
+@contextlib.contextmanager
+def request_priority(priority: int) -> Iterator[None]:
+    """Requests made inside the block wait for a turn with ``priority``: a waiter with a lower one goes first
+    (a streamed chain gives its first stage 0, the next 1, ...: a record's first request before another's last,
+    so no record starts its first hop at the end of a run)."""
+    token = _PRIORITY.set(priority)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
 class WaitQueue:
-    """Waiters for a turn, served first come, first served, except that retries go before fresh requests (one
-    that already waited out a backoff should not queue again behind new work). :meth:`hand_over` gives the turn
-    to the first waiter still waiting; a waiter cancelled after its turn was handed over gives it back."""
+    """Waiters for a turn, served first come, first served within a priority (lower first), except that retries
+    go before fresh requests (one that already waited out a backoff should not queue again behind new work).
+    :meth:`hand_over` gives the turn to the first waiter still waiting; a waiter cancelled after its turn was
+    handed over gives it back."""
 
     def __init__(self) -> None:
-        self._fresh: deque[asyncio.Future[None]] = deque()
+        self._fresh: dict[int, deque[asyncio.Future[None]]] = {}
         self._retries: deque[asyncio.Future[None]] = deque()
 
-    def ahead_of(self, retry: bool) -> bool:
+    def ahead_of(self, retry: bool, priority: int = 0) -> bool:
         """Whether someone waits who goes before a new waiter (a retry only waits behind retries)."""
-        return bool(self._retries) or (not retry and bool(self._fresh))
+        if self._retries:
+            return True
+        return not retry and any(queue for level, queue in self._fresh.items() if level <= priority)
 
-    async def wait(self, retry: bool, *, give_back: Callable[[], None]) -> None:
+    async def wait(self, retry: bool, *, give_back: Callable[[], None], priority: int = 0) -> None:
         """Wait for a turn; ``give_back`` returns one handed over just as this waiter was cancelled."""
-        queue = self._retries if retry else self._fresh
+        queue = self._retries if retry else self._fresh.setdefault(priority, deque())
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(future)
         try:
@@ -129,12 +163,15 @@ class WaitQueue:
 
     def hand_over(self) -> bool:
         """Give the turn to the first waiter still waiting; False if none is."""
-        while self._retries or self._fresh:
-            future = (self._retries or self._fresh).popleft()
+        while True:
+            queue = self._retries or next((self._fresh[level] for level in sorted(self._fresh) if self._fresh[level]),
+                                          None)  # fmt: skip
+            if queue is None:
+                return False
+            future = queue.popleft()
             if not future.done():
                 future.set_result(None)
                 return True
-        return False
 
 
 class AdaptiveWindow:
@@ -166,11 +203,11 @@ class AdaptiveWindow:
         self._limited = 0
         self._last_decrease = -float("inf")
 
-    async def acquire(self, retry: bool = False) -> None:
-        if not self._queue.ahead_of(retry) and self.in_flight < int(self.limit):
+    async def acquire(self, retry: bool = False, priority: int = 0) -> None:
+        if not self._queue.ahead_of(retry, priority) and self.in_flight < int(self.limit):
             self.in_flight += 1
             return
-        await self._queue.wait(retry, give_back=self.release)  # handed over by _wake (in_flight counts it)
+        await self._queue.wait(retry, give_back=self.release, priority=priority)  # handed over by _wake
 
     def release(self) -> None:
         self.in_flight -= 1

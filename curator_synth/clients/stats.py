@@ -3,15 +3,17 @@ the live totals of the clients at work in this process, for a progress display."
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-__all__ = ["TOTALS", "ClientStats", "UsageMeter"]
+__all__ = ["TOTALS", "ClientStats", "StatsScope", "UsageMeter", "counted_in", "current_scope"]
 
 logger = logging.getLogger("curator_synth.clients")
 
@@ -111,3 +113,31 @@ class UsageMeter:
     ) -> None:
         with _METERS_LOCK:
             _METERS.remove(self)
+
+
+@dataclass
+class StatsScope:
+    """Where the requests made inside :func:`counted_in` are counted: ``stats`` (e.g. one stage's, while several
+    stages share a client) instead of the client's own; and ``transient``, the transient failures of this block
+    alone (e.g. one record's), which a shared ``stats`` cannot tell apart."""
+
+    stats: ClientStats
+    transient: Counter[str] = field(default_factory=Counter)
+
+
+_SCOPE: contextvars.ContextVar[StatsScope | None] = contextvars.ContextVar("curator_synth_stats_scope", default=None)
+
+
+def current_scope() -> StatsScope | None:
+    """The scope of the running context (None: requests count in their client's own stats)."""
+    return _SCOPE.get()
+
+
+@contextlib.contextmanager
+def counted_in(scope: StatsScope) -> Iterator[StatsScope]:
+    """Count the requests of every client made inside the block (tasks started there too) in ``scope``."""
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dask
 
@@ -14,7 +14,7 @@ from curator_synth.errors import ConnectError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["active_client", "cluster", "get_client"]
+__all__ = ["active_client", "cluster", "get_client", "run_cluster"]
 
 
 def get_client(
@@ -69,3 +69,17 @@ def active_client() -> Client | None:
     scheduler = dask.base.get_scheduler()
     owner = getattr(scheduler, "__self__", scheduler)
     return owner if isinstance(owner, Client) else None
+
+
+@contextlib.contextmanager
+def run_cluster(settings: Any, needed: bool) -> Iterator[Any]:
+    """A run's distributed client for its LLM stages (``settings``: a recipe's ``dask:`` section): the configured
+    scheduler, or a LocalCluster when asked for (``cluster: local``); None (Dask's local threads in this
+    process) otherwise, or when nothing needs one."""
+    if not needed or (settings.scheduler_address is None and settings.cluster != "local"):
+        yield None
+        return
+    with cluster(
+        settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
+    ) as client:
+        yield client

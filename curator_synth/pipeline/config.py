@@ -124,9 +124,14 @@ class BiasConfig(_Strict):
 
 
 class ReportConfig(_Strict):
+    """``embeddings``: the report's embedding metrics (semantic diversity, labelled clusters); ``auto``: when a
+    stage of the recipe embeds texts anyway (semantic dedup, cluster-balanced sampling), so a recipe that embeds
+    nothing loads no model for its report (~5 s per 1,000 texts on 2 cores)."""
+
     enabled: bool = True
     title: str | None = None
     plots: bool = True
+    embeddings: Literal["auto"] | bool = "auto"
     bias: BiasConfig = BiasConfig.model_validate({})
 
 
@@ -159,6 +164,10 @@ class PipelineConfig(_Strict):
     seed: int = 0
     #: Finish reasons that keep an answer out of the data (asked once more first); a stage may set its own.
     invalid_finish_reasons: list[str] = Field(default_factory=lambda: ["length", "content_filter"])
+    #: Consecutive per-record LLM stages (responses, score, ...) run as one streamed chain: a record's next
+    #: request goes out as soon as its previous one is answered (docs/pipeline.md#streamed-chains); False runs
+    #: them stage by stage, each over every partition before the next starts.
+    streaming: bool = True
     base_dir: str = Field(default=".", exclude=True)
     _source: str | None = PrivateAttr(default=None)
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)

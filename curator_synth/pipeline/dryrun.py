@@ -194,7 +194,8 @@ def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:
     dask = config.dask
     if dask.scheduler_address is not None:
         dask = dask.model_copy(update={"scheduler_address": None, "cluster": "local"})
-    return config.model_copy(update={"client": client, "dask": dask})
+    # Stage by stage: the requests of each stage are told apart by the server's counts between stages.
+    return config.model_copy(update={"client": client, "dask": dask, "streaming": False})
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ def claim_stage_dir(stage_dir: Path, fingerprint: str) -> None:
     except (OSError, json.JSONDecodeError, AttributeError):
         started = None
     if started != fingerprint:
-        for part in (stage_dir / "parts").glob("part-*"):
+        for part in [*(stage_dir / "parts").glob("part-*"), *(stage_dir / "stream").glob("part-*")]:
             part.unlink()
         (stage_dir / "parts" / "_stage.json").unlink(missing_ok=True)
         text = json.dumps({"fingerprint": fingerprint})

@@ -16,14 +16,12 @@ re-runs it and everything after it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,12 +29,14 @@ from curator_synth._files import atomic_dir, atomic_write
 from curator_synth.clients.defaults import request_defaults
 from curator_synth.clients.stats import UsageMeter
 from curator_synth.dataset import DocumentDataset
-from curator_synth.errors import ConfigError, IncompleteStageError, StageError
+from curator_synth.distributed.cluster import run_cluster
+from curator_synth.errors import ConfigError, IncompleteStageError
 from curator_synth.pipeline import checks
 from curator_synth.pipeline.config import PipelineConfig, StageSpec, load_config
 from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.progress import RunStatus
+from curator_synth.pipeline.result import PipelineResult, require_records
 from curator_synth.pipeline.run_dir import MANIFEST, claim_stage_dir, read_manifest, save_recipe
 from curator_synth.pipeline.stages import STAGES, StageOutput
 from curator_synth.pipeline.stages.base import Stage
@@ -46,31 +46,6 @@ from curator_synth.pipeline.summary import StageSummary, add_stage_summary
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
 USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
-
-
-@dataclass
-class PipelineResult:
-    """What a run produced: the final dataset, where it and the report are, and per-stage figures (``stages``:
-    each stage's summary, with ``resumed`` True when it was loaded from an earlier run instead of run)."""
-
-    dataset: DocumentDataset
-    output_dir: Path
-    report_path: Path | None
-    stages: list[StageSummary] = field(default_factory=list)
-    exports: dict[str, Path] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def to_hf_dataset(self) -> Any:
-        """The final records as a Hugging Face ``datasets.Dataset`` (the ``hub`` extra)."""
-        try:
-            import datasets
-        except ImportError as error:
-            from curator_synth.errors import MissingDependencyError
-
-            raise MissingDependencyError("datasets", "hub", "PipelineResult.to_hf_dataset") from error
-        return datasets.Dataset.from_pandas(self.dataset.to_pandas(), preserve_index=False)
 
 
 class SyntheticDataPipeline:
@@ -151,12 +126,12 @@ class SyntheticDataPipeline:
 
         report = ReportData(title=config.report.title or config.name, info={"recipe": config.name})
         self.status = RunStatus.of([(stage.name, stage.needs_client()) for stage in self.stages], config.pricing)
-        with run_lock(out), _dask_client(config, self._needs_cluster()) as dask_client:
+        with run_lock(out), run_cluster(config.dask, self._needs_cluster()) as dask_client:
             save_recipe(config, out)
             ctx = self._context(config, out, dask_client)
             try:
                 data, stages = self._run_stages(ctx, report)
-                _require_records(data, stages)
+                require_records(data, stages)
                 final = out / "final"
                 atomic_dir(final, lambda tmp: data.to_parquet(tmp))
                 exports = self._export(data, out)
@@ -210,35 +185,98 @@ class SyntheticDataPipeline:
 
     # ------------------------------------------------------------------------------------------ stages
     def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[StageSummary]]:
+        from curator_synth.pipeline.chain import streams
+
         data: DocumentDataset | None = None
-        start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
-        fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
+        fingerprints = self._fingerprints(ctx)
         summaries: list[StageSummary] = []
-        for number, (spec, stage) in enumerate(zip(self.specs, self.stages, strict=True)):
-            inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
-            text = json.dumps(inputs, sort_keys=True, default=str)
-            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
-            ctx.stage_dir = ctx.output_dir / "stages" / f"{number:02d}-{spec.name}"
+        number = 0
+        while number < len(self.stages):
+            spec, stage = self.specs[number], self.stages[number]
+            ctx.stage_dir = self._stage_dir(ctx, number)
             ctx.stage_number = number
             manifest = read_manifest(ctx.stage_dir)
             if number == 0 and not stage.first:
                 raise ConfigError(f"stage {spec.name!r} cannot start a pipeline: begin with load or a generator")
-            if manifest is not None and manifest.get("fingerprint") == fingerprint:
+            if manifest is not None and manifest.get("fingerprint") == fingerprints[number]:
                 data = DocumentDataset.read_parquet(ctx.stage_dir / "data")
-                summary = cast(StageSummary, {**manifest["summary"], "resumed": True})  # written by _run_stage
+                done = [cast(StageSummary, {**manifest["summary"], "resumed": True})]  # written by _save_stage
                 if self.status is not None:
-                    self.status.finish(number, summary, resumed=True)
+                    self.status.finish(number, done[0], resumed=True)
+            elif ctx.config.streaming and data is not None and streams(stage):
+                chain = [number]
+                while chain[-1] + 1 < len(self.stages) and streams(self.stages[chain[-1] + 1]):
+                    chain.append(chain[-1] + 1)
+                done, data = self._run_chain(chain, data, ctx, fingerprints)
             else:
-                summary, data = self._run_stage(stage, data, ctx, fingerprint)
-            add_stage_summary(report, summary)
-            tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
-            if tokens:
-                ctx.usage[f"{number:02d}-{spec.name}"] = tokens
-            summaries.append(summary)
-            if self.progress is not None:
-                self.progress("stages", number + 1, len(self.specs))
+                summary, data = self._run_stage(stage, data, ctx, fingerprints[number])
+                done = [summary]
+            for summary in done:
+                add_stage_summary(report, summary)
+                tokens = {key: int(summary["usage"][key]) for key in USAGE_KEYS if key in summary["usage"]}
+                if tokens:
+                    ctx.usage[f"{number:02d}-{self.specs[number].name}"] = tokens
+                summaries.append(summary)
+                number += 1
+                if self.progress is not None:
+                    self.progress("stages", number, len(self.specs))
         assert data is not None
         return data, summaries
+
+    def _fingerprints(self, ctx: RunContext) -> list[str]:
+        """Each stage's resume fingerprint: its options and inputs, chained with every stage's before it."""
+        start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
+        fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
+        fingerprints = []
+        for spec, stage in zip(self.specs, self.stages, strict=True):
+            inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
+            text = json.dumps(inputs, sort_keys=True, default=str)
+            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
+            fingerprints.append(fingerprint)
+        return fingerprints
+
+    def _stage_dir(self, ctx: RunContext, number: int) -> Path:
+        return ctx.output_dir / "stages" / f"{number:02d}-{self.specs[number].name}"
+
+    def _run_chain(
+        self, chain: list[int], data: DocumentDataset, ctx: RunContext, fingerprints: list[str]
+    ) -> tuple[list[StageSummary], DocumentDataset]:
+        """Consecutive per-record LLM stages streamed record by record (:mod:`curator_synth.pipeline.stream`);
+        each stage that finished is saved as if it had run alone, then the first unfinished one's error raised."""
+        from curator_synth.pipeline.chain import chain_links, run_chain
+
+        stages = []
+        for number in chain:
+            stage_dir = self._stage_dir(ctx, number)
+            stage_dir.mkdir(parents=True, exist_ok=True)
+            (stage_dir / MANIFEST).unlink(missing_ok=True)
+            claim_stage_dir(stage_dir, fingerprints[number])
+            stages.append((number, self.stages[number], stage_dir))
+        records_in = len(data)
+        checks.check_endpoint(ctx, self.config)  # once per run, before its first request (and the client)
+        budget = getattr(ctx.llm_client(), "error_budget", None)
+        if budget is not None:
+            budget.reset()  # the error budget is per stage, here per chain
+        links = chain_links(stages, ctx)
+        if self.status is not None:
+            for link in links:  # each stage's requests, live (they are counted in its own stats)
+                self.status.start(link.number, records_in, UsageMeter([link.stats]))
+        result = run_chain(links, self.stages[chain[0]], data, records_in, ctx)
+        summaries = []
+        written = data
+        for link, output, records, seconds in result.finished:
+            ctx.stage_dir, ctx.stage_number = link.stage_dir, link.number
+            summary, written = self._save_stage(self.stages[link.number], output, ctx, fingerprints[link.number],
+                                                records, seconds)  # fmt: skip
+            if self.status is not None:
+                self.status.finish(link.number, summary)
+            summaries.append(summary)
+        if result.error is not None:
+            if self.status is not None:
+                for number in chain[len(summaries) :]:
+                    self.status.fail(number)
+            raise result.error
+        return summaries, written
 
     def _run_stage(
         self, stage: Stage[Any], data: DocumentDataset | None, ctx: RunContext, fingerprint: str
@@ -282,13 +320,19 @@ class SyntheticDataPipeline:
         driver = {key: value - before.get(key, 0) for key, value in after.items()}
         if any(driver.values()):
             output.usage = {key: output.usage.get(key, 0) + driver.get(key, 0) for key in {*output.usage, *driver}}
+        return self._save_stage(stage, output, ctx, fingerprint, records_in, time.perf_counter() - started)
+
+    def _save_stage(
+        self, stage: Stage[Any], output: StageOutput, ctx: RunContext, fingerprint: str, records_in: int, seconds: float
+    ) -> tuple[StageSummary, DocumentDataset]:
+        """Write a stage's records (``data/``) and, last, its manifest: from now on a re-run loads it."""
         atomic_dir(ctx.stage_dir / "data", lambda tmp: output.data.to_parquet(tmp))
         written = DocumentDataset.read_parquet(ctx.stage_dir / "data")
         summary = StageSummary(
             stage=stage.name,
             records_in=records_in,
             records_out=len(written),
-            seconds=round(time.perf_counter() - started, 3),
+            seconds=round(seconds, 3),
             rejections=output.rejections,
             usage=output.usage,
             resumed=False,
@@ -317,7 +361,9 @@ class SyntheticDataPipeline:
         from curator_synth.pipeline.summary import fill_report
         from curator_synth.report import write_report
 
-        fill_report(report, data.to_pandas(), ctx, self.config)
+        embed = self.config.report.embeddings
+        embed = any(stage.uses_embeddings() for stage in self.stages) if embed == "auto" else embed
+        fill_report(report, data.to_pandas(), ctx, self.config, embed=bool(embed))
         return write_report(report, out / "report", plots=self.config.report.plots)
 
 
@@ -341,39 +387,8 @@ def _transient(ctx: RunContext) -> Counter[str]:
     return Counter(stats.transient_failures if stats is not None else {})
 
 
-def _require_records(data: DocumentDataset, stages: list[StageSummary]) -> None:
-    """A run whose records were all dropped is a failure (exit 1), not an empty dataset written as a success:
-    the error names the stage that dropped the last records and why."""
-    if len(data):
-        return
-    emptied = next((s for s in stages if s["records_out"] == 0), stages[-1])
-    rejections = emptied["rejections"].items()
-    reasons = ", ".join(f"{name}/{reason} {n}" for name, why in rejections for reason, n in why.items())
-    detail = f" ({reasons})" if reasons else ""
-    raise StageError(
-        f"the run produced no records: stage {emptied['stage']!r} kept 0 of {emptied['records_in']}{detail};"
-        " nothing was exported"
-    )
-
-
 def _seed_digest(ctx: RunContext) -> str | None:
     if not ctx.config.seeds:
         return None
     path = ctx.config.resolve(ctx.config.seeds)
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-@contextlib.contextmanager
-def _dask_client(config: PipelineConfig, needed: bool) -> Iterator[Any]:
-    """A distributed client for LLM stages: the configured scheduler, or a LocalCluster when asked for
-    (``dask.cluster: local``); None (Dask's local threads in this process) otherwise."""
-    settings = config.dask
-    if not needed or (settings.scheduler_address is None and settings.cluster != "local"):
-        yield None
-        return
-    from curator_synth.distributed import cluster
-
-    with cluster(
-        settings.scheduler_address, n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker
-    ) as client:
-        yield client

@@ -45,7 +45,11 @@ def add_stage_summary(report: Any, summary: StageSummary) -> None:
         report.add_rejections(name, reasons, kind)
 
 
-def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig) -> None:
+def fill_report(
+    report: Any, frame: pd.DataFrame, ctx: RunContext, config: PipelineConfig, *, embed: bool = True
+) -> None:
+    """The report's figures from the final records; ``embed``: with the embedding metrics (semantic diversity,
+    labelled clusters), else the lexical ones only."""
     from curator_synth.diversity import compute_diversity_score, rouge_l_to_nearest_seed
 
     if any(column.startswith("reward_") for column in frame.columns):
@@ -55,7 +59,7 @@ def fill_report(report: Any, frame: pd.DataFrame, ctx: RunContext, config: Pipel
     if ctx.config.seeds and instructions:
         report.rouge_l_to_seed = rouge_l_to_nearest_seed(instructions, ctx.seeds())
     topics = frame["source"].tolist() if "source" in frame and frame["source"].nunique() > 1 else None
-    embeddings = _embeddings(instructions, ctx)
+    embeddings = _embeddings(instructions, ctx) if embed else None
     report.diversity = compute_diversity_score(
         instructions, embeddings=embeddings, topics=topics, embed=embeddings is not None
     )

@@ -53,7 +53,8 @@ class RecordTask(Protocol):
     every part of the stage has one schema. A streamed chain (:mod:`curator_synth.pipeline.stream`) sends each
     record on as soon as it is done; a partition is all its records at once (:func:`frame_by_records`)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def dtypes(self) -> Mapping[str, str]: ...

@@ -6,6 +6,7 @@ bodies) and request statistics. See ``docs/testing.md``.
 """
 
 from curator_synth.testing.faults import FAULT_KINDS, Faults
+from curator_synth.testing.latency import LogNormalLatency
 from curator_synth.testing.plausible import Plausible
 from curator_synth.testing.responders import (
     HELPSTEER2_ATTRIBUTES,
@@ -32,6 +33,7 @@ __all__ = [
     "FakeRequest",
     "Faults",
     "Fixed",
+    "LogNormalLatency",
     "Plausible",
     "Reasoning",
     "Responder",

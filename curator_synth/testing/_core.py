@@ -123,6 +123,9 @@ class ServerCore:
         self.unlimited_choices = 0
         self.unlimited_completion_tokens = 0
         self.max_in_flight = self.in_flight
+        #: The seconds of latency the server added, summed over requests (a Little's-law bound: divided by a
+        #: client's concurrency, the least time it could have taken).
+        self.latency_seconds = 0.0
         self.by_endpoint: dict[str, int] = {"chat": 0, "completions": 0, "models": 0}
         self.by_status: dict[str, int] = {}
         self.faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
@@ -139,6 +142,7 @@ class ServerCore:
             "faults": dict(self.faults),
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
+            "latency_seconds": round(self.latency_seconds, 6),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "completion_token_limit": self.completion_token_limit,
@@ -288,6 +292,7 @@ class ServerCore:
         except Exception as exc:
             return json_response(400, error_body(f"FakeLLMServer latency callable failed: {exc!r}"), rate_headers)
         if delay > 0.0:
+            self.latency_seconds += delay
             await asyncio.sleep(delay)
 
         if fault == "500":

@@ -1,6 +1,7 @@
-"""SIGKILL the ``curator-synth run`` process in the middle of an LLM stage, twice, and run it again: the run
-resumes (finished stages and partitions kept, paid answers replayed from the journals), re-pays at most the
-requests that were in flight when it died, and the final dataset has every record exactly once."""
+"""SIGKILL the ``curator-synth run`` process in the middle of its LLM stages, twice, and run it again: the run
+resumes (finished stages and parts kept, paid answers replayed from the journals), re-pays at most the requests
+that were in flight when it died, and the final dataset has every record exactly once. Both ways of running
+``responses`` → ``score``: streamed record by record (the default), and stage by stage (``streaming: false``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from data_paths import SELF_INSTRUCT
 
 from curator_synth.testing import FakeLLMServer, Plausible
@@ -22,9 +24,10 @@ CONCURRENCY = 8
 RECORDS = 252  # the user-oriented instructions
 
 
-def write_recipe(path: Path, base_url: str) -> None:
+def write_recipe(path: Path, base_url: str, streaming: bool = True) -> None:
     recipe = {
         "name": "kill_resume",
+        "streaming": streaming,
         "model": "fake-model",
         "client": {"base_url": base_url, "api_key_env": "FAKE_KEY", "max_concurrency": CONCURRENCY},
         "dask": {"cluster": "threads"},
@@ -55,14 +58,18 @@ def kill_after(process: subprocess.Popen[bytes], server: FakeLLMServer, requests
     assert process.returncode == -signal.SIGKILL
 
 
-def test_sigkilled_cli_run_resumes_without_repaying_and_keeps_every_record_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("streaming", [True, False], ids=["streamed", "stage-by-stage"])
+def test_sigkilled_cli_run_resumes_without_repaying_and_keeps_every_record_once(
+    tmp_path: Path, streaming: bool
+) -> None:
     with FakeLLMServer(responder=Plausible(), latency=0.03) as server:
         recipe, out = tmp_path / "recipe.yaml", tmp_path / "run"
-        write_recipe(recipe, server.base_url)
-        kill_after(start(recipe, out), server, RECORDS // 2)  # in the responses stage
+        write_recipe(recipe, server.base_url, streaming)
+        kill_after(start(recipe, out), server, RECORDS // 2)  # answers and scores under way (streamed)
         assert not (out / "stages" / "01-responses" / "manifest.json").exists()
-        kill_after(start(recipe, out), server, RECORDS + RECORDS // 2)  # in the score stage
-        assert (out / "stages" / "01-responses" / "manifest.json").exists()
+        kill_after(start(recipe, out), server, RECORDS + RECORDS // 2)
+        # Stage by stage, the kill fell in the score stage; streamed, both stages were under way.
+        assert (out / "stages" / "01-responses" / "manifest.json").exists() is not streaming
         assert not (out / "stages" / "02-score" / "manifest.json").exists()
         finish = start(recipe, out)
         output = finish.communicate(timeout=300)[0].decode()

@@ -67,7 +67,7 @@ def test_the_error_budget_stops_a_stage_against_a_failing_endpoint_early(tmp_pat
         sent = server.stats()["requests"]
     print(f"error budget: {sent} of 400 requests sent before the stage stopped; {caught.value}")
     assert sent < 100, f"{sent} requests sent to an endpoint that failed every one"
-    assert "not started" in str(caught.value)
+    assert "the remaining requests are not sent" in str(caught.value)  # streamed: one budget for the chain
 
 
 def test_without_a_budget_every_request_is_tried(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_a_key_echoed_across_the_excerpt_cut_never_reaches_the_error_columns(
     with FakeLLMServer(refuse_half, api_key=key) as server:
         result = _run(_recipe(tmp_path, server.base_url, n=10, api_key_env="STRADDLE_KEY"), tmp_path / "run")
     assert len(result) == 5
-    stage = tmp_path / "run" / "stages" / "01-responses" / "parts"
+    stage = tmp_path / "run" / "stages" / "01-responses" / "stream"  # streamed: a part per chunk of records
     parts = pd.concat(pd.read_parquet(path) for path in stage.glob("*.parquet"))
     errors = " ".join(parts["llm_error"].dropna())
     assert "BadRequestError" in errors

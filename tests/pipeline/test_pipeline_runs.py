@@ -123,7 +123,7 @@ def test_run_simple_pipeline_with_a_client_object_runs_in_process(tmp_path: Path
         frame = result.dataset.to_pandas()
         assert 1 <= len(frame) <= 8
         assert frame["response"].str.len().gt(0).all()  # answered by the responses stage, in this process
-        assert (tmp_path / "simple" / "stages" / "01-responses" / "parts" / "part-00000.parquet").exists()
+        assert (tmp_path / "simple" / "stages" / "01-responses" / "stream" / "part-00000.parquet").exists()
         assert result.report_path is not None
         assert result.report_path.exists()
         assert server.stats()["requests"] > 8

@@ -71,6 +71,11 @@ class Stage(Generic[OptionsT]):
         """Whether this stage, with its options, sends requests (default: ``uses_llm``)."""
         return self.uses_llm
 
+    def uses_embeddings(self) -> bool:
+        """Whether this stage, with its options, embeds texts (the recipe's ``embeddings:`` model); the report
+        then adds its embedding metrics at little cost (default: no)."""
+        return False
+
     def check(self, ctx: RunContext) -> None:
         """Validate, before any stage of the run starts and before the first request is sent, everything this
         stage will need that its options model cannot see: names looked up in registries (filters, dedup

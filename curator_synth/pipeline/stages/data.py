@@ -189,6 +189,9 @@ class DedupStage(Stage[DedupOptions]):
     Options = DedupOptions
     drops = "dedup"
 
+    def uses_embeddings(self) -> bool:
+        return self.options.method == "semantic"
+
     def check(self, ctx: RunContext) -> None:
         """The method's options construct it, and ``against_seeds`` has novelty and the recipe's seeds to use."""
         options = self.options
@@ -244,6 +247,14 @@ class SampleStage(Stage[SampleOptions]):
     name = "sample"
     Options = SampleOptions
     drops = "sample"
+
+    def uses_embeddings(self) -> bool:
+        from curator_synth.diversity import SAMPLING_STRATEGIES
+
+        strategy = (
+            SAMPLING_STRATEGIES.get(self.options.strategy) if self.options.strategy in SAMPLING_STRATEGIES else None
+        )
+        return bool(getattr(strategy, "needs_embeddings", False))
 
     def check(self, ctx: RunContext) -> None:
         """The strategy is registered and the sampler accepts the options (no model is loaded)."""

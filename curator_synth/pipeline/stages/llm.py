@@ -128,6 +128,10 @@ class RecordLLMStage(Stage[OptionsT]):
         ``llm_error``; kept with their error otherwise)."""
         return ERROR_COLUMN
 
+    def set_aside_column(self) -> str | None:
+        """A column whose filled rows are dropped without being failures, counted under its name (None: none)."""
+        return None
+
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         dataset = self.require(data)
         self.require_columns(dataset, *self.needs_columns())

@@ -217,6 +217,9 @@ class PreferenceStage(RecordLLMStage[PreferenceOptions]):
             options.min_margin,
         )
 
+    def set_aside_column(self) -> str:
+        return NO_PAIR_COLUMN
+
     def run(self, data: DocumentDataset | None, ctx: RunContext) -> StageOutput:
         return _without_unpaired(ctx, super().run(data, ctx), PreferenceTask.name)
 
