@@ -161,12 +161,16 @@ class WaitQueue:
                 queue.remove(future)
             raise
 
+    def _first_fresh(self) -> deque[asyncio.Future[None]] | None:
+        """The queue of the lowest priority that has waiters."""
+        levels = [level for level, queue in self._fresh.items() if queue]
+        return self._fresh[min(levels)] if levels else None
+
     def hand_over(self) -> bool:
         """Give the turn to the first waiter still waiting; False if none is."""
         while True:
-            queue = self._retries or next((self._fresh[level] for level in sorted(self._fresh) if self._fresh[level]),
-                                          None)  # fmt: skip
-            if queue is None:
+            queue = self._retries or self._first_fresh()
+            if not queue:
                 return False
             future = queue.popleft()
             if not future.done():

@@ -164,10 +164,11 @@ class PipelineConfig(_Strict):
     seed: int = 0
     #: Finish reasons that keep an answer out of the data (asked once more first); a stage may set its own.
     invalid_finish_reasons: list[str] = Field(default_factory=lambda: ["length", "content_filter"])
-    #: Consecutive per-record LLM stages (responses, score, ...) run as one streamed chain: a record's next
-    #: request goes out as soon as its previous one is answered (docs/pipeline.md#streamed-chains); False runs
-    #: them stage by stage, each over every partition before the next starts.
-    streaming: bool = True
+    #: Consecutive per-record LLM stages (responses, score, ...) run as one streamed chain in this process: a
+    #: record's next request goes out as soon as its previous one is answered (docs/pipeline.md#streamed-chains);
+    #: False runs them stage by stage, each over every partition before the next starts. None (default): streamed,
+    #: except on a Dask cluster (``dask.cluster: local`` or a scheduler), whose workers then run the partitions.
+    streaming: bool | None = None
     base_dir: str = Field(default=".", exclude=True)
     _source: str | None = PrivateAttr(default=None)
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)

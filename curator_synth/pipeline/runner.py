@@ -185,8 +185,6 @@ class SyntheticDataPipeline:
 
     # ------------------------------------------------------------------------------------------ stages
     def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[StageSummary]]:
-        from curator_synth.pipeline.chain import streams
-
         data: DocumentDataset | None = None
         fingerprints = self._fingerprints(ctx)
         summaries: list[StageSummary] = []
@@ -203,10 +201,13 @@ class SyntheticDataPipeline:
                 done = [cast(StageSummary, {**manifest["summary"], "resumed": True})]  # written by _save_stage
                 if self.status is not None:
                     self.status.finish(number, done[0], resumed=True)
-            elif ctx.config.streaming and data is not None and streams(stage):
+            elif self._streamed(ctx, stage, data):
+                from curator_synth.pipeline.chain import streams
+
                 chain = [number]
                 while chain[-1] + 1 < len(self.stages) and streams(self.stages[chain[-1] + 1]):
                     chain.append(chain[-1] + 1)
+                assert data is not None  # checked by _streamed
                 done, data = self._run_chain(chain, data, ctx, fingerprints)
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprints[number])
@@ -222,6 +223,15 @@ class SyntheticDataPipeline:
                     self.progress("stages", number, len(self.specs))
         assert data is not None
         return data, summaries
+
+    @staticmethod
+    def _streamed(ctx: RunContext, stage: Stage[Any], data: DocumentDataset | None) -> bool:
+        """Whether ``stage`` starts a streamed chain: it can (:func:`~curator_synth.pipeline.chain.streams`), it
+        has records, and ``streaming`` says so (default: in this process; stage by stage on a Dask cluster)."""
+        from curator_synth.pipeline.chain import streams
+
+        wanted = ctx.config.streaming if ctx.config.streaming is not None else ctx.dask_client is None
+        return wanted and data is not None and streams(stage) and len(data) > 0
 
     def _fingerprints(self, ctx: RunContext) -> list[str]:
         """Each stage's resume fingerprint: its options and inputs, chained with every stage's before it."""

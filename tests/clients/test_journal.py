@@ -202,3 +202,19 @@ async def test_engine_reports_a_journal_that_cannot_commit_as_a_journal_error(tm
         with pytest.raises(JournalError, match="disk full"):
             await client.query_model(messages=[{"role": "user", "content": "another"}], model="m")
         await client.aclose()
+
+
+async def test_identical_requests_in_flight_pay_once(tmp_path: Path) -> None:
+    """Two records with the same prompt at the same time: the second waits for the first and is answered from the
+    journal, as it would be one after the other (a streamed chain sends both at once)."""
+    import asyncio
+
+    with FakeLLMServer(Echo(), latency=0.2) as server:
+        async with AsyncOpenAIClient(base_url=server.base_url, api_key="sk-test", cache_dir=tmp_path) as client:
+            ask = [{"role": "user", "content": "the same question"}]
+            other = [{"role": "user", "content": "another question"}]
+            answers = await asyncio.gather(*(client.query_model(messages=m, model="m") for m in (ask, ask, other, ask)))
+            stats = client.stats
+        assert server.stats()["requests"] == 2
+    assert answers[0] == answers[1] == answers[3] != answers[2]
+    assert (stats.requests_sent, stats.from_journal) == (2, 2)

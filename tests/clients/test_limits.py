@@ -62,6 +62,35 @@ async def test_retries_go_before_fresh_requests() -> None:
     assert served == ["retry", "fresh"]
 
 
+async def test_lower_priorities_go_first_and_keep_their_order() -> None:
+    from curator_synth.clients.limits import request_priority
+
+    window = AdaptiveWindow(1)
+    await window.acquire()
+    served: list[str] = []
+
+    async def take(name: str, priority: int) -> None:
+        with request_priority(priority):  # as a streamed chain sets it per stage; the engine passes it on
+            from curator_synth.clients.limits import current_priority
+
+            await window.acquire(priority=current_priority())
+        served.append(name)
+        window.release()
+
+    waiters = []
+    for name, priority in [("judge-a", 1), ("answer-a", 0), ("judge-b", 1), ("answer-b", 0)]:
+        waiters.append(asyncio.ensure_future(take(name, priority)))
+        await asyncio.sleep(0)
+    retried = asyncio.ensure_future(window.acquire(retry=True))
+    await asyncio.sleep(0)
+    window.release()
+    await retried  # a retry still goes before every fresh request
+    window.release()
+    await asyncio.gather(*waiters)
+    assert served == ["answer-a", "answer-b", "judge-a", "judge-b"]
+    assert window.in_flight == 0
+
+
 async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
     window = AdaptiveWindow(1)
     await window.acquire()
