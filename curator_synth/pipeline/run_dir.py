@@ -3,12 +3,18 @@ run that owns a stage's partial work, and the recipe the run saved (``recipe.yam
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curator_synth._files import atomic_write
-from curator_synth.pipeline.config import PipelineConfig
+from curator_synth.pipeline.config import PipelineConfig, StageSpec
+
+if TYPE_CHECKING:
+    from curator_synth.pipeline.context import RunContext
+    from curator_synth.pipeline.stages.base import Stage
 
 MANIFEST = "manifest.json"
 STARTED = "started.json"  # the fingerprint of the run that owns the stage's partial work (parts/)
@@ -49,3 +55,24 @@ def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return manifest if isinstance(manifest, dict) and (stage_dir / "data").is_dir() else None
+
+
+def stage_fingerprints(specs: Sequence[StageSpec], stages: Sequence[Stage[Any]], ctx: RunContext) -> list[str]:
+    """Each stage's resume fingerprint: its options and what else decides its output (:meth:`Stage.fingerprint`),
+    chained with the seeds, ``seed`` and every stage before it."""
+    start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
+    fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
+    fingerprints = []
+    for spec, stage in zip(specs, stages, strict=True):
+        inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
+        text = json.dumps(inputs, sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
+        fingerprints.append(fingerprint)
+    return fingerprints
+
+
+def _seed_digest(ctx: RunContext) -> str | None:
+    if not ctx.config.seeds:
+        return None
+    path = ctx.config.resolve(ctx.config.seeds)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None

@@ -16,7 +16,6 @@ re-runs it and everything after it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -37,7 +36,7 @@ from curator_synth.pipeline.context import RunContext
 from curator_synth.pipeline.lock import run_lock
 from curator_synth.pipeline.progress import RunStatus
 from curator_synth.pipeline.result import PipelineResult, require_records
-from curator_synth.pipeline.run_dir import MANIFEST, claim_stage_dir, read_manifest, save_recipe
+from curator_synth.pipeline.run_dir import MANIFEST, claim_stage_dir, read_manifest, save_recipe, stage_fingerprints
 from curator_synth.pipeline.stages import STAGES, StageOutput
 from curator_synth.pipeline.stages.base import Stage
 from curator_synth.pipeline.stages.generation import stage_request_defaults
@@ -186,7 +185,7 @@ class SyntheticDataPipeline:
     # ------------------------------------------------------------------------------------------ stages
     def _run_stages(self, ctx: RunContext, report: Any) -> tuple[DocumentDataset, list[StageSummary]]:
         data: DocumentDataset | None = None
-        fingerprints = self._fingerprints(ctx)
+        fingerprints = stage_fingerprints(self.specs, self.stages, ctx)
         summaries: list[StageSummary] = []
         number = 0
         while number < len(self.stages):
@@ -232,18 +231,6 @@ class SyntheticDataPipeline:
 
         wanted = ctx.config.streaming if ctx.config.streaming is not None else ctx.dask_client is None
         return wanted and data is not None and streams(stage) and len(data) > 0
-
-    def _fingerprints(self, ctx: RunContext) -> list[str]:
-        """Each stage's resume fingerprint: its options and inputs, chained with every stage's before it."""
-        start = {"seeds": _seed_digest(ctx), "seed": ctx.config.seed}
-        fingerprint = hashlib.sha256(json.dumps(start).encode()).hexdigest()
-        fingerprints = []
-        for spec, stage in zip(self.specs, self.stages, strict=True):
-            inputs = {"options": spec.options.model_dump(mode="json"), "inputs": stage.fingerprint(ctx)}
-            text = json.dumps(inputs, sort_keys=True, default=str)
-            fingerprint = hashlib.sha256(f"{fingerprint}|{spec.name}|{text}".encode()).hexdigest()
-            fingerprints.append(fingerprint)
-        return fingerprints
 
     def _stage_dir(self, ctx: RunContext, number: int) -> Path:
         return ctx.output_dir / "stages" / f"{number:02d}-{self.specs[number].name}"
@@ -395,10 +382,3 @@ def _transient(ctx: RunContext) -> Counter[str]:
     client = ctx.driver_client()
     stats = client.stats if client is not None else None
     return Counter(stats.transient_failures if stats is not None else {})
-
-
-def _seed_digest(ctx: RunContext) -> str | None:
-    if not ctx.config.seeds:
-        return None
-    path = ctx.config.resolve(ctx.config.seeds)
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
