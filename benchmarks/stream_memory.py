@@ -1,5 +1,5 @@
 """Memory of a streamed chain against the number of records: ``responses`` -> ``score`` (llm_judge) record by
-record over N input records (parquet, 20 partitions), with an in-process client that answers at once, so the
+record over N input records (parquet partitions of 5,000 rows), with an in-process client that answers at once, so the
 figure is the chain's own bookkeeping (records in flight, open chunks, parts written as they complete), not a
 server's. Each N runs in a fresh process; the peak RSS (``ru_maxrss``) is reported as a ratio to the smallest N's.
 
@@ -49,17 +49,17 @@ print(json.dumps({"records": records, "kept": kept, "seconds": seconds, "peak_rs
 """
 
 
-def make_input(directory: Path, records: int, partitions: int = 20) -> Path:
+def make_input(directory: Path, records: int, per: int = 5000) -> Path:
+    """``records`` rows in parquet partitions of ``per`` rows (the same size whatever the count)."""
     import pandas as pd
 
     directory.mkdir(parents=True)
-    per = -(-records // partitions)
-    for part in range(partitions):
+    for part in range(-(-records // per)):
         ids = range(part * per, min(records, (part + 1) * per))
         texts = [f"Explain how bridge number {i} carries its load." for i in ids]
         frame = pd.DataFrame({"id": [f"r{i}" for i in ids], "instruction": texts, "input": "", "response": "",
                               "source": "bench", "provenance": "{}"})  # fmt: skip
-        frame.to_parquet(directory / f"part-{part:03d}.parquet", index=False)
+        frame.to_parquet(directory / f"part-{part:04d}.parquet", index=False)
     return directory
 
 

@@ -38,6 +38,7 @@ from time import monotonic
 from typing import Any, TypeVar
 
 from curator_synth.clients import protocol
+from curator_synth.clients.autotune import ConcurrencyTuner
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy
 from curator_synth.clients.journal import Journal
 from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter, current_priority
@@ -129,8 +130,11 @@ class RequestEngine:
         cache_dir: str | os.PathLike[str] | None = None,
         reask_failed: bool = True,
         budget: ErrorBudget | None = None,
+        autotune: bool = False,
     ) -> None:
         self.connection = connection
+        #: ``max_concurrency: auto``: each event loop's window tunes its limit up to ``max_concurrency``.
+        self.autotune = autotune
         self.transport_factory = transport_factory
         self.max_concurrency = max_concurrency
         self.retry = retry
@@ -153,7 +157,9 @@ class RequestEngine:
         if state is None:
             state = _LoopState(
                 transport=self.transport_factory(self.connection),
-                window=AdaptiveWindow(self.max_concurrency),
+                window=AdaptiveWindow(
+                    self.max_concurrency, tuner=ConcurrencyTuner(self.max_concurrency) if self.autotune else None
+                ),
                 limiter=RateLimiter(self.limits),
                 learned=LearnedRateLimiter(backoff=self.retry.initial_backoff, stats=self._stats),
             )
@@ -245,6 +251,7 @@ class RequestEngine:
                     try:
                         self._may_send(journal)  # again: the journal or the budget may have stopped while it waited
                         stats.requests_sent += 1
+                        sent = monotonic()
                         response = await state.transport.send(request)
                         try:
                             payload = protocol.decode_response(
@@ -259,6 +266,7 @@ class RequestEngine:
                         outcome_known = True
                         learned.answered(permit, response.headers)
                         window.record(False)
+                        window.observe(monotonic() - sent)
                         if journal is not None:  # the slot is held until the answer is on disk (see Journal)
                             body = response.body
                             if self._key_bytes and self._key_bytes in body:  # an endpoint echoing the key

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from time import monotonic
 
+from curator_synth.clients.autotune import ConcurrencyTuner
 from curator_synth.clients.config import RateLimits
 from curator_synth.errors import ConfigError, ErrorBudgetExceeded
 
@@ -193,7 +194,18 @@ class AdaptiveWindow:
     requests: a request that already waited out a backoff should not queue again behind new work.
     """
 
-    def __init__(self, maximum: int, *, threshold: float = 0.2, cooldown: float = 1.0, minimum: int = 1) -> None:
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        threshold: float = 0.2,
+        cooldown: float = 1.0,
+        minimum: int = 1,
+        tuner: ConcurrencyTuner | None = None,
+    ) -> None:
+        #: ``max_concurrency: auto``: the tuner sets the maximum from the latencies (:meth:`observe`).
+        self.tuner = tuner
+        maximum = tuner.limit if tuner is not None else maximum
         self.maximum = maximum
         self.minimum = min(minimum, maximum)
         self.limit = float(maximum)
@@ -220,6 +232,16 @@ class AdaptiveWindow:
     def _wake(self) -> None:
         while self.in_flight < int(self.limit) and self._queue.hand_over():
             self.in_flight += 1
+
+    def observe(self, seconds: float) -> None:
+        """Feed an answer's latency to the tuner (if any); a new limit applies at once."""
+        if self.tuner is None:
+            return
+        limit = self.tuner.observe(seconds)
+        if limit is not None:
+            self.maximum, self.limit = limit, float(limit)
+            self._step = max(1.0, limit / 16)
+            self._wake()
 
     def record(self, rate_limited: bool) -> None:
         """Feed one outcome (429 or not) to the controller."""

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, ClassVar, TypedDict, cast
+from typing import Any, ClassVar, Literal, TypedDict, cast
 
 from typing_extensions import Unpack
 
@@ -51,7 +51,7 @@ class ClientOptions(TypedDict, total=False):
     api_key: str | Secret | None
     timeout: float | None
     max_retries: int
-    max_concurrency: int
+    max_concurrency: int | Literal["auto"]
     rpm: float | None
     tpm: float | None
     cache_dir: str | os.PathLike[str] | None
@@ -101,7 +101,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         api_key: str | Secret | None = None,
         timeout: float | None = 300.0,
         max_retries: int = 5,
-        max_concurrency: int = 64,
+        max_concurrency: int | Literal["auto"] = 64,
         rpm: float | None = None,
         tpm: float | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
@@ -168,6 +168,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
             cache_dir=settings.cache_dir,
             reask_failed=settings.reask_failed,
             budget=ErrorBudget(settings.max_error_rate),
+            autotune=settings.autotune,
         )
 
     @property

@@ -16,7 +16,7 @@ import dataclasses
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from curator_synth.clients.transport import TRANSPORTS
@@ -54,8 +54,10 @@ class ClientSettings(BaseModel):
     """The settings every endpoint client takes (see :class:`~curator_synth.clients.openai.AsyncOpenAIClient`).
 
     - ``base_url``: the endpoint (None: the client's default, e.g. ``$OPENAI_BASE_URL`` or OpenAI's URL).
-    - ``max_concurrency``: requests in flight at most; ``rpm`` / ``tpm``: requests / tokens per minute (None: no
-      cap of ours; the endpoint's own limits are learned from its answers).
+    - ``max_concurrency``: requests in flight at most, or ``"auto"``: tuned from the endpoint's latencies up to
+      256 (:mod:`curator_synth.clients.autotune`); ``autotune``: tune up to ``max_concurrency`` (``"auto"`` sets it);
+      ``rpm`` / ``tpm``: requests / tokens per minute (None: no cap of ours; the endpoint's own limits are learned
+      from its answers).
     - ``max_retries``: retries per request of retryable failures; ``timeout``: the total deadline of one attempt.
     - ``cache_dir``: the request journal's directory (None: no journal); ``reask_failed``: a journaled answer
       that failed to parse is asked again (False: re-parsed only).
@@ -69,7 +71,8 @@ class ClientSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str | None = None
-    max_concurrency: int = _setting(64, ">= 1", ge=1)
+    max_concurrency: int = _setting(64, '>= 1, or "auto"', ge=1)
+    autotune: bool = _setting(False, "true or false")
     rpm: float | None = _setting(None, "a positive number or None", gt=0)
     tpm: float | None = _setting(None, "a positive number or None", gt=0)
     max_retries: int = _setting(5, "an int >= 0", ge=0)
@@ -99,6 +102,16 @@ class ClientSettings(BaseModel):
     def _shown(self) -> list[tuple[str, Any]]:
         """The fields a repr shows (a subclass hides what may hold credentials)."""
         return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto(cls, values: Any) -> Any:
+        """``max_concurrency: auto``: autotune up to :data:`~curator_synth.clients.autotune.AUTO_CEILING`."""
+        if isinstance(values, dict) and values.get("max_concurrency") == "auto":
+            from curator_synth.clients.autotune import AUTO_CEILING
+
+            return {**values, "max_concurrency": AUTO_CEILING, "autotune": True}
+        return values
 
     @field_validator("base_url")
     @classmethod

@@ -6,7 +6,7 @@ bodies) and request statistics. See ``docs/testing.md``.
 """
 
 from curator_synth.testing.faults import FAULT_KINDS, Faults
-from curator_synth.testing.latency import LogNormalLatency
+from curator_synth.testing.latency import LogNormalLatency, ServerLoad
 from curator_synth.testing.plausible import Plausible
 from curator_synth.testing.responders import (
     HELPSTEER2_ATTRIBUTES,
@@ -39,5 +39,6 @@ __all__ = [
     "Responder",
     "Reward",
     "Scripted",
+    "ServerLoad",
     "count_tokens",
 ]

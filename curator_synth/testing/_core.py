@@ -294,6 +294,9 @@ class ServerCore:
         if delay > 0.0:
             self.latency_seconds += delay
             await asyncio.sleep(delay)
+        serve = getattr(self._latency, "serve", None)  # a load model (testing.ServerLoad): a queue, then the batch
+        if serve is not None:
+            self.latency_seconds += await serve()
 
         if fault == "500":
             self.faults["500"] += 1
