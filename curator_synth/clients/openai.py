@@ -52,6 +52,7 @@ class ClientOptions(TypedDict, total=False):
     timeout: float | None
     max_retries: int
     max_concurrency: int | Literal["auto"]
+    autotune: bool
     rpm: float | None
     tpm: float | None
     cache_dir: str | os.PathLike[str] | None
@@ -70,7 +71,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
     - ``client``: an ``openai.AsyncOpenAI`` or ``openai.OpenAI`` instance to send through (its URL, key,
       headers and HTTP client are used; its own retries are off). Without it, ``base_url`` / ``api_key``
       (default: ``$OPENAI_API_KEY``) and the aiohttp transport are used.
-    - ``max_concurrency``: requests in flight at most; ``rpm`` / ``tpm``: requests / tokens per minute.
+    - ``max_concurrency``: requests in flight at most, or ``"auto"`` (tuned from the latencies, up to 256;
+      ``autotune=True`` tunes up to the number given); ``rpm`` / ``tpm``: requests / tokens per minute.
     - ``max_retries``: retries per request of retryable failures (429, 5xx, timeouts, dropped connections,
       malformed bodies), with exponential backoff and ``Retry-After`` honoured. 400/401/403/404 never retry.
     - ``retry``: a full :class:`RetryPolicy` (backoff bounds, extra retryable types) instead of ``max_retries``.
@@ -112,6 +114,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         reask_failed: bool = True,
         max_error_rate: float | None = 0.5,
         context_length: int | None = None,
+        autotune: bool = False,
     ) -> None:
         if client is not None and not hasattr(client, "base_url"):
             raise ConfigError(
@@ -135,6 +138,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
             reask_failed=reask_failed,
             max_error_rate=max_error_rate,
             context_length=context_length,
+            autotune=autotune,
         )
         settings = self.settings
         self.connection = ConnectionConfig(

@@ -7,7 +7,7 @@ so a mistake is reported with file, line and key path) and the CLI's endpoint fl
 Each setting's type, default, limits and the words an error uses for it are declared once, here.
 
 Made in code, a bad value is a :class:`~curator_synth.errors.ConfigError` such as
-``max_concurrency must be >= 1, got 0``; inside a recipe, pydantic's own message at the key's line.
+``max_concurrency must be >= 1 or 'auto', got 0``; inside a recipe, pydantic's own message at the key's line.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ClientSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str | None = None
-    max_concurrency: int = _setting(64, '>= 1, or "auto"', ge=1)
+    max_concurrency: int = _setting(64, ">= 1 or 'auto'", ge=1)
     autotune: bool = _setting(False, "true or false")
     rpm: float | None = _setting(None, "a positive number or None", gt=0)
     tpm: float | None = _setting(None, "a positive number or None", gt=0)
@@ -147,8 +147,8 @@ def checked_context_length(value: object) -> int | None:
 
 
 def config_error(error: ValidationError, model: type[BaseModel]) -> ConfigError:
-    """One line per mistake, in words: ``max_concurrency must be >= 1, got 0``, ``timeout must be a number, got
-    'x'``; a validator's own message as it is; an unknown name as ``unknown setting 'bogus'``."""
+    """One line per mistake, in words: ``max_concurrency must be >= 1 or 'auto', got 0``, ``timeout must be a
+    number, got 'x'``; a validator's own message as it is; an unknown name as ``unknown setting 'bogus'``."""
     return ConfigError("; ".join(_message(detail, model) for detail in error.errors(include_url=False)))
 
 

@@ -48,7 +48,7 @@ def test_a_client_keeps_its_checked_settings() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"max_concurrency": 0}, "max_concurrency must be >= 1, got 0"),
+        ({"max_concurrency": 0}, "max_concurrency must be >= 1 or 'auto', got 0"),
         ({"max_concurrency": True}, "max_concurrency must be an int, got True"),
         ({"timeout": -1}, "timeout must be positive seconds or None, got -1"),
         ({"rpm": "fast"}, "rpm must be a number, got 'fast'"),
