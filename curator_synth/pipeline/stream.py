@@ -106,6 +106,11 @@ class Link:
         errors = (ERROR_COLUMN,) if self.error_column == ERROR_COLUMN else ()
         return (*errors, self.aside) if self.aside is not None else errors
 
+    def sent_dtypes(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """The column types of the rows of ``frame`` (one of this stage's parts) that the next stage gets."""
+        dropped = self.dropped_columns()
+        return {name: kind for name, kind in frame.dtypes.items() if name not in dropped}
+
     @property
     def kept(self) -> int:
         """The rows the stage sends on (its records out)."""
@@ -127,11 +132,10 @@ class Link:
 class _Chunk:
     number: int
     start: int  # the first link this run does for the chunk
-    records: int
-    outputs: list[list[list[dict[str, Any]] | None]]  # per link, per record: the rows it became
-    pending: list[int]  # per link: records not through it yet
-    broken: list[bool]  # per link: a record failed transiently, the part is not written
-    dtypes: list[dict[str, Any]]  # per link: the input's column types
+    outputs: list[list[list[dict[str, Any]] | None]] = field(default_factory=list)  # per link, per record: its rows
+    pending: list[int] = field(default_factory=list)  # per link: records not through it yet
+    broken: list[bool] = field(default_factory=list)  # per link: a record failed transiently, no part is written
+    dtypes: list[dict[str, Any]] = field(default_factory=list)  # per link: the input's column types
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -261,35 +265,22 @@ class StreamedChain:
             self._part_done(link)
         if start == len(self.links):
             return None
-        dtypes = dict(frame.dtypes)
-        if start > 0:
-            previous = self.links[start - 1]
-            before = pd.read_parquet(previous.part(number))
-            dtypes = {
-                k: v for k, v in before.dtypes.items() if previous.error_column != ERROR_COLUMN or k != ERROR_COLUMN
-            }
-        count = len(frame) if start == 0 else -1
-        chunk = _Chunk(number, start, count, [], [], [], [])
-        for _ in self.links:
-            chunk.outputs.append([])
-            chunk.pending.append(0)
-            chunk.broken.append(False)
-            chunk.dtypes.append({})
-        chunk.dtypes[start] = dtypes
-        return chunk
+        return _Chunk(number, start)
 
     def _inputs(self, chunk: _Chunk, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """The records the chunk's first link gets: the input rows, or what the last written part sends on."""
         if chunk.start == 0:
-            rows = frame.to_dict("records")
+            rows, dtypes = frame.to_dict("records"), dict(frame.dtypes)
         else:
             previous = self.links[chunk.start - 1]
-            written = pd.read_parquet(previous.part(chunk.number)).to_dict("records")
-            rows = [sent for row in written if (sent := previous.sends_on(row)) is not None]
-        chunk.records = len(rows)
-        for k in range(chunk.start, len(self.links)):
-            chunk.outputs[k] = [None] * len(rows)
-            chunk.pending[k] = len(rows)
+            written = pd.read_parquet(previous.part(chunk.number))
+            dtypes = previous.sent_dtypes(written)
+            rows = [sent for row in written.to_dict("records") if (sent := previous.sends_on(row)) is not None]
+        links = range(len(self.links))  # the lists have a place for every link; those before ``start`` stay unused
+        chunk.outputs = [[None] * len(rows) for _ in links]
+        chunk.pending = [len(rows) for _ in links]
+        chunk.broken = [False for _ in links]
+        chunk.dtypes = [dtypes if k == chunk.start else {} for k in links]
         if not rows:  # nothing to do: the parts are empty
             for k in range(chunk.start, len(self.links)):
                 self._write(chunk, k)
@@ -336,8 +327,7 @@ class StreamedChain:
             link.count(*_frame_counts(frame, link))
             atomic_write(link.part(chunk.number), functools.partial(frame.to_parquet, index=False))
             if k + 1 < len(self.links):
-                dropped = link.dropped_columns()
-                chunk.dtypes[k + 1] = {name: kind for name, kind in frame.dtypes.items() if name not in dropped}
+                chunk.dtypes[k + 1] = link.sent_dtypes(frame)
             self._part_done(link)
 
     def _part_done(self, link: Link) -> None:
