@@ -200,14 +200,13 @@ class SyntheticDataPipeline:
                 done = [cast(StageSummary, {**manifest["summary"], "resumed": True})]  # written by _save_stage
                 if self.status is not None:
                     self.status.finish(number, done[0], resumed=True)
-            elif self._streamed(ctx, stage, data):
+            elif data is not None and self._streamed(ctx, stage) and (records := len(data)) > 0:
                 from curator_synth.pipeline.chain import streams
 
                 chain = [number]
                 while chain[-1] + 1 < len(self.stages) and streams(self.stages[chain[-1] + 1]):
                     chain.append(chain[-1] + 1)
-                assert data is not None  # checked by _streamed
-                done, data = self._run_chain(chain, data, ctx, fingerprints)
+                done, data = self._run_chain(chain, data, records, ctx, fingerprints)
             else:
                 summary, data = self._run_stage(stage, data, ctx, fingerprints[number])
                 done = [summary]
@@ -224,19 +223,20 @@ class SyntheticDataPipeline:
         return data, summaries
 
     @staticmethod
-    def _streamed(ctx: RunContext, stage: Stage[Any], data: DocumentDataset | None) -> bool:
-        """Whether ``stage`` starts a streamed chain: it can (:func:`~curator_synth.pipeline.chain.streams`), it
-        has records, and ``streaming`` says so (default: in this process; stage by stage on a Dask cluster)."""
+    def _streamed(ctx: RunContext, stage: Stage[Any]) -> bool:
+        """Whether ``stage`` starts a streamed chain (given records to stream): it can
+        (:func:`~curator_synth.pipeline.chain.streams`) and ``streaming`` says so (default: in this process; stage
+        by stage on a Dask cluster)."""
         from curator_synth.pipeline.chain import streams
 
         wanted = ctx.config.streaming if ctx.config.streaming is not None else ctx.dask_client is None
-        return wanted and data is not None and streams(stage) and len(data) > 0
+        return wanted and streams(stage)
 
     def _stage_dir(self, ctx: RunContext, number: int) -> Path:
         return ctx.output_dir / "stages" / f"{number:02d}-{self.specs[number].name}"
 
     def _run_chain(
-        self, chain: list[int], data: DocumentDataset, ctx: RunContext, fingerprints: list[str]
+        self, chain: list[int], data: DocumentDataset, records_in: int, ctx: RunContext, fingerprints: list[str]
     ) -> tuple[list[StageSummary], DocumentDataset]:
         """Consecutive per-record LLM stages streamed record by record (:mod:`curator_synth.pipeline.stream`);
         each stage that finished is saved as if it had run alone, then the first unfinished one's error raised."""
@@ -245,11 +245,8 @@ class SyntheticDataPipeline:
         stages = []
         for number in chain:
             stage_dir = self._stage_dir(ctx, number)
-            stage_dir.mkdir(parents=True, exist_ok=True)
-            (stage_dir / MANIFEST).unlink(missing_ok=True)
-            claim_stage_dir(stage_dir, fingerprints[number])
+            _open_stage_dir(stage_dir, fingerprints[number])
             stages.append((number, self.stages[number], stage_dir))
-        records_in = len(data)
         checks.check_endpoint(ctx, self.config)  # once per run, before its first request (and the client)
         budget = getattr(ctx.llm_client(), "error_budget", None)
         if budget is not None:
@@ -296,9 +293,7 @@ class SyntheticDataPipeline:
     def _measured_stage(
         self, stage: Stage[Any], data: DocumentDataset | None, ctx: RunContext, fingerprint: str, records_in: int
     ) -> tuple[StageSummary, DocumentDataset]:
-        ctx.stage_dir.mkdir(parents=True, exist_ok=True)
-        (ctx.stage_dir / MANIFEST).unlink(missing_ok=True)
-        claim_stage_dir(ctx.stage_dir, fingerprint)
+        _open_stage_dir(ctx.stage_dir, fingerprint)
         started = time.perf_counter()
         budget = getattr(ctx.driver_client(), "error_budget", None)
         if budget is not None:
@@ -375,6 +370,14 @@ def _async_view(client: Any) -> Any:
 
 def _client_spec(config: PipelineConfig) -> Any:
     return config.client.spec() if config.client is not None else None
+
+
+def _open_stage_dir(stage_dir: Path, fingerprint: str) -> None:
+    """A stage about to run: its directory, no manifest (it is not finished), its earlier parts kept only if they
+    are of this same stage (:func:`claim_stage_dir`)."""
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    (stage_dir / MANIFEST).unlink(missing_ok=True)
+    claim_stage_dir(stage_dir, fingerprint)
 
 
 def _transient(ctx: RunContext) -> Counter[str]:
