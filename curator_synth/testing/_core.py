@@ -14,6 +14,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from curator_synth.testing._openai import (
     ChoiceText,
     Endpoint,
     InvalidRequest,
+    ParsedRequest,
     apply_limits,
     completion_body,
     dumps,
@@ -34,46 +36,30 @@ from curator_synth.testing._openai import (
 from curator_synth.testing._replies import (
     ERROR_BODY_MESSAGE,
     json_response,
+    models_response,
     too_long,
     trickle,
     unauthorized,
     unsupported_body,
 )
+from curator_synth.testing.batches import BatchService, check_batch_delay
 from curator_synth.testing.faults import FAULT_KINDS, FaultPlan, Faults, RollingRateLimiter
+from curator_synth.testing.latency import Latency, check_latency
 from curator_synth.testing.responders import FakeRequest, Responder
 
-__all__ = ["Latency", "ServerCore", "body_key", "check_latency", "serve"]
-
-Latency = float | tuple[float, float] | Callable[[FakeRequest], float]
-"""Seconds to wait before answering: fixed, uniform in ``(low, high)`` (seeded), or computed per request."""
+__all__ = ["ServerCore", "body_key", "serve"]
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _MAX_BODY = 64 * 1024 * 1024
 _GENERATION: dict[str, Endpoint] = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+_BATCH_ROUTES = ("/v1/files", "/v1/batches")
+_RATE_LIMITED = error_body("Rate limit reached (injected by FakeLLMServer).", "requests", "rate_limit_exceeded")
+_NOT_GENERATION = ("/v1/models", *_BATCH_ROUTES)
 
 
 def body_key(body: Any) -> str:
     """The key of ``stats()["body_hits"]``: SHA-256 of the canonical JSON of a request body."""
     return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
-
-
-def check_latency(latency: Any) -> Latency:
-    """Validate a latency spec; returns it normalised (a float or a ``(low, high)`` tuple, or the callable)."""
-    if callable(latency):
-        function: Callable[[FakeRequest], float] = latency
-        return function
-    if isinstance(latency, (tuple, list)) and len(latency) == 2:
-        low, high = (_seconds(v) for v in latency)
-        if low > high:
-            raise ConfigError(f"latency range must be (low, high) with low <= high, got {latency!r}")
-        return (low, high)
-    return _seconds(latency)
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
-        raise ConfigError(f"latency must be seconds >= 0, a (low, high) pair or a callable, got {value!r}")
-    return float(value)
 
 
 class ServerCore:
@@ -91,7 +77,9 @@ class ServerCore:
         rate_limit_headers: bool = True,
         context_length: int | None = None,
         unsupported: Sequence[str] = (),
+        batch_delay: float = 0.0,
     ) -> None:
+        self.batches = BatchService(self, check_batch_delay(batch_delay))
         self._context_length = checked_context_length(context_length)
         if isinstance(unsupported, str) or not all(isinstance(name, str) for name in unsupported):
             raise ConfigError(f"unsupported must be a sequence of body field names, got {unsupported!r}")
@@ -130,6 +118,7 @@ class ServerCore:
         self.by_status: dict[str, int] = {}
         self.faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
         self.body_hits: dict[str, int] = {}
+        self.batches.reset_stats()
 
     def stats(self) -> dict[str, Any]:
         """The counters as a JSON-able dict (what ``FakeLLMServer.stats()`` returns)."""
@@ -149,6 +138,7 @@ class ServerCore:
             "unlimited_choices": self.unlimited_choices,
             "unlimited_completion_tokens": self.unlimited_completion_tokens,
             "body_hits": dict(self.body_hits),
+            **self.batches.stats(),
             "faults_config": self._plan.faults.to_json() if self._plan.faults else None,
             "latency": self._latency if not callable(self._latency) else repr(self._latency),
         }
@@ -186,6 +176,8 @@ class ServerCore:
                     self.set_faults(Faults.from_json(raw) if raw is not None else None)
                 if "latency" in config:
                     self.set_latency(check_latency(config["latency"]))
+                if "batch_delay" in config:
+                    self.batches.delay = check_batch_delay(config["batch_delay"])
                 return json_response(200, b'{"ok":true}')
         except (ValueError, TypeError) as exc:
             return json_response(400, error_body(f"bad control request: {exc}"))
@@ -200,7 +192,7 @@ class ServerCore:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
-            if path.partition("?")[0] != "/v1/models":
+            if not path.startswith(_NOT_GENERATION):  # a batch line counts when it is answered
                 self.requests += 1
             self.in_flight += 1
             if self.in_flight > self.max_in_flight:
@@ -236,10 +228,15 @@ class ServerCore:
         route = path.partition("?")[0]
         endpoint = _GENERATION.get(route)
         if endpoint is None:
+            if route != "/v1/models" and not route.startswith(_BATCH_ROUTES):
+                return json_response(404, error_body(f"Invalid URL ({request.method} {path})"))
             if route == "/v1/models":
                 self.by_endpoint["models"] += 1
-                return self._modelsjson_response(request)
-            return json_response(404, error_body(f"Invalid URL ({request.method} {path})"))
+            if self._auth is not None and request.headers.get("Authorization") != self._auth:
+                return unauthorized(request)
+            if route == "/v1/models":
+                return models_response(self._models, self._context_length)
+            return await self.batches.handle(request, route)
         self.by_endpoint[endpoint] += 1
         if request.method != "POST":
             return json_response(405, error_body(f"Method {request.method} not allowed on {path}"))
@@ -249,8 +246,7 @@ class ServerCore:
         except ValueError:
             body = None
         if isinstance(body, dict):
-            key = body_key(body)
-            self.body_hits[key] = self.body_hits.get(key, 0) + 1
+            self.count_body(body)
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
             return unauthorized(request)
 
@@ -265,27 +261,14 @@ class ServerCore:
 
         if body is None:
             return json_response(400, error_body("We could not parse the JSON body of your request."))
-        try:
-            parsed = parse_request(endpoint, body)
-        except InvalidRequest as exc:
-            return json_response(400, error_body(str(exc)), rate_headers)
-        self._models.add(parsed.model)
-        refused = next((name for name in self._unsupported if name in body), None)
-        if refused is not None:
-            return json_response(400, unsupported_body(refused), rate_headers)
-        context = self._context_length
-        if context is not None and parsed.prompt_tokens + (parsed.max_tokens or 0) > context:
-            return json_response(
-                400, error_body(too_long(context, parsed.prompt_tokens, parsed.max_tokens)), rate_headers
-            )
-
-        request_number = self._request_number
-        self._request_number += 1
+        checked = self.check(endpoint, body)
+        if isinstance(checked, tuple):
+            return json_response(*checked, rate_headers)
+        parsed = checked
+        request_number = self.next_request_number()
         fault = self._plan.draw()
         if fault == "429":
-            self.faults["429"] += 1
             return self._fault_429(rate_headers)
-
         fake = FakeRequest(endpoint, parsed.model, parsed.messages, parsed.prompt, body, 0, request_number)
         try:
             delay = self._latency_for(fake)
@@ -297,55 +280,79 @@ class ServerCore:
         serve = getattr(self._latency, "serve", None)  # a load model (testing.ServerLoad): a queue, then the batch
         if serve is not None:
             self.latency_seconds += await serve()
-
-        if fault == "500":
-            self.faults["500"] += 1
-            faults = self._plan.faults
-            status = faults.server_error_status if faults is not None else 500
-            return json_response(
-                status,
-                error_body("The server had an error while processing your request.", "server_error"),
-                rate_headers,
-            )
         if fault == "drop":
             return None
+        status, encoded = self.reply(parsed, fake, fault)
+        if fault == "trickle" and status == 200:
+            faults = self._plan.faults
+            return await trickle(request, encoded, rate_headers, faults.trickle_interval if faults else 0.5)
+        return json_response(status, encoded, rate_headers)
+
+    def count_body(self, body: dict[str, Any]) -> None:
+        key = body_key(body)
+        self.body_hits[key] = self.body_hits.get(key, 0) + 1
+
+    def next_request_number(self) -> int:
+        self._request_number += 1
+        return self._request_number - 1
+
+    def draw_fault(self) -> str | None:
+        return self._plan.draw()
+
+    def check(self, endpoint: Endpoint, body: dict[str, Any]) -> ParsedRequest | tuple[int, bytes]:
+        """The parsed request, or the 400 (status, body) refusing it: invalid, an unsupported field, too long."""
+        try:
+            parsed = parse_request(endpoint, body)
+        except InvalidRequest as exc:
+            return 400, error_body(str(exc))
+        self._models.add(parsed.model)
+        refused = next((name for name in self._unsupported if name in body), None)
+        if refused is not None:
+            return 400, unsupported_body(refused)
+        context = self._context_length
+        if context is not None and parsed.prompt_tokens + (parsed.max_tokens or 0) > context:
+            return 400, error_body(too_long(context, parsed.prompt_tokens, parsed.max_tokens))
+        return parsed
+
+    def reply(self, parsed: ParsedRequest, fake: FakeRequest, fault: str | None) -> tuple[int, bytes]:
+        """The (status, body) answering ``parsed``, with ``fault`` applied (not the wire faults: a dropped
+        connection or a trickled body is the caller's)."""
+        faults = self._plan.faults
+        if fault == "429":
+            self.faults["429"] += 1
+            return 429, _RATE_LIMITED
+        if fault == "500":
+            self.faults["500"] += 1
+            status = faults.server_error_status if faults is not None else 500
+            return status, error_body("The server had an error while processing your request.", "server_error")
         if fault == "error_body":
             self.faults["error_body"] += 1
-            faults = self._plan.faults
             code = faults.error_body_code if faults is not None else None
-            return json_response(200, error_body(ERROR_BODY_MESSAGE, "server_error", code), rate_headers)
+            return 200, error_body(ERROR_BODY_MESSAGE, "server_error", code)
+        self._response_number += 1
         if fault == "empty_choices":
             self.faults["empty_choices"] += 1
-            self._response_number += 1
             payload, _ = completion_body(parsed, [], self._response_number, int(time.time()))
-            return json_response(200, dumps(payload).encode(), rate_headers)
-
+            return 200, dumps(payload).encode()
         choices: list[ChoiceText] = []
         try:
             for index in range(parsed.n):
-                if index:
-                    fake = FakeRequest(
-                        endpoint, parsed.model, parsed.messages, parsed.prompt, body, index, request_number
-                    )
-                choices.append(apply_limits(self._responder(fake), parsed.stop, parsed.max_tokens))
+                asked = replace(fake, choice_index=index) if index else fake
+                choices.append(apply_limits(self._responder(asked), parsed.stop, parsed.max_tokens))
         except Exception as exc:
-            message = f"FakeLLMServer responder failed: {type(exc).__name__}: {exc}"
-            return json_response(400, error_body(message), rate_headers)
-
+            return 400, error_body(f"FakeLLMServer responder failed: {type(exc).__name__}: {exc}")
         if fault == "truncate":
             self.faults["truncate"] += 1
             for choice in choices:
                 truncate_half(choice)
-        self._response_number += 1
         payload, completion_tokens = completion_body(parsed, choices, self._response_number, int(time.time()))
         encoded = dumps(payload).encode()
         if fault == "malformed":
             self.faults["malformed"] += 1
-            return json_response(200, encoded[: max(1, len(encoded) // 2)], rate_headers)
+            return 200, encoded[: max(1, len(encoded) // 2)]
         if fault == "trickle":
             self.faults["trickle"] += 1
-            faults = self._plan.faults
-            return await trickle(request, encoded, rate_headers, faults.trickle_interval if faults else 0.5)
+            return 200, encoded
         self.responses_ok += 1
         self.prompt_tokens += parsed.prompt_tokens
         self.completion_tokens += completion_tokens
@@ -354,7 +361,7 @@ class ServerCore:
             self.unlimited_completion_tokens += completion_tokens
         else:
             self.completion_token_limit += parsed.max_tokens * parsed.n
-        return json_response(200, encoded, rate_headers)
+        return 200, encoded
 
     def _fault_429(self, rate_headers: dict[str, str] | None) -> web.Response:
         headers = dict(rate_headers) if rate_headers else {}
@@ -362,18 +369,8 @@ class ServerCore:
         if faults is not None and faults.retry_after is not None:
             headers["Retry-After"] = f"{faults.retry_after:g}"
             headers["retry-after-ms"] = str(round(faults.retry_after * 1000))
-        body = error_body("Rate limit reached (injected by FakeLLMServer).", "requests", "rate_limit_exceeded")
-        return json_response(429, body, headers)
-
-    def _modelsjson_response(self, request: web.BaseRequest) -> web.Response:
-        if self._auth is not None and request.headers.get("Authorization") != self._auth:
-            return unauthorized(request)
-        data: list[dict[str, Any]] = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(self._models)
-        ]
-        if self._context_length is not None:  # as vLLM lists it
-            data = [{**entry, "max_model_len": self._context_length} for entry in data]
-        return json_response(200, dumps({"object": "list", "data": data}).encode())
+        self.faults["429"] += 1
+        return json_response(429, _RATE_LIMITED, headers)
 
 
 async def serve(core: ServerCore, sock: socket.socket, ready: Callable[[], None], stop: asyncio.Event) -> None:

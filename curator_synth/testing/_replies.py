@@ -4,12 +4,22 @@ error messages for refused fields and prompts over the context, and the ``trickl
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import web
 
-from curator_synth.testing._openai import error_body
+from curator_synth.testing._openai import dumps, error_body
 
-__all__ = ["ERROR_BODY_MESSAGE", "json_response", "too_long", "trickle", "unauthorized", "unsupported_body"]
+__all__ = [
+    "ERROR_BODY_MESSAGE",
+    "json_response",
+    "models_response",
+    "too_long",
+    "trickle",
+    "unauthorized",
+    "unsupported_body",
+]
 
 JSON = "application/json"
 ERROR_BODY_MESSAGE = "The upstream model failed while generating (injected by FakeLLMServer)."
@@ -62,3 +72,13 @@ def too_long(context: int, prompt: int, completion: int | None) -> str:
         f" tokens ({prompt} in the messages, {completion or 0} in the completion). Please reduce the length of the"
         " messages or completion."
     )
+
+
+def models_response(models: Iterable[str], context_length: int | None) -> web.Response:
+    """``GET /v1/models``: the models asked for so far (with ``max_model_len`` as vLLM lists it, if known)."""
+    data: list[dict[str, Any]] = [
+        {"id": m, "object": "model", "created": 0, "owned_by": "curator_synth"} for m in sorted(models)
+    ]
+    if context_length is not None:
+        data = [{**entry, "max_model_len": context_length} for entry in data]
+    return json_response(200, dumps({"object": "list", "data": data}).encode())

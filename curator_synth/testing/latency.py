@@ -9,13 +9,37 @@ import asyncio
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from typing import Any
 
 from curator_synth.errors import ConfigError
 from curator_synth.testing.responders import FakeRequest
 
-__all__ = ["LogNormalLatency", "ServerLoad"]
+__all__ = ["Latency", "LogNormalLatency", "ServerLoad", "check_latency"]
+
+Latency = float | tuple[float, float] | Callable[[FakeRequest], float]
+"""Seconds to wait before answering: fixed, uniform in ``(low, high)`` (seeded), or computed per request."""
+
+
+def check_latency(latency: Any) -> Latency:
+    """Validate a latency spec; returns it normalised (a float or a ``(low, high)`` tuple, or the callable)."""
+    if callable(latency):
+        function: Callable[[FakeRequest], float] = latency
+        return function
+    if isinstance(latency, (tuple, list)) and len(latency) == 2:
+        low, high = (_seconds(v) for v in latency)
+        if low > high:
+            raise ConfigError(f"latency range must be (low, high) with low <= high, got {latency!r}")
+        return (low, high)
+    return _seconds(latency)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < float("inf"):
+        raise ConfigError(f"latency must be seconds >= 0, a (low, high) pair or a callable, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)

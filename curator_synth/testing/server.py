@@ -26,8 +26,9 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from curator_synth.errors import ConfigError
-from curator_synth.testing._core import Latency, ServerCore, body_key, check_latency, serve
+from curator_synth.testing._core import ServerCore, body_key, serve
 from curator_synth.testing.faults import Faults
+from curator_synth.testing.latency import Latency, check_latency
 from curator_synth.testing.responders import Echo, Responder
 
 __all__ = ["FakeLLMServer"]
@@ -42,7 +43,7 @@ class FakeLLMServer:
 
     Use it as a context manager, or ``start()`` (returns ``self``) and ``stop()`` (safe to call twice, or
     after a failed start). Endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions``,
-    ``GET /v1/models``; responses have OpenAI's shapes and ``usage`` counted with
+    ``GET /v1/models``, and OpenAI's batch API; responses have OpenAI's shapes and ``usage`` counted with
     :func:`~curator_synth.testing.count_tokens`.
 
     - ``responder``: callable ``(FakeRequest) -> str | FakeReply``, once per choice (default :class:`Echo`).
@@ -63,6 +64,9 @@ class FakeLLMServer:
       model's maximum context length is N tokens ...").
     - ``unsupported``: body fields refused with OpenAI's 400 ``unsupported_parameter`` (``param`` names the field),
       e.g. ``("max_tokens",)`` as OpenAI's reasoning models refuse it ("Use 'max_completion_tokens' instead").
+    - ``batch_delay``: seconds from a batch's creation to its completion, for the batch API (``/v1/files``,
+      ``/v1/batches``: :mod:`curator_synth.testing.batches`); each line is answered as the online endpoint answers
+      it, ``faults`` included, so a batch can complete with some lines failed.
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.
 
     The control methods (:meth:`stats`, :meth:`hits`, :meth:`reset_stats`, :meth:`set_faults`,
@@ -85,6 +89,7 @@ class FakeLLMServer:
         rate_limit_headers: bool = True,
         context_length: int | None = None,
         unsupported: Sequence[str] = (),
+        batch_delay: float = 0.0,
     ) -> None:
         if mode not in ("thread", "process"):
             raise ConfigError(f"mode must be 'thread' or 'process', got {mode!r}")
@@ -106,6 +111,7 @@ class FakeLLMServer:
             rate_limit_headers,
             context_length,
             unsupported,
+            batch_delay,
         )
         # Build one core now so bad arguments (rpm_limit, rate_window, latency) fail in the constructor.
         ServerCore(*self._core_args)

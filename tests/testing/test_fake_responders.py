@@ -32,7 +32,7 @@ def req(prompt: str = "hi", messages: list[dict[str, Any]] | None = None, choice
 
 def test_all_is_complete_and_importable() -> None:
     public = {name for name in dir(testing) if not name.startswith("_")}
-    submodules = {"faults", "hub", "latency", "plausible", "responders", "server", "tiny_lm"}
+    submodules = {"batches", "faults", "hub", "latency", "plausible", "responders", "server", "tiny_lm"}
     assert set(testing.__all__) == public - submodules
     for name in testing.__all__:
         assert getattr(testing, name) is not None
