@@ -8,7 +8,6 @@ from curator_synth._lazy import lazy_getattr as _lazy_getattr
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret
-from curator_synth.clients.engine import journal_namespace
 from curator_synth.clients.formatters import (
     FORMATTERS,
     ChatMLFormatter,
@@ -21,6 +20,7 @@ from curator_synth.clients.formatters import (
 from curator_synth.clients.journal import Journal
 from curator_synth.clients.nemotron import AsyncNemotronClient, NemotronClient
 from curator_synth.clients.openai import AsyncOpenAIClient, ClientOptions, OpenAIClient
+from curator_synth.clients.receipts import journal_namespace
 from curator_synth.clients.stats import ClientStats
 from curator_synth.clients.sync import SyncClient
 from curator_synth.clients.transport import TRANSPORTS, Transport

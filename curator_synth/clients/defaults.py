@@ -1,5 +1,6 @@
 """Request defaults a pipeline stage sets for every request made inside it, whichever generator makes them:
-which finish reasons keep an answer out of the data, and the seed of requests that have none.
+which finish reasons keep an answer out of the data, the seed of requests that have none, and whether they go
+through the provider's batch API.
 
 A context variable, like :class:`~curator_synth.clients.engine.journal_namespace`: the runner sets it around a
 stage (and a partition job sets it on its worker), and :class:`~curator_synth.clients.AsyncOpenAIClient` reads
@@ -34,11 +35,14 @@ class RequestDefaults:
     seed), then refused (``TruncatedResponseError`` for ``length``, ``ContentFilterError`` for
     ``content_filter``, a ``ResponseParseError`` for others), so it never enters the data. ``seed_salt``: a
     request without a seed gets one derived from its content and the salt (a run against a server that honours
-    seeds is then reproducible); None adds none. Picklable: it travels to Dask workers with each partition."""
+    seeds is then reproducible); None adds none. ``batch``: the stage's requests go through the provider's batch
+    API (True) or online (False); None: as the client says. Picklable: it travels to Dask workers with each
+    partition."""
 
     invalid_finish_reasons: tuple[str, ...] = FINISH_REASONS
     finish_retries: int = 1
     seed_salt: int | None = None
+    batch: bool | None = None
 
     def __post_init__(self) -> None:
         reasons = self.invalid_finish_reasons

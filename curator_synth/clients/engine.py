@@ -26,86 +26,40 @@ client can be used from successive ``asyncio.run`` calls and a sync facade runs 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import json
 import logging
 import os
+import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, TypeVar
 
 from curator_synth.clients import protocol
 from curator_synth.clients.autotune import ConcurrencyTuner
+from curator_synth.clients.batch import Batcher
+from curator_synth.clients.batch_registry import BatchRegistry
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy
+from curator_synth.clients.defaults import current_defaults
 from curator_synth.clients.journal import Journal
 from curator_synth.clients.limits import AdaptiveWindow, ErrorBudget, RateLimiter, current_priority
 from curator_synth.clients.rate import LearnedRateLimiter
+from curator_synth.clients.receipts import current_namespace, journaled, receipt
 from curator_synth.clients.stats import ClientStats, current_scope
 from curator_synth.clients.transport import HTTPRequest, Transport, TransportFactory
 from curator_synth.errors import CuratorSynthError, RateLimitError, RequestSummary, ResponseParseError
 from curator_synth.redact import MIN_SECRET_LENGTH, redact
 
-__all__ = ["RequestEngine", "endpoint_id", "journal_namespace", "reject_unparsed"]
+__all__ = ["RequestEngine", "endpoint_id"]
 
 T = TypeVar("T")
 logger = logging.getLogger("curator_synth.clients")
-
-#: The journal namespace of requests made in this context (e.g. "open_qa@1"); see :func:`journal_namespace`.
-current_namespace: contextvars.ContextVar[str] = contextvars.ContextVar("curator_synth_namespace", default="")
-
-
-#: The journaled answers received in this context, while :func:`reject_unparsed` records them (else None).
-_receipts: contextvars.ContextVar[list[tuple[Journal, bytes]] | None] = contextvars.ContextVar(
-    "curator_synth_receipts", default=None
-)
-
-
-@contextlib.contextmanager
-def reject_unparsed() -> Iterator[None]:
-    """Mark the journaled answers received inside the block as unusable if the block raises a
-    :class:`ResponseParseError` (the answer could not be parsed or validated), so the next run asks them again
-    (unless the client has ``reask_failed=False``: then the raw answers are re-parsed only). Use one block per
-    item of work, inside the item's own task (``BaseGenerator.fan_out`` does)."""
-    receipts: list[tuple[Journal, bytes]] = []
-    token = _receipts.set(receipts)
-    try:
-        yield
-    except ResponseParseError as error:
-        for journal, key in receipts:
-            journal.reject(key, type(error).__name__)
-        raise
-    finally:
-        _receipts.reset(token)
-
-
-def _receipt(journal: Journal | None, key: bytes) -> None:
-    receipts = _receipts.get()
-    if receipts is not None and journal is not None:
-        receipts.append((journal, key))
 
 
 def endpoint_id(base_url: str) -> str:
     """The endpoint as the journal names it: the base URL without credentials, query or trailing slash."""
     return RequestSummary.create("POST", base_url.rstrip("/")).url
-
-
-class journal_namespace:
-    """Context manager: requests made inside are journaled under ``name`` (part of the journal key)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._token: contextvars.Token[str] | None = None
-
-    def __enter__(self) -> str:
-        self._token = current_namespace.set(self.name)
-        return self.name
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._token is not None:
-            current_namespace.reset(self._token)
 
 
 @dataclass
@@ -116,6 +70,7 @@ class _LoopState:
     learned: LearnedRateLimiter
     #: Journal keys of the requests in flight, each with the event set when it ends.
     in_flight: dict[bytes, asyncio.Event] = field(default_factory=dict)
+    batcher: Batcher | None = None
 
 
 class RequestEngine:
@@ -131,10 +86,17 @@ class RequestEngine:
         reask_failed: bool = True,
         budget: ErrorBudget | None = None,
         autotune: bool = False,
+        batch: bool = False,
+        batch_poll_seconds: float = 30.0,
     ) -> None:
         self.connection = connection
         #: ``max_concurrency: auto``: each event loop's window tunes its limit up to ``max_concurrency``.
         self.autotune = autotune
+        #: Requests go through the provider's batch API (:mod:`curator_synth.clients.batch`), unless the running
+        #: stage's :class:`~curator_synth.clients.defaults.RequestDefaults` say otherwise.
+        self.batch = batch
+        self.batch_poll_seconds = batch_poll_seconds
+        self._registry: BatchRegistry | None = None
         self.transport_factory = transport_factory
         self.max_concurrency = max_concurrency
         self.retry = retry
@@ -231,8 +193,10 @@ class RequestEngine:
                     # e.g. a journaled truncated answer and on_truncated="retry", or one that no longer parses
                 else:
                     stats.from_journal += 1
-                    _receipt(journal, key)
+                    receipt(journal, key)
                     return result
+        if self._batched():
+            return await self._execute_batch(request, interpret, namespace or "", key, journal)
         state = self._state()
         limiter, window, learned = state.limiter, state.window, state.learned
         estimate = protocol.estimate_tokens(request)
@@ -268,10 +232,8 @@ class RequestEngine:
                         window.record(False)
                         window.observe(monotonic() - sent)
                         if journal is not None:  # the slot is held until the answer is on disk (see Journal)
-                            body = response.body
-                            if self._key_bytes and self._key_bytes in body:  # an endpoint echoing the key
-                                body = body.replace(self._key_bytes, b"***")
-                            await _journaled(journal, key, namespace or "", request, body, self.endpoint)
+                            body = self._scrubbed(response.body)
+                            await journaled(journal, key, namespace or "", request, body, self.endpoint)
                     finally:
                         if not outcome_known:
                             learned.settle(permit)
@@ -281,7 +243,7 @@ class RequestEngine:
                 self.budget.record(None)
                 result = self._interpret(payload, response.body, request, interpret)
                 stats.responses_ok += 1
-                _receipt(journal, key)
+                receipt(journal, key)
                 return result
             except CuratorSynthError as error:
                 limited_for = 0.0
@@ -299,6 +261,65 @@ class RequestEngine:
                 logger.debug("retrying %s in %.2fs after %s", request.path, delay, type(error).__name__)
                 await asyncio.sleep(delay)
                 attempt += 1
+
+    def _batched(self) -> bool:
+        defaults = current_defaults()
+        return self.batch if defaults is None or defaults.batch is None else defaults.batch
+
+    def _batcher(self) -> Batcher:
+        state = self._state()
+        if state.batcher is None:
+            if self._registry is None:
+                self._registry = BatchRegistry(self.cache_dir)
+            state.batcher = Batcher(
+                state.transport,
+                self._registry,
+                base_url=self.connection.base_url,
+                retry=self.retry,
+                poll_seconds=self.batch_poll_seconds,
+                redact=self._redact,
+            )
+        return state.batcher
+
+    async def _execute_batch(
+        self, request: HTTPRequest, interpret: Callable[[dict[str, Any]], T], namespace: str, key: bytes,
+        journal: Journal | None,
+    ) -> T:  # fmt: skip
+        """:meth:`_execute` through the batch API: no window or rate limit applies (nothing is sent online); a
+        failed answer is asked again in a later batch, at once (the batch's own wait is the backoff)."""
+        stats, batcher = self.stats, self._batcher()
+        custom_id = key.hex() if key else uuid.uuid4().hex
+        attempt = 0
+        while True:
+            try:
+                self._may_send(journal)
+                stats.requests_sent += 1
+                stats.batch_requests += 1
+                response, settle = await batcher.answer(custom_id, request)
+                try:
+                    payload = protocol.decode_response(
+                        response, lambda: batcher.transport.summary(request), self._redact
+                    )
+                    if journal is not None:
+                        await journaled(journal, key, namespace, request, self._scrubbed(response.body), self.endpoint)
+                finally:
+                    settle()
+                self._account(payload.get("usage"), None, 0, batch=True)
+                self.budget.record(None)
+                result = self._interpret(payload, response.body, request, interpret)
+                stats.responses_ok += 1
+                receipt(journal, key)
+                return result
+            except CuratorSynthError as error:
+                if not self.retry.should_retry(error, attempt):
+                    self._failed(error)
+                    raise
+                stats.retries[type(error).__name__] += 1
+                attempt += 1
+
+    def _scrubbed(self, body: bytes) -> bytes:
+        """``body`` without the client's key (an endpoint echoing it must not put it in the journal)."""
+        return body.replace(self._key_bytes, b"***") if self._key_bytes and self._key_bytes in body else body
 
     def _may_send(self, journal: Journal | None) -> None:
         """Refuse to send once the journal has stopped (a full disk) or the error budget is spent (both fatal)."""
@@ -334,7 +355,7 @@ class RequestEngine:
                 error.raw = raw.decode("utf-8", "replace")
             raise
 
-    def _account(self, usage: Any, limiter: RateLimiter, estimate: int) -> None:
+    def _account(self, usage: Any, limiter: RateLimiter | None, estimate: int, batch: bool = False) -> None:
         if not isinstance(usage, dict):
             return
         prompt = usage.get("prompt_tokens") or 0
@@ -342,7 +363,10 @@ class RequestEngine:
         stats = self.stats
         stats.prompt_tokens += prompt
         stats.completion_tokens += completion
-        if limiter.active:
+        if batch:
+            stats.batch_prompt_tokens += prompt
+            stats.batch_completion_tokens += completion
+        if limiter is not None and limiter.active:
             limiter.reconcile(estimate, usage.get("total_tokens") or prompt + completion)
 
     def flush(self) -> None:
@@ -358,28 +382,11 @@ class RequestEngine:
             return
         state = self._states.pop(loop, None)
         if state is not None:
+            if state.batcher is not None:
+                await state.batcher.aclose()
             await state.transport.aclose()
         if self._journal is not None and not self._states:
             journal, self._journal = self._journal, None
             await asyncio.to_thread(journal.release)
         if self._stats.requests_sent or self._stats.from_journal:
             self._stats.log()
-
-
-async def _journaled(
-    journal: Journal, key: bytes, namespace: str, request: HTTPRequest, body: bytes, endpoint: str
-) -> None:
-    """Record ``body`` and wait until the writer thread has committed it (raises :class:`JournalError` if not)."""
-    loop = asyncio.get_running_loop()
-    committed: asyncio.Future[BaseException | None] = loop.create_future()
-
-    def resolve(error: BaseException | None) -> None:
-        if not committed.done():
-            committed.set_result(error)
-
-    def notify(error: BaseException | None) -> None:  # in the writer thread
-        loop.call_soon_threadsafe(resolve, error)
-
-    journal.record(key, namespace, request.path, request.body, body, notify, endpoint=endpoint)
-    if await committed is not None:
-        journal.raise_failure()

@@ -63,6 +63,8 @@ class ClientOptions(TypedDict, total=False):
     reask_failed: bool
     max_error_rate: float | None
     context_length: int | None
+    batch: bool
+    batch_poll_seconds: float
 
 
 class AsyncOpenAIClient(AsyncLLMClient):
@@ -89,6 +91,9 @@ class AsyncOpenAIClient(AsyncLLMClient):
       raises :class:`~curator_synth.errors.ErrorBudgetExceeded`; None turns it off.
     - ``context_length``: the model's context in tokens, if known (else learned from the first context-length
       400): a request that surely cannot fit is refused before it is sent (``PromptTooLongError``).
+    - ``batch``: requests go through the provider's batch API (OpenAI's ``/v1/files`` + ``/v1/batches``) at its
+      batch price, polled every ``batch_poll_seconds`` (:mod:`curator_synth.clients.batch`); a pipeline stage's
+      ``batch:`` option overrides it for that stage.
     """
 
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
@@ -115,6 +120,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
         max_error_rate: float | None = 0.5,
         context_length: int | None = None,
         autotune: bool = False,
+        batch: bool = False,
+        batch_poll_seconds: float = 30.0,
     ) -> None:
         if client is not None and not hasattr(client, "base_url"):
             raise ConfigError(
@@ -139,6 +146,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
             max_error_rate=max_error_rate,
             context_length=context_length,
             autotune=autotune,
+            batch=batch,
+            batch_poll_seconds=batch_poll_seconds,
         )
         settings = self.settings
         self.connection = ConnectionConfig(
@@ -173,6 +182,8 @@ class AsyncOpenAIClient(AsyncLLMClient):
             reask_failed=settings.reask_failed,
             budget=ErrorBudget(settings.max_error_rate),
             autotune=settings.autotune,
+            batch=settings.batch,
+            batch_poll_seconds=settings.batch_poll_seconds,
         )
 
     @property

@@ -63,6 +63,8 @@ class ClientSettings(BaseModel):
       that failed to parse is asked again (False: re-parsed only).
     - ``transport``: a registered transport name (None: the client's default).
     - ``max_error_rate``: the error budget (None: off); ``context_length``: the model's context in tokens.
+    - ``batch``: send requests through the provider's batch API (:mod:`curator_synth.clients.batch`), polled every
+      ``batch_poll_seconds``.
 
     Frozen: a changed copy is ``settings.model_copy(update=...)``; assigning a field raises
     ``dataclasses.FrozenInstanceError`` as the client layer's other config objects do.
@@ -82,6 +84,8 @@ class ClientSettings(BaseModel):
     reask_failed: bool = _setting(True, "true or false")
     max_error_rate: float | None = _setting(0.5, "in (0, 1] or None", gt=0, le=1)
     context_length: int | None = _setting(None, "a positive int or None", ge=1)
+    batch: bool = _setting(False, "true or false")
+    batch_poll_seconds: float = _setting(30.0, "positive seconds", gt=0)
 
     def __init__(self, **values: Any) -> None:
         """Settings made in code: a bad value is a :class:`ConfigError` (in a recipe, pydantic reports it)."""

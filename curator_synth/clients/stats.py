@@ -18,7 +18,17 @@ __all__ = ["TOTALS", "ClientStats", "StatsScope", "UsageMeter", "counted_in", "c
 logger = logging.getLogger("curator_synth.clients")
 
 #: The keys of :meth:`ClientStats.totals`.
-TOTALS = ("requests", "ok", "retries", "failed", "from_journal", "prompt_tokens", "completion_tokens")
+TOTALS = (
+    "requests",
+    "ok",
+    "retries",
+    "failed",
+    "from_journal",
+    "prompt_tokens",
+    "completion_tokens",
+    "batch_prompt_tokens",
+    "batch_completion_tokens",
+)
 _METERS: list[UsageMeter] = []  # the meters open now: every ClientStats made meanwhile reports to them
 _METERS_LOCK = threading.Lock()
 
@@ -32,6 +42,11 @@ class ClientStats:
     from_journal: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Requests answered through the provider's batch API, and the part of the tokens they used (priced at its
+    #: batch discount).
+    batch_requests: int = 0
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
     #: Times the learned rate limits stopped the sending: a reported budget spent, a 429 taken as a rate signal.
     pauses: int = 0
     #: 429 answers received (each is retried, see ``RetryPolicy.rate_limit_patience``).
@@ -50,6 +65,9 @@ class ClientStats:
             "from_journal": self.from_journal,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "batch_requests": self.batch_requests,
+            "batch_prompt_tokens": self.batch_prompt_tokens,
+            "batch_completion_tokens": self.batch_completion_tokens,
             "pauses": self.pauses,
             "rate_limited": self.rate_limited,
             "rate_cuts": self.rate_cuts,
@@ -69,7 +87,7 @@ class ClientStats:
 
     def totals(self) -> dict[str, int]:
         """The counters a progress display shows: ``requests`` sent, ``ok``, ``retries``, ``failed``,
-        ``from_journal``, ``prompt_tokens``, ``completion_tokens``."""
+        ``from_journal``, ``prompt_tokens``, ``completion_tokens`` (and their batch-priced part)."""
         return {
             "requests": self.requests_sent,
             "ok": self.responses_ok,
@@ -78,6 +96,8 @@ class ClientStats:
             "from_journal": self.from_journal,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "batch_prompt_tokens": self.batch_prompt_tokens,
+            "batch_completion_tokens": self.batch_completion_tokens,
         }
 
 

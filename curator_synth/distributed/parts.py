@@ -57,6 +57,8 @@ class PartitionStats:
     from_journal: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
     retries: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -84,6 +86,8 @@ class StageTotals:
     from_journal: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0  # summed over partitions (not wall time)
@@ -91,7 +95,7 @@ class StageTotals:
     def add(self, part: PartitionStats) -> None:
         self.partitions += 1
         self.skipped += part.skipped
-        for name in ("rows_in", "rows_out", "requests_sent", "from_journal", "prompt_tokens", "completion_tokens"):
+        for name in _SUMMED:
             setattr(self, name, getattr(self, name) + getattr(part, name))
         self.retries.update(part.retries)
         self.failures.update(part.failures)
@@ -108,6 +112,16 @@ class StageTotals:
 
 
 Progress = Callable[[PartitionStats], None]
+_SUMMED = (
+    "rows_in",
+    "rows_out",
+    "requests_sent",
+    "from_journal",
+    "prompt_tokens",
+    "completion_tokens",
+    "batch_prompt_tokens",
+    "batch_completion_tokens",
+)
 
 
 def part_path(output_dir: str | os.PathLike[str], partition: int, suffix: str = ".parquet") -> Path:

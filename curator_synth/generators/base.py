@@ -16,8 +16,8 @@ from typing import Any, ClassVar, TypeVar
 from curator_synth.clients.accept import as_async_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.clients.bulk import bounded_map
-from curator_synth.clients.engine import journal_namespace, reject_unparsed
 from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.receipts import journal_namespace, reject_unparsed
 from curator_synth.errors import ConfigError
 from curator_synth.outcome import Failure, Outcome
 from curator_synth.prompts.base import PromptTemplate

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from curator_synth.clients.engine import journal_namespace
+from curator_synth.clients.receipts import journal_namespace
 from curator_synth.errors import ConfigError, ResponseParseError
 from curator_synth.generators.base import BaseGenerator, template_of
 from curator_synth.generators.blocking import BlockingGenerator, blocking

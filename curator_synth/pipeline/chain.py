@@ -28,9 +28,13 @@ __all__ = ["ChainResult", "chain_links", "run_chain", "streams"]
 CHUNK_SIZE = 1000
 
 
-def streams(stage: Stage[Any]) -> bool:
-    """Whether ``stage`` can be part of a streamed chain: a per-record stage that calls a model."""
-    return isinstance(stage, RecordLLMStage) and stage.needs_client()
+def streams(stage: Stage[Any], config: Any) -> bool:
+    """Whether ``stage`` can be part of a streamed chain: a per-record stage that calls a model online (a stage
+    sent through the batch API, by its ``batch:`` or the recipe's ``client: batch:``, runs stage by stage)."""
+    if not (isinstance(stage, RecordLLMStage) and stage.needs_client()):
+        return False
+    batch = getattr(stage.options, "batch", None)
+    return not (batch if batch is not None else config.client is not None and config.client.batch)
 
 
 @dataclass

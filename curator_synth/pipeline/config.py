@@ -91,11 +91,19 @@ class EmbeddingsConfig(_Strict):
 
 
 class PricingConfig(_Strict):
-    """Prices per million tokens, for the cost estimate in the report and in ``--dry-run``."""
+    """Prices per million tokens, for the cost estimate in the report and in ``--dry-run``; requests answered
+    through the provider's batch API (``batch: true``) cost ``batch_discount`` times as much (OpenAI: 0.5)."""
 
     prompt_per_1m: float = Field(ge=0)
     completion_per_1m: float = Field(ge=0)
     currency: str = "USD"
+    batch_discount: float = Field(0.5, ge=0, le=1)
+
+    def pricing(self) -> Any:
+        """The :class:`~curator_synth.report.Pricing` of these prices."""
+        from curator_synth.report import Pricing
+
+        return Pricing(self.prompt_per_1m, self.completion_per_1m, self.currency, self.batch_discount)
 
 
 class ExportConfig(_Strict):

@@ -212,15 +212,21 @@ def _run_task(task: Any, partition: Any, client: Any) -> Any:
 
 def usage_of(stats: Any) -> dict[str, int]:
     """``requests``, ``prompt_tokens``, ``completion_tokens``, ``from_journal`` of a ClientStats or a stage's
-    PartitionStats totals; {} for None."""
+    PartitionStats totals, and the batch-priced part of the tokens (when there is one); {} for None."""
     if stats is None:
         return {}
-    return {
+    usage = {
         "requests": int(stats.requests_sent),
         "prompt_tokens": int(stats.prompt_tokens),
         "completion_tokens": int(stats.completion_tokens),
         "from_journal": int(stats.from_journal),
     }
+    if stats.batch_prompt_tokens or stats.batch_completion_tokens:
+        usage.update(
+            batch_prompt_tokens=int(stats.batch_prompt_tokens),
+            batch_completion_tokens=int(stats.batch_completion_tokens),
+        )
+    return usage
 
 
 def read_seed_texts(path: Path, field: str) -> list[str]:

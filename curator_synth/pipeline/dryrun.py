@@ -30,6 +30,9 @@ _COUNTERS = (
     "requests",
     "prompt_tokens",
     "completion_tokens",
+    "batch_requests",
+    "batch_prompt_tokens",
+    "batch_completion_tokens",
     "completion_token_limit",
     "unlimited_choices",
     "unlimited_completion_tokens",
@@ -46,6 +49,9 @@ class StagePlan:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    batch_requests: int = 0  # the part of the requests (and tokens) sent through the batch API
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
     completion_token_limit: int = 0
     unlimited_choices: int = 0
     unlimited_completion_tokens: int = 0
@@ -77,9 +83,15 @@ class DryRunPlan:
         pricing. Answers asked without ``max_tokens`` count at their simulated length in the ceiling too."""
         if self.pricing is None:
             return None
-        prompt = self.total("prompt_tokens")
-        simulated = self.pricing.cost(prompt, self.total("completion_tokens"))
-        ceiling = self.pricing.cost(prompt, sum(stage.completion_ceiling for stage in self.stages))
+        simulated = ceiling = 0.0
+        for stage in self.stages:
+            simulated += self.pricing.cost(
+                stage.prompt_tokens, stage.completion_tokens, stage.batch_prompt_tokens, stage.batch_completion_tokens
+            )
+            # At most: a batch stage's answers at max_tokens are batch-priced too.
+            share = stage.batch_requests / stage.requests if stage.requests else 0.0
+            full = self.pricing.cost(stage.prompt_tokens, stage.completion_ceiling)
+            ceiling += full * (1 - share + share * self.pricing.batch_discount)
         return simulated, ceiling
 
     def format(self) -> str:
@@ -108,6 +120,12 @@ class DryRunPlan:
                 f" {cost[1]:.4f} {currency} with every answer at max_tokens"
                 f" ({self.pricing.prompt_per_1m:g}/{self.pricing.completion_per_1m:g} per 1M prompt/completion)"
             )
+            batched = self.total("batch_requests")
+            if batched:
+                lines.append(
+                    f"* {batched:,} requests go through the batch API, priced at {self.pricing.batch_discount:g}x"
+                    " (pricing.batch_discount)"
+                )
         unlimited = self.total("unlimited_choices")
         if unlimited:
             lines.append(
@@ -189,7 +207,9 @@ def _simulated(config: PipelineConfig, base_url: str) -> PipelineConfig:
     """The recipe pointed at the simulator: no key, no rate limits, no remote scheduler."""
     client = config.client or ClientConfig.model_validate({})
     # No pre-flight: it would only check the simulator (which lists none of the recipe's models).
-    update = {"base_url": base_url, "api_key_env": _KEY_ENV, "rpm": None, "tpm": None, "check": False}
+    # The simulator completes a batch at once: poll it often.
+    update: dict[str, Any] = {"base_url": base_url, "api_key_env": _KEY_ENV, "rpm": None, "tpm": None, "check": False}
+    update["batch_poll_seconds"] = 0.02
     client = client.model_copy(update=update)
     dask = config.dask
     if dask.scheduler_address is not None:
@@ -213,8 +233,4 @@ def _environ(name: str, value: str) -> Iterator[None]:
 
 
 def _pricing(config: PipelineConfig) -> Any:
-    if config.pricing is None:
-        return None
-    from curator_synth.report import Pricing
-
-    return Pricing(config.pricing.prompt_per_1m, config.pricing.completion_per_1m, config.pricing.currency)
+    return config.pricing.pricing() if config.pricing is not None else None

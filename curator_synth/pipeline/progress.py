@@ -87,17 +87,17 @@ class RunStatus:
     """Every stage of a run (:class:`StageStatus`), and the prices of ``pricing:`` to show spend so far."""
 
     stages: list[StageStatus]
-    prompt_per_1m: float | None = None
-    completion_per_1m: float | None = None
-    currency: str = "USD"
+    pricing: Any = None  # curator_synth.report.Pricing, or None
 
     @classmethod
     def of(cls, names: Sequence[tuple[str, bool]], pricing: Any = None) -> RunStatus:
         """``names``: each stage's ``(name, uses_llm)``; ``pricing``: the recipe's section (or None)."""
         stages = [StageStatus(number, name, uses_llm) for number, (name, uses_llm) in enumerate(names)]
-        if pricing is None:
-            return cls(stages)
-        return cls(stages, pricing.prompt_per_1m, pricing.completion_per_1m, pricing.currency)
+        return cls(stages, pricing.pricing() if pricing is not None else None)
+
+    @property
+    def currency(self) -> str:
+        return self.pricing.currency if self.pricing is not None else "USD"
 
     @property
     def current(self) -> StageStatus | None:
@@ -105,9 +105,7 @@ class RunStatus:
 
     def spend(self, usage: dict[str, int]) -> float | None:
         """The price of ``usage`` (None without ``pricing:``)."""
-        if self.prompt_per_1m is None or self.completion_per_1m is None:
-            return None
-        return (usage["prompt_tokens"] * self.prompt_per_1m + usage["completion_tokens"] * self.completion_per_1m) / 1e6
+        return self.pricing.cost_of(usage) if self.pricing is not None else None
 
     # ------------------------------------------------------------------------------------- the runner's calls
     def start(self, number: int, records_in: int, meter: UsageMeter) -> StageStatus:
@@ -143,6 +141,8 @@ def _partition_usage(stats: PartitionStats) -> dict[str, int]:
         "from_journal": stats.from_journal,
         "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
+        "batch_prompt_tokens": stats.batch_prompt_tokens,
+        "batch_completion_tokens": stats.batch_completion_tokens,
         "retries": sum(stats.retries.values()),
         "failed": sum(stats.failures.values()),
         "ok": stats.requests_sent - sum(stats.failures.values()),

@@ -44,7 +44,14 @@ from curator_synth.pipeline.summary import StageSummary, add_stage_summary
 
 __all__ = ["PipelineResult", "SyntheticDataPipeline"]
 
-USAGE_KEYS = ("requests", "prompt_tokens", "completion_tokens", "from_journal")
+USAGE_KEYS = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "from_journal",
+    "batch_prompt_tokens",
+    "batch_completion_tokens",
+)
 
 
 class SyntheticDataPipeline:
@@ -204,7 +211,7 @@ class SyntheticDataPipeline:
                 from curator_synth.pipeline.chain import streams
 
                 chain = [number]
-                while chain[-1] + 1 < len(self.stages) and streams(self.stages[chain[-1] + 1]):
+                while chain[-1] + 1 < len(self.stages) and streams(self.stages[chain[-1] + 1], ctx.config):
                     chain.append(chain[-1] + 1)
                 done, data = self._run_chain(chain, data, records, ctx, fingerprints)
             else:
@@ -230,7 +237,7 @@ class SyntheticDataPipeline:
         from curator_synth.pipeline.chain import streams
 
         wanted = ctx.config.streaming if ctx.config.streaming is not None else ctx.dask_client is None
-        return wanted and streams(stage)
+        return wanted and streams(stage, ctx.config)
 
     def _stage_dir(self, ctx: RunContext, number: int) -> Path:
         return ctx.output_dir / "stages" / f"{number:02d}-{self.specs[number].name}"

@@ -159,11 +159,8 @@ def _embeddings(texts: list[str], ctx: RunContext) -> Any:
 
 
 def _usage(report: Any, ctx: RunContext, config: PipelineConfig) -> None:
-    from curator_synth.report import Pricing, TokenUsage
+    from curator_synth.report import TokenUsage
 
-    pricing = None
-    if config.pricing is not None:
-        p = config.pricing
-        pricing = Pricing(p.prompt_per_1m, p.completion_per_1m, p.currency)
+    pricing = config.pricing.pricing() if config.pricing is not None else None
     for name, usage in ctx.usage.items():
         report.add_usage(name, TokenUsage(**usage), pricing)  # type: ignore[arg-type]

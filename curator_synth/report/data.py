@@ -62,18 +62,37 @@ class StageStats:
 
 @dataclass(frozen=True)
 class Pricing:
-    """Prices per one million tokens (``currency`` is only a label)."""
+    """Prices per one million tokens (``currency`` is only a label); tokens of requests answered through the
+    provider's batch API cost ``batch_discount`` times as much (0.5: OpenAI's batch price is half)."""
 
     prompt_per_1m: float
     completion_per_1m: float
     currency: str = "USD"
+    batch_discount: float = 0.5
 
     def __post_init__(self) -> None:
         if self.prompt_per_1m < 0 or self.completion_per_1m < 0:
             raise ConfigError("token prices must not be negative")
+        if not 0 <= self.batch_discount <= 1:
+            raise ConfigError(f"batch_discount must be in [0, 1], got {self.batch_discount!r}")
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.prompt_per_1m + completion_tokens * self.completion_per_1m) / 1_000_000
+    def cost(
+        self, prompt_tokens: int, completion_tokens: int, batch_prompt_tokens: int = 0, batch_completion_tokens: int = 0
+    ) -> float:
+        """The price of the tokens, of which ``batch_*`` (a part of the totals) went through the batch API."""
+        online = (prompt_tokens - batch_prompt_tokens) * self.prompt_per_1m
+        online += (completion_tokens - batch_completion_tokens) * self.completion_per_1m
+        batch = batch_prompt_tokens * self.prompt_per_1m + batch_completion_tokens * self.completion_per_1m
+        return (online + batch * self.batch_discount) / 1_000_000
+
+    def cost_of(self, usage: Mapping[str, int]) -> float:
+        """:meth:`cost` of a usage mapping (``prompt_tokens``, ``completion_tokens``, ``batch_*``)."""
+        return self.cost(
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+            usage.get("batch_prompt_tokens", 0),
+            usage.get("batch_completion_tokens", 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,9 @@ class TokenUsage:
     completion_tokens: int = 0
     from_journal: int = 0
     pricing: Pricing | None = None
+    #: The part of the tokens answered through the batch API (priced at ``pricing.batch_discount``).
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
 
     @classmethod
     def from_client_stats(cls, stats: ClientStats, pricing: Pricing | None = None) -> TokenUsage:
@@ -94,6 +116,8 @@ class TokenUsage:
             completion_tokens=stats.completion_tokens,
             from_journal=stats.from_journal,
             pricing=pricing,
+            batch_prompt_tokens=stats.batch_prompt_tokens,
+            batch_completion_tokens=stats.batch_completion_tokens,
         )
 
     @property
@@ -105,7 +129,9 @@ class TokenUsage:
         """The cost at :attr:`pricing`, or ``None`` when not priced."""
         if self.pricing is None:
             return None
-        return self.pricing.cost(self.prompt_tokens, self.completion_tokens)
+        return self.pricing.cost(
+            self.prompt_tokens, self.completion_tokens, self.batch_prompt_tokens, self.batch_completion_tokens
+        )
 
 
 def text_lengths(texts: Iterable[Any], count: Callable[[str], int] | None = None) -> list[int]:

@@ -321,6 +321,13 @@ def _usage(stats: Mapping[str, Any]) -> list[str]:
     parts = ["<h2>Token usage and cost</h2>", _table(headers, rows, [False] + [True] * 5 + [False])]
     if total["unpriced"] and total["cost"] is not None:
         parts.append(f"<p>The total leaves out what is not priced: {_e(', '.join(total['unpriced']))}.</p>")
+    batched = [
+        (name, u) for name, u in clients.items() if u.get("batch_prompt_tokens") or u.get("batch_completion_tokens")
+    ]
+    for name, u in batched:
+        tokens = u["batch_prompt_tokens"] + u["batch_completion_tokens"]
+        discount = f" at {u['batch_discount']:g}x the price" if u.get("batch_discount") is not None else ""
+        parts.append(f"<p>{_e(name)}: {tokens:,} of its tokens went through the batch API{discount}.</p>")
     return parts
 
 

@@ -94,10 +94,13 @@ def _usage(usage: TokenUsage) -> dict[str, Any]:
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
+        "batch_prompt_tokens": usage.batch_prompt_tokens,
+        "batch_completion_tokens": usage.batch_completion_tokens,
         "cost": usage.cost,
         "currency": pricing.currency if pricing else None,
         "prompt_price_per_1m": pricing.prompt_per_1m if pricing else None,
         "completion_price_per_1m": pricing.completion_per_1m if pricing else None,
+        "batch_discount": pricing.batch_discount if pricing else None,
     }
 
 
@@ -111,6 +114,8 @@ def _usage_total(data: ReportData) -> dict[str, Any]:
         "prompt_tokens": sum(u.prompt_tokens for u in usages),
         "completion_tokens": sum(u.completion_tokens for u in usages),
         "total_tokens": sum(u.total_tokens for u in usages),
+        "batch_prompt_tokens": sum(u.batch_prompt_tokens for u in usages),
+        "batch_completion_tokens": sum(u.batch_completion_tokens for u in usages),
         # A sum over mixed currencies means nothing: then, and when nothing is priced, there is no total.
         "cost": sum(u.cost or 0.0 for u in priced) if priced and len(currencies) == 1 else None,
         "currency": currencies[0] if len(currencies) == 1 else None,

@@ -30,7 +30,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from curator_synth.clients.base import AsyncLLMClient
-from curator_synth.clients.engine import journal_namespace
+from curator_synth.clients.receipts import journal_namespace
 from curator_synth.errors import ConfigError, NotARewardModelError
 from curator_synth.prompts.judge import JUDGE_SCORE, EvaluationCriteria, judge_messages, load_criteria
 from curator_synth.registry import Registry

@@ -17,16 +17,15 @@ from curator_synth.cli import _progress, app
 from curator_synth.clients.stats import ClientStats, UsageMeter
 from curator_synth.distributed import PartitionStats
 from curator_synth.pipeline import SyntheticDataPipeline
+from curator_synth.pipeline.config import PricingConfig
 from curator_synth.pipeline.progress import RunStatus
 from curator_synth.testing import FakeLLMServer, Faults, Plausible
 
 
-class _Pricing:
-    prompt_per_1m, completion_per_1m, currency = 2.0, 8.0, "USD"
-
-
 def test_a_stage_reports_live_usage_progress_eta_and_spend() -> None:
-    status = RunStatus.of([("load", False), ("responses", True)], _Pricing())
+    status = RunStatus.of(
+        [("load", False), ("responses", True)], PricingConfig(prompt_per_1m=2.0, completion_per_1m=8.0)
+    )
     status.finish(0, {"records_in": 0, "records_out": 100, "seconds": 0.5})
     driver = ClientStats()
     driver.requests_sent = 7  # sent before this stage: not charged to it
@@ -46,8 +45,11 @@ def test_a_stage_reports_live_usage_progress_eta_and_spend() -> None:
         assert stage.records_done == 25
         assert stage.eta() == pytest.approx(30.0, abs=0.5)
         assert stage.usage == {"requests": 35, "ok": 33, "retries": 2, "failed": 1, "from_journal": 0,
-                               "prompt_tokens": 3000, "completion_tokens": 900}  # fmt: skip
+                               "prompt_tokens": 3000, "completion_tokens": 900,
+                               "batch_prompt_tokens": 0, "batch_completion_tokens": 0}  # fmt: skip
         assert status.spend(stage.usage) == pytest.approx((3000 * 2 + 900 * 8) / 1e6)
+        # Tokens sent through a batch API cost pricing.batch_discount (0.5) times as much.
+        assert status.spend({**stage.usage, "batch_prompt_tokens": 3000}) == pytest.approx((1500 * 2 + 900 * 8) / 1e6)
         line = _progress.plain_line(stage, status)
         assert line.startswith(
             "[  10 s] 01-responses running: 25/100 records, requests 35 (33 ok, 2 retried, 1 failed)"

@@ -10,7 +10,13 @@ import pytest
 from pydantic import BaseModel
 
 from curator_synth.clients import AsyncOpenAIClient, QueryRequest
-from curator_synth.errors import ContextLengthError, PromptTooLongError, ResponseParseError, TruncatedResponseError
+from curator_synth.errors import (
+    ConfigError,
+    ContextLengthError,
+    PromptTooLongError,
+    ResponseParseError,
+    TruncatedResponseError,
+)
 from curator_synth.structured import accepted_mode, query_structured
 
 MODEL = "tiny-random"
@@ -122,3 +128,11 @@ async def test_a_prompt_over_the_context_is_a_context_length_error(llama: Any) -
         with pytest.raises(PromptTooLongError, match="context of 2048 tokens; not sent"):
             await client.query_model(messages=[{"role": "user", "content": "other " * 3000}], model=MODEL, max_tokens=8)
         assert client.stats.requests_sent == 1
+
+
+async def test_batch_against_a_server_without_a_batch_api_is_a_clear_config_error(llama: Any) -> None:
+    """llama.cpp's server has no ``/v1/files`` or ``/v1/batches``: ``batch=True`` says so at once, sends nothing."""
+    async with AsyncOpenAIClient(base_url=llama.base_url, api_key="none", batch=True) as client:
+        with pytest.raises(ConfigError, match=r"the endpoint has no batch API .*HTTP 404.*batch: false"):
+            await client.query_model(messages=HI, model=MODEL, max_tokens=8)
+    assert client.stats.responses_ok == 0

@@ -43,7 +43,9 @@ class AiohttpTransport(Transport):
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         try:
-            async with self._session.request(request.method, self._url(request.path), data=request.body) as response:
+            async with self._session.request(
+                request.method, self._url(request.path), data=request.body, headers=request.headers
+            ) as response:
                 body = await response.read()
                 return HTTPResponse(response.status, response.headers, body)
         except asyncio.TimeoutError as exc:  # before ClientConnectionError: ServerTimeoutError is both

@@ -30,13 +30,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class HTTPRequest:
-    """A POST of a JSON body to ``path`` (relative to the base URL), or a GET (``method``, e.g. ``models``).
-    Never holds credentials."""
+    """A POST of a JSON body to ``path`` (relative to the base URL), or a GET (``method``, e.g. ``models``);
+    ``content_type`` names another body type (a file upload's multipart form). Never holds credentials."""
 
     path: str
     body: bytes
     model: str | None = None
     method: str = "POST"
+    content_type: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """The headers this request adds to the transport's own (None: none)."""
+        return {"Content-Type": self.content_type} if self.content_type else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,9 @@ class HttpxTransport(Transport):
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         try:
-            sent = self._client.request(request.method, request.path, content=request.body or None)
+            sent = self._client.request(
+                request.method, request.path, content=request.body or None, headers=request.headers
+            )
             response = await within_deadline(self.config.timeout, sent)
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise self.timeout_error(request) from exc

@@ -47,6 +47,12 @@ class OpenAISDKTransport(Transport):
         kwargs: dict[str, Any] = {"cast_to": httpx.Response}
         if request.method == "POST":
             kwargs["content"] = request.body
+        if request.content_type:
+            # The SDK builds a multipart body itself for a Content-Type starting "multipart/form-data" (and refuses
+            # given bytes); media types are case-insensitive (RFC 9110 8.3.1), so this one keeps the bytes as built.
+            kwargs["options"] = {
+                "headers": {"Content-Type": request.content_type[0].upper() + request.content_type[1:]}
+            }
         if self._is_async:
             attempt = call("/" + request.path, **kwargs)
         else:

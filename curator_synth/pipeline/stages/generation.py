@@ -11,6 +11,10 @@ Self-Instruct's ``temperature: 0.7``), so a recipe sets ``max_tokens``, ``temper
 - ``invalid_finish_reasons``: an answer ending so (default: the recipe's ``invalid_finish_reasons``, itself
   ``[length, content_filter]``) is asked once more with another seed, then rejected with reason ``truncated`` /
   ``content_filter``; ``[]`` keeps every answer.
+- ``batch``: ``true`` sends the stage's requests through the provider's batch API (OpenAI's ``/v1/files`` +
+  ``/v1/batches``: half price, answered within its completion window; :mod:`curator_synth.clients.batch`),
+  ``false`` online; unset, as the recipe's ``client: batch:`` says (default online). A batched stage runs stage by
+  stage, never in a streamed chain: its requests are gathered into as few batches as possible.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class GenerationOptions(StageOptions):
     stop: str | list[str] | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
     invalid_finish_reasons: list[str] | None = None
+    batch: bool | None = None
 
 
 def model_params(options: GenerationOptions, **overrides: Any) -> dict[str, Any]:
@@ -51,8 +56,9 @@ def model_params(options: GenerationOptions, **overrides: Any) -> dict[str, Any]
 
 
 def stage_request_defaults(options: Any, config: Recipe) -> RequestDefaults:
-    """The stage's :class:`RequestDefaults`: its finish-reason policy (else the recipe's), and the recipe's
-    ``seed`` as the salt of derived seeds."""
+    """The stage's :class:`RequestDefaults`: its finish-reason policy (else the recipe's), the recipe's ``seed``
+    as the salt of derived seeds, and its ``batch`` choice."""
     reasons = getattr(options, "invalid_finish_reasons", None)
     chosen = config.invalid_finish_reasons if reasons is None else reasons
-    return RequestDefaults(invalid_finish_reasons=tuple(chosen), seed_salt=config.seed)
+    batch = getattr(options, "batch", None)
+    return RequestDefaults(invalid_finish_reasons=tuple(chosen), seed_salt=config.seed, batch=batch)
