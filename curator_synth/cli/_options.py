@@ -41,9 +41,26 @@ ApiKeyEnv = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(help="NAME of the environment variable holding the API key (default: the client's own)."),
 ]
+
+
+def _concurrency(value: str) -> int | str:
+    """``--max-concurrency``: a number, or ``auto`` (tuned from the endpoint's latencies)."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(f"must be an int >= 1 or 'auto', got {value!r}") from None
+
+
 MaxConcurrency = Annotated[
-    Optional[int],  # noqa: UP045
-    typer.Option(help=f"Requests in flight at most (default {_DEFAULTS['max_concurrency']}).", show_default=False),
+    Optional[str],  # noqa: UP045 - an int, or "auto"
+    typer.Option(
+        parser=_concurrency,
+        metavar="N|auto",
+        help=f"Requests in flight at most, or auto: tuned to the endpoint (default {_DEFAULTS['max_concurrency']}).",
+        show_default=False,
+    ),
 ]
 ClientKind = Annotated[str, typer.Option(help="Client kind: openai, or nemotron (NVIDIA NIM defaults).")]
 Scheduler = Annotated[

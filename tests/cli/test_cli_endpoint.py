@@ -118,3 +118,18 @@ def test_every_stage_runs_as_a_step(server: FakeLLMServer, tmp_path: Path) -> No
     unknown = invoke("stage", "redact", instructions, "-o", tmp_path / "x.jsonl")
     assert unknown.exit_code == 2
     assert "unknown stage 'redact'" in unknown.output
+
+
+def test_max_concurrency_auto_on_the_command_line(server: FakeLLMServer, tmp_path: Path) -> None:
+    instructions = tmp_path / "instructions.jsonl"
+    instructions.write_text("".join(json.dumps({"instruction": f"Name a colour ({i})."}) + "\n" for i in range(20)))
+    endpoint = ["--model", "m", "--base-url", server.base_url]
+    answered = tmp_path / "answered.jsonl"
+    result = invoke("generate", "responses", instructions, "-o", answered, *endpoint, "--max-concurrency", "auto")
+    assert result.exit_code == 0, result.output
+    assert pd.read_json(answered, lines=True)["response"].str.len().gt(0).all()
+    assert server.stats()["max_in_flight"] <= 8  # autotune starts at 2 and grows per round of answers
+    bad = invoke("generate", "responses", instructions, "-o", answered, *endpoint, "--max-concurrency", "many")
+    assert bad.exit_code == 2
+    said = " ".join(bad.output.replace("│", " ").split())  # rich wraps the message in a box
+    assert "must be an int >= 1 or 'auto', got 'many'" in said
