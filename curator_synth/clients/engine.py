@@ -240,11 +240,7 @@ class RequestEngine:
                 finally:
                     window.release()
                 self._account(payload.get("usage"), limiter, estimate)
-                self.budget.record(None)
-                result = self._interpret(payload, response.body, request, interpret)
-                stats.responses_ok += 1
-                receipt(journal, key)
-                return result
+                return self._answered(payload, response.body, request, interpret, journal, key)
             except CuratorSynthError as error:
                 limited_for = 0.0
                 if isinstance(error, RateLimitError):
@@ -305,17 +301,24 @@ class RequestEngine:
                 finally:
                     settle()
                 self._account(payload.get("usage"), None, 0, batch=True)
-                self.budget.record(None)
-                result = self._interpret(payload, response.body, request, interpret)
-                stats.responses_ok += 1
-                receipt(journal, key)
-                return result
+                return self._answered(payload, response.body, request, interpret, journal, key)
             except CuratorSynthError as error:
                 if not self.retry.should_retry(error, attempt):
                     self._failed(error)
                     raise
                 stats.retries[type(error).__name__] += 1
                 attempt += 1
+
+    def _answered(
+        self, payload: dict[str, Any], raw: bytes, request: HTTPRequest, interpret: Callable[[dict[str, Any]], T],
+        journal: Journal | None, key: bytes,
+    ) -> T:  # fmt: skip
+        """The result of an answer that passed (and was journaled): interpreted, counted, its receipt kept."""
+        self.budget.record(None)
+        result = self._interpret(payload, raw, request, interpret)
+        self.stats.responses_ok += 1
+        receipt(journal, key)
+        return result
 
     def _scrubbed(self, body: bytes) -> bytes:
         """``body`` without the client's key (an endpoint echoing it must not put it in the journal)."""
