@@ -25,20 +25,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _workload import write_instructions
+
 from curator_synth.testing import FakeLLMServer, Plausible
 
-INSTRUCTIONS = Path(__file__).resolve().parents[1] / "curator_synth" / "data" / "self_instruct"
 PRICING = {"prompt_per_1m": 0.15, "completion_per_1m": 0.60, "batch_discount": 0.5}
 
 
 def write_inputs(directory: Path, records: int, batch: bool) -> Path:
-    texts = []
-    for name in ("seed_tasks.jsonl", "user_oriented_instructions.jsonl"):
-        for line in (INSTRUCTIONS / name).read_text().splitlines():
-            texts.append(json.loads(line)["instruction"])
-    rows = [{"id": f"r{i}", "instruction": f"{texts[i % len(texts)]} (#{i})"} for i in range(records)]
-    data = directory / "instructions.jsonl"
-    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    data = write_instructions(directory, records)
     recipe = {
         "name": "batch_cost",
         "client": {"max_concurrency": 64, "batch": batch, "batch_poll_seconds": 0.2},

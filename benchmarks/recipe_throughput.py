@@ -10,8 +10,10 @@ load, both stages, final dataset, exports, report) and given as a ratio to the b
 - streamed (the default): the two LLM stages as one chain, record by record;
 - ``streaming: false``: stage by stage, each over every partition before the next starts.
 
-``last sent`` is when the last request reached the server: after it, the run waits for the slowest answers
-still out (the tail of the latency distribution) and writes its dataset, exports and report.
+``first sent`` / ``last sent`` are when the first and the last request reached the server, ``last answer`` when
+the last answer left it (seconds from the command's start): before the first, the command starts (imports, the
+load stage); after the last is sent, the run waits for the slowest answers still out (the tail of the latency
+distribution: ``longest`` is the longest single latency), then writes its dataset, exports and report.
 
     python benchmarks/recipe_throughput.py                    # 1,000 records, C=64, 2 runs of each
     python benchmarks/recipe_throughput.py --records 10000 --runs 1
@@ -28,21 +30,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from _workload import write_instructions
+
 from curator_synth.testing import FakeLLMServer, LogNormalLatency, Plausible
 
-INSTRUCTIONS = Path(__file__).resolve().parents[1] / "curator_synth" / "data" / "self_instruct"
 VARIANTS = {"streamed": [], "streaming: false": ["--set", "streaming=false"]}
 
 
 def write_inputs(directory: Path, records: int, concurrency: int) -> Path:
     """``records`` distinct instructions (the Self-Instruct seed and user-oriented ones, numbered) and the recipe."""
-    texts = []
-    for name in ("seed_tasks.jsonl", "user_oriented_instructions.jsonl"):
-        for line in (INSTRUCTIONS / name).read_text().splitlines():
-            texts.append(json.loads(line)["instruction"])
-    rows = [{"id": f"r{i}", "instruction": f"{texts[i % len(texts)]} (#{i})"} for i in range(records)]
-    data = directory / "instructions.jsonl"
-    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    data = write_instructions(directory, records)
     recipe = {
         "name": "recipe_throughput",
         "client": {"max_concurrency": concurrency, "max_retries": 2},
@@ -58,26 +55,33 @@ def write_inputs(directory: Path, records: int, concurrency: int) -> Path:
 
 
 def run_once(recipe: Path, server: FakeLLMServer, extra: list[str]) -> dict[str, float]:
-    """Wall seconds, the server's summed latency and requests, and when the last request reached the server (from
-    the command's start: polled every 0.2 s)."""
+    """Wall seconds, the server's summed and longest latency and requests, and when the first and the last request
+    reached the server and the last was answered (from the command's start: polled every 0.2 s)."""
     server.reset_stats()
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "curator_synth.cli", "run", str(recipe), "--output-dir", out,
                    "--base-url", server.base_url, "--model", "any", *extra]  # fmt: skip
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        last, seen = 0.0, -1
+        first = last = answered = 0.0
+        seen = done = 0
         while process.poll() is None:
-            requests = server.stats()["requests"]
-            if requests != seen:
-                last, seen = time.perf_counter() - started, requests
+            stats = server.stats()
+            now = time.perf_counter() - started
+            if stats["requests"] != seen:
+                first, last, seen = first or now, now, stats["requests"]
+            if stats["responses_ok"] != done:
+                answered, done = now, stats["responses_ok"]
             time.sleep(0.2)
         wall = time.perf_counter() - started
         stdout, stderr = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"the run failed ({process.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
     stats = server.stats()
-    return {"wall": wall, "latency": stats["latency_seconds"], "requests": stats["requests"], "last_sent": last}
+    return {
+        "wall": wall, "latency": stats["latency_seconds"], "longest": stats["latency_max"],
+        "requests": stats["requests"], "first_sent": first, "last_sent": last, "last_answered": answered,
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -98,15 +102,18 @@ def main() -> None:
                 print(f"  {name}: {results[name][-1]}", file=sys.stderr)
     print(f"load -> responses -> score (llm_judge), {args.records:,} records, C={args.concurrency}, "
           f"lognormal median {latency.median} s, sigma {latency.sigma}; {args.runs} run(s) of each")  # fmt: skip
-    print(f"{'variant':<20}{'wall s':>10}{'bound s':>10}{'requests':>10}{'last sent s':>13}{'wall / bound':>14}")
+    print(f"{'variant':<20}{'wall s':>8}{'bound s':>9}{'requests':>10}{'first sent':>12}{'last sent':>11}"
+          f"{'last answer':>13}{'longest':>9}{'wall / bound':>14}")  # fmt: skip
     walls = {}
     for name, runs in results.items():
         wall = statistics.median(run["wall"] for run in runs)
         bound = statistics.median(run["latency"] for run in runs) / args.concurrency
         requests = int(statistics.median(run["requests"] for run in runs))
-        last = statistics.median(run["last_sent"] for run in runs)
+        keys = ("first_sent", "last_sent", "last_answered", "longest")
+        first, last, answered, longest = (statistics.median(run[key] for run in runs) for key in keys)
         walls[name] = wall
-        print(f"{name:<20}{wall:>10.1f}{bound:>10.1f}{requests:>10,}{last:>13.1f}{wall / bound:>14.2f}")
+        print(f"{name:<20}{wall:>8.1f}{bound:>9.1f}{requests:>10,}{first:>12.1f}{last:>11.1f}{answered:>13.1f}"
+              f"{longest:>9.1f}{wall / bound:>14.2f}")  # fmt: skip
     if len(walls) == 2:
         print(f"streamed is {walls['streaming: false'] / walls['streamed']:.2f}x faster than streaming: false")
 

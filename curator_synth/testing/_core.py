@@ -114,6 +114,7 @@ class ServerCore:
         #: The seconds of latency the server added, summed over requests (a Little's-law bound: divided by a
         #: client's concurrency, the least time it could have taken).
         self.latency_seconds = 0.0
+        self.latency_max = 0.0  # the longest a single request was held
         self.by_endpoint: dict[str, int] = {"chat": 0, "completions": 0, "models": 0}
         self.by_status: dict[str, int] = {}
         self.faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
@@ -132,6 +133,7 @@ class ServerCore:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "latency_seconds": round(self.latency_seconds, 6),
+            "latency_max": round(self.latency_max, 6),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "completion_token_limit": self.completion_token_limit,
@@ -275,11 +277,12 @@ class ServerCore:
         except Exception as exc:
             return json_response(400, error_body(f"FakeLLMServer latency callable failed: {exc!r}"), rate_headers)
         if delay > 0.0:
-            self.latency_seconds += delay
             await asyncio.sleep(delay)
         serve = getattr(self._latency, "serve", None)  # a load model (testing.ServerLoad): a queue, then the batch
         if serve is not None:
-            self.latency_seconds += await serve()
+            delay += await serve()
+        self.latency_seconds += delay
+        self.latency_max = max(self.latency_max, delay)
         if fault == "drop":
             return None
         status, encoded = self.reply(parsed, fake, fault)
