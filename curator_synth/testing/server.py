@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from curator_synth.errors import ConfigError
 from curator_synth.testing._core import ServerCore, body_key, serve
+from curator_synth.testing.batches import check_batch_delay
 from curator_synth.testing.faults import Faults
 from curator_synth.testing.latency import Latency, check_latency
 from curator_synth.testing.responders import Echo, Responder
@@ -70,8 +71,8 @@ class FakeLLMServer:
     - ``port=0`` picks a free port; read it from :attr:`port` or :attr:`base_url` after ``start()``.
 
     The control methods (:meth:`stats`, :meth:`hits`, :meth:`reset_stats`, :meth:`set_faults`,
-    :meth:`set_latency`) are blocking HTTP calls to the server; call them from the test, never from inside
-    a responder (the server would wait on itself).
+    :meth:`set_latency`, :meth:`set_batch_delay`) are blocking HTTP calls to the server; call them from the test,
+    never from inside a responder (the server would wait on itself).
     """
 
     def __init__(
@@ -314,6 +315,11 @@ class FakeLLMServer:
         if faults is not None and not isinstance(faults, Faults):
             raise ConfigError(f"faults must be a Faults instance or None, got {type(faults).__name__}")
         self._control("POST", "/_fake/config", {"faults": faults.to_json() if faults else None})
+
+    def set_batch_delay(self, seconds: float) -> None:
+        """Seconds from a batch's creation to its completion, for the batches created from now on and those still
+        running (a batch completes when it is next looked at once that much time has passed)."""
+        self._control("POST", "/_fake/config", {"batch_delay": check_batch_delay(seconds)})
 
     def set_latency(self, latency: Latency) -> None:
         """Replace the latency. A callable can only be set at run time in thread mode (it cannot cross into

@@ -92,7 +92,7 @@ async def test_a_stopped_run_polls_its_batch_again_instead_of_resubmitting(tmp_p
         await llm.aclose()
         assert [entry.batch for entry in BatchRegistry(tmp_path).pending()] == ["batch_000001"]
 
-        server._control("POST", "/_fake/config", {"batch_delay": 0.0})
+        server.set_batch_delay(0.0)
         async with client(server, tmp_path) as llm:
             assert await ask(llm) == [f"batch question {i}" for i in range(N)]
             assert llm.stats.from_journal == 0
