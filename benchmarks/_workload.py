@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["write_instructions"]
+__all__ = ["write_instructions", "write_recipe"]
 
 SOURCE = Path(__file__).resolve().parents[1] / "curator_synth" / "data" / "self_instruct"
 
@@ -22,3 +22,21 @@ def write_instructions(directory: Path, records: int) -> Path:
     data = directory / "instructions.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return data
+
+
+def write_recipe(directory: Path, records: int, concurrency: int) -> Path:
+    """The instructions and ``directory/recipe.yaml``: load -> ``responses`` -> ``score`` (llm_judge) at
+    ``max_concurrency`` ``concurrency`` (the recipe of ``recipe_throughput.py`` and ``peers.py``)."""
+    data = write_instructions(directory, records)
+    recipe = {
+        "name": "recipe_throughput",
+        "client": {"max_concurrency": concurrency, "max_retries": 2},
+        "stages": [
+            {"stage": "load", "path": str(data), "columns": ["id", "instruction"]},
+            {"stage": "responses", "max_tokens": 128},
+            {"stage": "score", "mode": "llm_judge"},
+        ],
+    }
+    path = directory / "recipe.yaml"
+    path.write_text(json.dumps(recipe))
+    return path

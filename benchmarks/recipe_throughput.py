@@ -22,7 +22,6 @@ distribution: ``longest`` is the longest single latency), then writes its datase
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -30,28 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _workload import write_instructions
+from _workload import write_recipe
 
 from curator_synth.testing import FakeLLMServer, LogNormalLatency, Plausible
 
 VARIANTS = {"streamed": [], "streaming: false": ["--set", "streaming=false"]}
-
-
-def write_inputs(directory: Path, records: int, concurrency: int) -> Path:
-    """``records`` distinct instructions (the Self-Instruct seed and user-oriented ones, numbered) and the recipe."""
-    data = write_instructions(directory, records)
-    recipe = {
-        "name": "recipe_throughput",
-        "client": {"max_concurrency": concurrency, "max_retries": 2},
-        "stages": [
-            {"stage": "load", "path": str(data), "columns": ["id", "instruction"]},
-            {"stage": "responses", "max_tokens": 128},
-            {"stage": "score", "mode": "llm_judge"},
-        ],
-    }
-    path = directory / "recipe.yaml"
-    path.write_text(json.dumps(recipe))
-    return path
 
 
 def run_once(recipe: Path, server: FakeLLMServer, extra: list[str]) -> dict[str, float]:
@@ -95,7 +77,7 @@ def main() -> None:
     variants = {args.only: VARIANTS[args.only]} if args.only else VARIANTS
     results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as temp, FakeLLMServer(Plausible(), latency=latency, mode="process") as server:
-        recipe = write_inputs(Path(temp), args.records, args.concurrency)
+        recipe = write_recipe(Path(temp), args.records, args.concurrency)
         for _ in range(args.runs):
             for name, extra in variants.items():
                 results[name].append(run_once(recipe, server, extra))
