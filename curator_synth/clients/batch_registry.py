@@ -9,7 +9,7 @@ One line per event, flushed and fsynced before the step it records is relied on:
 - ``{"event": "created", "file": ID, "batch": ID}``: the batch over that file exists;
 - ``{"event": "collected", "file": ID}``: every answer of the batch is journaled (or was refused): it is done.
 
-A line cut by a crash is ignored (the steps after it did not happen).
+A line cut by a crash is ignored (the step it records did not complete), and the next event starts on a new line.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ class BatchRegistry:
         self._lock = threading.Lock()
         self._files: dict[str, Submitted] = {}
         self._by_key: dict[str, str] = {}
+        self._cut = False  # the file ends in a line cut by a crash: the next event starts on a new line
         if self.path is not None and self.path.exists():
-            for raw in self.path.read_bytes().splitlines():
+            content = self.path.read_bytes()
+            self._cut = bool(content) and not content.endswith(b"\n")
+            for raw in content.splitlines():
                 try:
                     self._apply(json.loads(raw))
                 except (ValueError, KeyError, TypeError):
@@ -77,7 +80,8 @@ class BatchRegistry:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "ab") as out:
-                    out.write(line)
+                    out.write(b"\n" + line if self._cut else line)
+                    self._cut = False
                     out.flush()
                     os.fsync(out.fileno())
             return self._apply(event)

@@ -214,3 +214,20 @@ class _Scripted(AiohttpTransport):
         if isinstance(scripted, _Lost):
             raise scripted.error
         return response
+
+
+def test_the_registry_survives_a_line_cut_by_a_crash_and_forgets_collected_batches(tmp_path: Path) -> None:
+    registry = BatchRegistry(tmp_path)
+    registry.uploaded("file-1", "chat/completions", ["a", "b"])
+    registry.created("file-1", "batch-1")
+    registry.uploaded("file-2", "chat/completions", ["b", "c"])  # "b" asked again (its first answer failed)
+    with open(tmp_path / FILENAME, "ab") as out:
+        out.write(b'{"event":"created","file":"file-2","bat')  # killed in the middle of a line
+    reread = BatchRegistry(tmp_path)
+    assert [(entry.file, entry.batch) for entry in reread.pending()] == [("file-1", "batch-1"), ("file-2", None)]
+    assert reread.open_file("a").file == "file-1"  # type: ignore[union-attr]
+    assert reread.open_file("b").file == "file-2"  # type: ignore[union-attr]  # the newest batch holding it
+    reread.collected("file-1")
+    assert reread.open_file("a") is None
+    assert BatchRegistry(tmp_path).open_file("b").file == "file-2"  # type: ignore[union-attr]
+    assert [entry.file for entry in BatchRegistry(tmp_path).pending()] == ["file-2"]
