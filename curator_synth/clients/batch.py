@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from curator_synth.clients.transport import HTTPRequest, HTTPResponse, Transport
 from curator_synth.errors import APIStatusError, ConfigError, CuratorSynthError
 
 __all__ = ["Batcher"]
+
+logger = logging.getLogger("curator_synth.clients")
 
 #: Statuses after which a batch changes no more.
 _ENDED = ("completed", "failed", "expired", "cancelled")
@@ -203,9 +206,15 @@ class Batcher:
         return None
 
     async def _poll(self, batch_id: str) -> dict[str, Any]:
+        seen = None
         while True:
             batch = await self._call(HTTPRequest(f"batches/{batch_id}", b"", method="GET"))
-            if batch.get("status") in _ENDED:
+            status, counts = batch.get("status"), batch.get("request_counts") or {}
+            if (status, counts) != seen:
+                seen = (status, counts)
+                logger.info("batch %s: %s, %s of %s requests done", batch_id, status,
+                            counts.get("completed", "?"), counts.get("total", "?"))  # fmt: skip
+            if status in _ENDED:
                 return batch
             await asyncio.sleep(self.poll_seconds)
 
