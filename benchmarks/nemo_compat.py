@@ -10,7 +10,8 @@ they test NeMo's internals, not its API.
     python benchmarks/nemo_compat.py --repo PATH_TO_NeMo-Curator_CLONE            # ref r0.9.0
     python benchmarks/nemo_compat.py --repo PATH --keep /tmp/nemo_tests -k filters  # keep the files, one subset
 
-Prints the outcome per test file and in all: passed / failed / errors / skipped, and the pass rate.
+Prints the outcome per test file and in all: passed / failed / errors / skipped, the files that do not import, and
+the pass rate of the tests collected.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def run(target: Path, select: str | None) -> list[tuple[str, str, str]]:
     """(file, test name, outcome) of every test run."""
     report = target / "junit.xml"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cpu", "--junitxml", str(report),
+               "--continue-on-collection-errors",
                "--rootdir", str(target), "-o", "asyncio_mode=auto", str(target / "tests")]  # fmt: skip
     if select:
         command += ["-k", select]
@@ -102,7 +104,9 @@ def run(target: Path, select: str | None) -> list[tuple[str, str, str]]:
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         kinds = {child.tag for child in case}
         outcome = next((kind for kind in ("failure", "error", "skipped") if kind in kinds), "passed")
-        module = (case.get("classname") or case.get("name", "")).split(".")  # a collection error has no class
+        if not case.get("classname"):  # a file that did not import: its tests were not collected
+            outcome = "unimportable"
+        module = (case.get("classname") or case.get("name", "")).split(".")
         file = "/".join(part for part in module if not part[:1].isupper()) + ".py"
         outcomes.append((file, case.get("name", "").split("[")[0], outcome))
     return outcomes
@@ -133,9 +137,11 @@ def main() -> None:
     counted = total["passed"] + total["failure"] + total["error"]
     print(f"{'all':<44}{total['passed']:>8}{total['failure']:>8}{total['error']:>8}{total['skipped']:>9}"
           f"{total['private']:>9}")  # fmt: skip
+    if total["unimportable"]:
+        print(f"{total['unimportable']} files do not import: their tests are not counted")
     if counted:
-        print(f"pass rate (GPU-skipped and private-helper tests apart): {total['passed']}/{counted}"
-              f" = {total['passed'] / counted:.0%}")  # fmt: skip
+        print(f"pass rate of the tests collected (GPU-skipped and private-helper tests apart): {total['passed']}/"
+              f"{counted} = {total['passed'] / counted:.0%}")  # fmt: skip
 
 
 if __name__ == "__main__":
