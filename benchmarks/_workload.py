@@ -1,13 +1,17 @@
-"""The instructions the recipe benchmarks send: the Self-Instruct seed and user-oriented instructions shipped in the
-package, numbered so that every record is distinct (``python benchmarks/<name>.py`` puts this directory first on
-``sys.path``, so the benchmarks import it as ``_workload``)."""
+"""The workload of the recipe benchmarks, and how they time a run. The instructions they send are the
+Self-Instruct seed and user-oriented instructions shipped in the package, numbered so that every record is distinct
+(``python benchmarks/<name>.py`` puts this directory first on ``sys.path``, so the benchmarks import it as
+``_workload``)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["write_instructions", "write_recipe"]
+__all__ = ["run_timed", "write_instructions", "write_recipe"]
 
 SOURCE = Path(__file__).resolve().parents[1] / "curator_synth" / "data" / "self_instruct"
 
@@ -40,3 +44,35 @@ def write_recipe(directory: Path, records: int, concurrency: int) -> Path:
     path = directory / "recipe.yaml"
     path.write_text(json.dumps(recipe))
     return path
+
+
+def run_timed(command: list[str], server: Any, env: dict[str, str], cwd: Path) -> dict[str, float | str]:
+    """Wall seconds from the process's start to its exit; the server's requests, summed and longest latency and most
+    requests in flight; when the first and the last request reached the server and the last answer left it (polled
+    every 0.2 s). The output goes to files in
+    ``cwd``: distilabel logs every request, and a pipe nobody reads while it runs would fill and block it."""
+    server.reset_stats()
+    with (cwd / "stdout.txt").open("w+") as stdout, (cwd / "stderr.txt").open("w+") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd)
+        first = last = answered = 0.0
+        seen = done = 0
+        while process.poll() is None:
+            stats = server.stats()
+            now = time.perf_counter() - started
+            if stats["requests"] != seen:
+                first, last, seen = first or now, now, stats["requests"]
+            if stats["responses_ok"] != done:
+                answered, done = now, stats["responses_ok"]
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+        if server.stats()["responses_ok"] != done:  # answered after the last poll
+            answered = wall
+    output, errors = (cwd / "stdout.txt").read_text(), (cwd / "stderr.txt").read_text()
+    if process.returncode != 0:
+        raise RuntimeError(f"exit {process.returncode}:\n{output[-2000:]}\n{errors[-3000:]}")
+    stats = server.stats()
+    outcome = output.strip().splitlines()[-1] if output.strip() else ""
+    return {"wall": wall, "latency": stats["latency_seconds"], "requests": stats["requests"], "outcome": outcome,
+            "max_in_flight": stats["max_in_flight"], "first_sent": first, "last_sent": last,
+            "last_answer": answered, "longest": stats["latency_max"]}  # fmt: skip

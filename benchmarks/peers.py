@@ -41,11 +41,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _workload import write_recipe
+from _workload import run_timed, write_recipe
 
 from curator_synth.testing import FakeLLMServer, LogNormalLatency, Plausible
 
@@ -233,38 +232,6 @@ def ensure_venv(peer: Peer, venvs: Path) -> tuple[Path | None, str]:
     return python, probe.stdout.strip()
 
 
-def run_once(command: list[str], server: FakeLLMServer, env: dict[str, str], cwd: Path) -> dict[str, float | str]:
-    """Wall seconds from the process's start to its exit; the server's requests, summed and longest latency and most
-    requests in flight; when the first and the last request reached the server and the last answer left it (polled
-    every 0.2 s). The output goes to files in
-    ``cwd``: distilabel logs every request, and a pipe nobody reads while it runs would fill and block it."""
-    server.reset_stats()
-    with (cwd / "stdout.txt").open("w+") as stdout, (cwd / "stderr.txt").open("w+") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd)
-        first = last = answered = 0.0
-        seen = done = 0
-        while process.poll() is None:
-            stats = server.stats()
-            now = time.perf_counter() - started
-            if stats["requests"] != seen:
-                first, last, seen = first or now, now, stats["requests"]
-            if stats["responses_ok"] != done:
-                answered, done = now, stats["responses_ok"]
-            time.sleep(0.2)
-        wall = time.perf_counter() - started
-        if server.stats()["responses_ok"] != done:  # answered after the last poll
-            answered = wall
-    output, errors = (cwd / "stdout.txt").read_text(), (cwd / "stderr.txt").read_text()
-    if process.returncode != 0:
-        raise RuntimeError(f"exit {process.returncode}:\n{output[-2000:]}\n{errors[-3000:]}")
-    stats = server.stats()
-    outcome = output.strip().splitlines()[-1] if output.strip() else ""
-    return {"wall": wall, "latency": stats["latency_seconds"], "requests": stats["requests"], "outcome": outcome,
-            "max_in_flight": stats["max_in_flight"], "first_sent": first, "last_sent": last,
-            "last_answer": answered, "longest": stats["latency_max"]}  # fmt: skip
-
-
 def command_for(name: str, python: Path, scripts: Path, server: FakeLLMServer, concurrency: int) -> list[str]:
     """The command line of one variant (run with its output directory as working directory)."""
     variant = VARIANTS[name]
@@ -340,7 +307,7 @@ def main() -> None:
                 command = command_for(name, pythons[peer], scripts, server, args.concurrency)
                 with tempfile.TemporaryDirectory() as out:
                     try:
-                        result = run_once(command, server, isolated if peer else dict(os.environ), Path(out))
+                        result = run_timed(command, server, isolated if peer else dict(os.environ), Path(out))
                     except RuntimeError as error:
                         print(f"  {name} failed: {error}", file=sys.stderr)
                         failed[name] = str(error).strip().splitlines()[-1][:300]

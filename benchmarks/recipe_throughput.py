@@ -22,48 +22,25 @@ distribution: ``longest`` is the longest single latency), then writes its datase
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _workload import write_recipe
+from _workload import run_timed, write_recipe
 
 from curator_synth.testing import FakeLLMServer, LogNormalLatency, Plausible
 
 VARIANTS = {"streamed": [], "streaming: false": ["--set", "streaming=false"]}
 
 
-def run_once(recipe: Path, server: FakeLLMServer, extra: list[str]) -> dict[str, float]:
-    """Wall seconds, the server's summed and longest latency and requests, and when the first and the last request
-    reached the server and the last was answered (from the command's start: polled every 0.2 s)."""
-    server.reset_stats()
-    with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "curator_synth.cli", "run", str(recipe), "--output-dir", out,
+def run_once(recipe: Path, server: FakeLLMServer, extra: list[str]) -> dict[str, float | str]:
+    """One ``curator-synth run`` of ``recipe``, timed (:func:`_workload.run_timed`)."""
+    with tempfile.TemporaryDirectory() as temp:
+        command = [sys.executable, "-m", "curator_synth.cli", "run", str(recipe), "--output-dir", f"{temp}/run",
                    "--base-url", server.base_url, "--model", "any", *extra]  # fmt: skip
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = last = answered = 0.0
-        seen = done = 0
-        while process.poll() is None:
-            stats = server.stats()
-            now = time.perf_counter() - started
-            if stats["requests"] != seen:
-                first, last, seen = first or now, now, stats["requests"]
-            if stats["responses_ok"] != done:
-                answered, done = now, stats["responses_ok"]
-            time.sleep(0.2)
-        wall = time.perf_counter() - started
-        stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"the run failed ({process.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    stats = server.stats()
-    return {
-        "wall": wall, "latency": stats["latency_seconds"], "longest": stats["latency_max"],
-        "requests": stats["requests"], "first_sent": first, "last_sent": last, "last_answered": answered,
-    }  # fmt: skip
+        return run_timed(command, server, dict(os.environ), Path(temp))
 
 
 def main() -> None:
@@ -91,7 +68,7 @@ def main() -> None:
         wall = statistics.median(run["wall"] for run in runs)
         bound = statistics.median(run["latency"] for run in runs) / args.concurrency
         requests = int(statistics.median(run["requests"] for run in runs))
-        keys = ("first_sent", "last_sent", "last_answered", "longest")
+        keys = ("first_sent", "last_sent", "last_answer", "longest")
         first, last, answered, longest = (statistics.median(run[key] for run in runs) for key in keys)
         walls[name] = wall
         print(f"{name:<20}{wall:>8.1f}{bound:>9.1f}{requests:>10,}{first:>12.1f}{last:>11.1f}{answered:>13.1f}"
