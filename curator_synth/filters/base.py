@@ -3,13 +3,15 @@
 A filter is a small object with two jobs, each with a per-item and a batch form:
 
 - ``score_document(text) -> float | int | bool`` / ``score_batch(texts: pd.Series) -> pd.Series``
-- ``keep_document(score) -> bool | (bool, reason)`` / ``keep_batch(scores: pd.Series) -> pd.Series`` (bool)
+- ``keep_document(score) -> bool`` / ``keep_batch(scores: pd.Series) -> pd.Series`` (bool)
 
 The batch forms default to loops over the per-item forms; filters where speed matters override them with
-vectorised pandas/numpy code. ``keep_document`` may say *why* it rejects by returning ``(False, "too_short")``
-(datatrove's ``BaseFilter.filter -> bool | (bool, reason)``); a filter that overrides ``keep_batch`` gives its
-reasons through ``reason_batch``. The steps that apply filters to a dataset (``ScoreFilter``, ``Filter``...,
-in :mod:`curator_synth.filters.steps`) do all the bookkeeping: nothing in a filter counts anything.
+vectorised pandas/numpy code. ``keep_document`` is a bool, as in NeMo Curator, so ``if f.keep_document(s):`` means
+what it says; *why* a score is dropped (``"too_short"``) is ``reject_reason(score)``, and ``reason_batch`` for a
+filter that overrides ``keep_batch``. A filter written for datatrove may still return ``(False, reason)`` from
+``keep_document``: the steps accept it (:meth:`DocumentFilter.verdict`). The steps that apply filters to a
+dataset (``ScoreFilter``, ``Filter``..., in :mod:`curator_synth.filters.steps`) do all the bookkeeping: nothing in
+a filter counts anything.
 
 ``PairFilter`` is the same contract for records with two text fields (instruction, response):
 ``ScoreFilter(pair_filter, text_field=("instruction", "output"))`` hands it both columns.
@@ -39,7 +41,7 @@ __all__ = [
     "register_filter",
 ]
 
-#: What ``keep_document`` returns: a verdict, or a verdict with a finer reason (used when it is ``False``).
+#: What the steps accept from ``keep_document``: a bool (every built-in filter), or datatrove's ``(bool, reason)``.
 Verdict = bool | tuple[bool, str]
 #: What ``score_document`` returns.
 ScoreValue = float | int | bool
@@ -91,8 +93,18 @@ class DocumentFilter(ABC):
         """The score of one text (for a :class:`PairFilter`, one ``(instruction, response)`` tuple)."""
 
     @abstractmethod
-    def keep_document(self, score: Any) -> Verdict:
-        """``True`` to keep; ``False`` or ``(False, "reason")`` to drop."""
+    def keep_document(self, score: Any) -> bool:
+        """``True`` to keep, ``False`` to drop."""
+
+    def reject_reason(self, score: Any) -> str | None:
+        """Why ``score`` is dropped, finer than the filter's name (e.g. ``"too_short"``); None: just the name."""
+        return None
+
+    def verdict(self, score: Any) -> tuple[bool, str | None]:
+        """``(keep, reason)`` for one score: ``keep_document``, and the reason of a drop (``reject_reason``, or the
+        one a datatrove-style ``keep_document`` returned with it)."""
+        keep, reason = _verdict(self.keep_document(score))
+        return keep, None if keep else reason or self.reject_reason(score)
 
     # ---------------------------------------------------------------------------------------- batch
     def score_batch(self, texts: pd.Series) -> pd.Series:
@@ -101,16 +113,16 @@ class DocumentFilter(ABC):
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
         """A bool Series: which rows to keep. Default: ``keep_document`` per item; override for speed."""
-        values = [_verdict(self.keep_document(s))[0] for s in scores]
+        values = [self.verdict(s)[0] for s in scores]
         return pd.Series(values, index=scores.index, dtype=bool)
 
     def reason_batch(self, scores: pd.Series) -> pd.Series:
         """Finer drop reasons for ``scores`` (called only on the rejected rows; ``None`` = just the name).
 
-        Default: the reason ``keep_document`` returned. A filter overriding ``keep_batch`` may override this
-        with vectorised code too.
+        Default: :meth:`verdict`'s reason per score. A filter overriding ``keep_batch`` may override this with
+        vectorised code too.
         """
-        return pd.Series([_verdict(self.keep_document(s))[1] for s in scores], index=scores.index, dtype=object)
+        return pd.Series([self.verdict(s)[1] for s in scores], index=scores.index, dtype=object)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "name")
@@ -145,7 +157,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None or pd.isna(value) else str(value))
 
 
-def _verdict(result: Verdict) -> tuple[bool, str | None]:
+def _verdict(result: Verdict | Any) -> tuple[bool, str | None]:
     if isinstance(result, tuple):
         keep, reason = result
         return bool(keep), (None if keep else reason)

@@ -49,13 +49,6 @@ def _filters(what: str, value: object, default: DocumentFilter) -> list[Document
     raise ConfigError(f"{what}= takes True/False, a DocumentFilter or a list of them, got {value!r:.80}")
 
 
-def _verdict(result: object) -> tuple[bool, str]:
-    if isinstance(result, tuple):
-        keep, reason = result
-        return bool(keep), str(reason or "")
-    return bool(result), ""
-
-
 class CombinedFilter:
     """Quality, safety and diversity checks over samples (see the module docstring).
 
@@ -117,7 +110,7 @@ class CombinedFilter:
                 value = (prompt_text(sample.instruction, sample.input), sample.response)
             else:
                 value = sample.response
-            keep, reason = _verdict(check.keep_document(check.score_document(value)))
+            keep, reason = check.verdict(check.score_document(value))
             if not keep:
                 return f"{check.name}: {reason}" if reason else check.name
         return None
@@ -128,7 +121,7 @@ class CombinedFilter:
                 text = getattr(sample, field)
                 if not text:
                     continue
-                keep, reason = _verdict(check.keep_document(check.score_document(text)))
+                keep, reason = check.verdict(check.score_document(text))
                 if not keep:
                     return f"{check.name}: {reason or 'flagged'} (in the {field})"
         return None

@@ -81,8 +81,11 @@ class RefusalFilter(DocumentFilter):
     def score_document(self, text: Any) -> int:
         return int(self.score_batch(pd.Series([text], dtype=object)).iloc[0])
 
-    def keep_document(self, score: Any) -> bool | tuple[bool, str]:
-        return True if score == 0 else (False, "ai_disclaimer" if score == 2 else "refusal")
+    def keep_document(self, score: Any) -> bool:
+        return bool(score == 0)
+
+    def reject_reason(self, score: Any) -> str | None:
+        return None if score == 0 else "ai_disclaimer" if score == 2 else "refusal"
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
         return scores == 0
@@ -121,8 +124,11 @@ class TruncatedResponseFilter(DocumentFilter):
         dangling = last.endswith(",") or (len(words) > 1 and words[-1].lower() in _DANGLING)
         return 1 if dangling or len(words) >= self.min_words else 0
 
-    def keep_document(self, score: Any) -> bool | tuple[bool, str]:
-        return True if score == 0 else (False, self._reasons.get(int(score), "truncated"))
+    def keep_document(self, score: Any) -> bool:
+        return bool(score == 0)
+
+    def reject_reason(self, score: Any) -> str | None:
+        return None if score == 0 else self._reasons.get(int(score), "truncated")
 
 
 @register_filter
@@ -194,10 +200,13 @@ class EchoFilter(PairFilter):
         source = _ngrams(asked, n)
         return sum(1 for g in grams if g in source) / len(grams)
 
-    def keep_document(self, score: Any) -> bool | tuple[bool, str]:
+    def keep_document(self, score: Any) -> bool:
+        return bool(score < self.max_copied_fraction)
+
+    def reject_reason(self, score: Any) -> str | None:
         if score < self.max_copied_fraction:
-            return True
-        return False, "full_echo" if score >= 1.0 else "partial_echo"
+            return None
+        return "full_echo" if score >= 1.0 else "partial_echo"
 
 
 @register_filter

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from curator_synth.errors import ConfigError
-from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
+from curator_synth.filters.base import DocumentFilter, register_filter
 from curator_synth.filters.steps import FilterStep
 
 __all__ = [
@@ -259,8 +259,11 @@ class PiiFilter(DocumentFilter):
             counts[i] = self.score_document(values[i])
         return pd.Series(counts, index=texts.index)
 
-    def keep_document(self, score: Any) -> Verdict:
-        return True if int(score) <= self.max_matches else (False, "has_pii")
+    def keep_document(self, score: Any) -> bool:
+        return int(score) <= self.max_matches
+
+    def reject_reason(self, score: Any) -> str | None:
+        return None if self.keep_document(score) else "has_pii"
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
         return pd.Series(scores.to_numpy() <= self.max_matches, index=scores.index, dtype=bool)

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from curator_synth.errors import ConfigError
-from curator_synth.filters.base import PairFilter, Verdict, register_filter
+from curator_synth.filters.base import PairFilter, register_filter
 
 __all__ = [
     "DEFAULT_BIAS",
@@ -350,8 +350,11 @@ class QualityFilter(PairFilter):
     def score_pair(self, instruction: str, response: str) -> float:
         return combine_signals(quality_signals(instruction, response), self.weights, self.bias)
 
-    def keep_document(self, score: Any) -> Verdict:
-        return (True, "") if float(score) >= self.min_score else (False, "low_quality")
+    def keep_document(self, score: Any) -> bool:
+        return float(score) >= self.min_score
+
+    def reject_reason(self, score: Any) -> str | None:
+        return None if self.keep_document(score) else "low_quality"
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
         return pd.Series(scores.astype("float64").to_numpy() >= self.min_score, index=scores.index, dtype=bool)

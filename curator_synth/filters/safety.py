@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from curator_synth.errors import ConfigError
-from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
+from curator_synth.filters.base import DocumentFilter, register_filter
 
 __all__ = [
     "SAFETY_CATEGORIES",
@@ -173,5 +173,8 @@ class SafetyFilter(DocumentFilter):
         """The category names of a score's bit mask."""
         return [name for i, name in enumerate(self.categories) if int(score) >> i & 1]
 
-    def keep_document(self, score: Any) -> Verdict:
-        return True if int(score) == 0 else (False, "+".join(self.flagged(score)))
+    def keep_document(self, score: Any) -> bool:
+        return int(score) == 0
+
+    def reject_reason(self, score: Any) -> str | None:
+        return None if int(score) == 0 else "+".join(self.flagged(score))

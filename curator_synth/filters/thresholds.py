@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from curator_synth.errors import ConfigError
-from curator_synth.filters.base import DocumentFilter, Verdict, register_filter
+from curator_synth.filters.base import DocumentFilter, register_filter
 
 __all__ = ["ScoreThresholdFilter", "_AtLeast", "_AtMost", "_Between", "_Vectorised", "_char_ratio", "_objects"]
 
@@ -70,12 +70,11 @@ class _Between(DocumentFilter):
     _high: float
     _reasons = ("too_low", "too_high")
 
-    def keep_document(self, score: Any) -> bool | tuple[bool, str]:
-        if score < self._low:
-            return False, self._reasons[0]
-        if score > self._high:
-            return False, self._reasons[1]
-        return True
+    def keep_document(self, score: Any) -> bool:
+        return bool(self._low <= score <= self._high)
+
+    def reject_reason(self, score: Any) -> str | None:
+        return self._reasons[0] if score < self._low else self._reasons[1] if score > self._high else None
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
         return (scores >= self._low) & (scores <= self._high)
@@ -116,12 +115,15 @@ class ScoreThresholdFilter(DocumentFilter):
     def score_batch(self, texts: pd.Series) -> pd.Series:
         return pd.to_numeric(texts, errors="coerce").astype("float64")
 
-    def keep_document(self, score: Any) -> Verdict:
+    def keep_document(self, score: Any) -> bool:
+        return self.reject_reason(score) is None
+
+    def reject_reason(self, score: Any) -> str | None:
         value = self.score_document(score)
         if math.isnan(value):
-            return False, "no_score"
+            return "no_score"
         if self.min_score is not None and value < self.min_score:
-            return False, "below_min"
+            return "below_min"
         if self.max_score is not None and value > self.max_score:
-            return False, "above_max"
-        return True
+            return "above_max"
+        return None

@@ -112,8 +112,7 @@ CASES: list[tuple[Any, str, str]] = [
 @pytest.mark.parametrize(("f", "good", "bad"), CASES, ids=lambda v: getattr(v, "name", None))
 def test_crafted_texts(f: Any, good: str, bad: str) -> None:
     assert f.keep_document(f.score_document(good)) is True, f.score_document(good)
-    verdict = f.keep_document(f.score_document(bad))
-    assert (verdict[0] if isinstance(verdict, tuple) else verdict) is False, f.score_document(bad)
+    assert f.keep_document(f.score_document(bad)) is False, f.score_document(bad)
     scores = f.score_batch(pd.Series([good, bad]))
     assert f.keep_batch(scores).tolist() == [True, False]
 
@@ -125,8 +124,13 @@ def test_empty_documents_are_dropped_by_ratio_filters() -> None:
 
 def test_word_count_says_why() -> None:
     f = h.WordCountFilter(min_words=2, max_words=3)
-    assert f.keep_document(1) == (False, "too_short")
-    assert f.keep_document(9) == (False, "too_long")
+    # NeMo's contract: keep_document is a bool (a truthy (False, reason) tuple would keep the document in
+    # ``if f.keep_document(score):``); the reason is reject_reason's.
+    assert f.keep_document(1) is False
+    assert f.keep_document(2) is True
+    assert f.reject_reason(9) == "too_long"
+    assert f.verdict(1) == (False, "too_short")
+    assert f.verdict(9) == (False, "too_long")
     assert f.reason_batch(pd.Series([1, 9])).tolist() == ["too_short", "too_long"]
 
 

@@ -61,8 +61,8 @@ def test_refusals_and_disclaimers_with_their_reasons() -> None:
     f = RefusalFilter()
     scores = f.score_batch(pd.Series(REFUSALS + DISCLAIMERS + ANSWERS))
     assert scores.tolist() == [1] * len(REFUSALS) + [2] * len(DISCLAIMERS) + [0] * len(ANSWERS)
-    assert f.keep_document(1) == (False, "refusal")
-    assert f.keep_document(2) == (False, "ai_disclaimer")
+    assert f.verdict(1) == (False, "refusal")
+    assert f.verdict(2) == (False, "ai_disclaimer")
     assert f.score_document(REFUSALS[0]) == 1
 
 
@@ -92,7 +92,7 @@ def test_truncated_crafted() -> None:
     assert f.score_document("```python\nprint(1)\n") == 2
     assert f.score_document("```python\nprint(1)\n```") == 0
     assert f.score_document("") == 0
-    assert f.keep_document(2) == (False, "unclosed_code_block")
+    assert f.verdict(2) == (False, "unclosed_code_block")
 
 
 def test_base_davinci_stops_mid_sentence_far_more_often_than_text_davinci_003() -> None:
@@ -127,10 +127,10 @@ def test_echo_crafted() -> None:
     f = EchoFilter()
     instruction = "Rewrite the sentence: The cat sat on the mat."
     assert f.score_pair(instruction, "rewrite the sentence the cat sat on the mat") == 1.0
-    assert f.keep_document(f.score_pair(instruction, instruction)) == (False, "full_echo")
-    assert f.keep_document(f.score_pair(instruction, "The cat sat on the mat.")) == (False, "full_echo")
+    assert f.verdict(f.score_pair(instruction, instruction)) == (False, "full_echo")
+    assert f.verdict(f.score_pair(instruction, "The cat sat on the mat.")) == (False, "full_echo")
     partial = "Rewrite the sentence: the cat sat on the mat. Done"
-    assert f.keep_document(f.score_pair(instruction, partial)) == (False, "partial_echo")
+    assert f.verdict(f.score_pair(instruction, partial)) == (False, "partial_echo")
     assert f.keep_document(f.score_pair(instruction, "A cat was sitting on a mat.")) is True
     assert f.score_pair(instruction, "") == 0.0
 

@@ -146,7 +146,7 @@ def test_quality_filter_validates_and_registers() -> None:
         QualityFilter(weights={"nope": -1.0})
     assert FILTERS.get("quality") is QualityFilter
     assert FILTERS.get("ScoreThresholdFilter") is ScoreThresholdFilter
-    assert QualityFilter().keep_document(0.2) == (False, "low_quality")
+    assert QualityFilter().verdict(0.2) == (False, "low_quality")
 
 
 def test_score_threshold_filter_on_reward_scores() -> None:
@@ -154,11 +154,11 @@ def test_score_threshold_filter_on_reward_scores() -> None:
     f = ScoreThresholdFilter("helpfulness", min_score=3.0)
     kept = Filter(f, filter_field=f.field)(DocumentDataset.from_pandas(df)).to_pandas()
     assert list(kept["text"]) == ["a", "d"]
-    assert f.keep_document(None) == (False, "no_score")
-    assert f.keep_document("x") == (False, "no_score")
-    assert f.keep_document(1.0) == (False, "below_min")
+    assert f.verdict(None) == (False, "no_score")
+    assert f.verdict("x") == (False, "no_score")
+    assert f.verdict(1.0) == (False, "below_min")
     capped = ScoreThresholdFilter("helpfulness", min_score=1.0, max_score=4.0)
-    assert capped.keep_document(4.2) == (False, "above_max")
+    assert capped.verdict(4.2) == (False, "above_max")
     assert capped.keep_document(2) is True
     with pytest.raises(ConfigError):
         ScoreThresholdFilter("x")

@@ -79,7 +79,8 @@ def test_safety_filter_over_a_dataset_names_the_categories() -> None:
     assert report.reasons == {"safety:weapons": 1, "safety:weapons+illegal_drugs": 1}
     f = SafetyFilter(["weapons"])
     assert f.score_document("buy cocaine") == 0
-    assert f.keep_document(f.score_document("make a pipe bomb")) == (False, "weapons")
+    assert f.keep_document(f.score_document("make a pipe bomb")) is False
+    assert f.verdict(f.score_document("make a pipe bomb")) == (False, "weapons")
     assert FILTERS.get("safety") is SafetyFilter
     with pytest.raises(ConfigError):
         SafetyFilter(["nonsense"])
