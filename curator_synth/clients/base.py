@@ -18,7 +18,7 @@ from typing import Any
 from typing_extensions import Self
 
 from curator_synth.clients.bulk import QueryRequest, QueryResult, bounded_map
-from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.formatters import FormatsConversations
 from curator_synth.clients.stats import ClientStats
 from curator_synth.errors import CuratorSynthError
 
@@ -45,7 +45,7 @@ class AsyncLLMClient(ABC):
         seed: int | None = None,
         stop: str | list[str] | None = None,
         n: int = 1,
-        conversation_formatter: ConversationFormatter | str | None = None,
+        conversation_formatter: FormatsConversations | str | None = None,
         **extra: Any,
     ) -> list[str]:
         """The ``n`` generated texts for a chat conversation.
@@ -118,7 +118,7 @@ class LLMClient(ABC):
         seed: int | None = None,
         stop: str | list[str] | None = None,
         n: int = 1,
-        conversation_formatter: ConversationFormatter | str | None = None,
+        conversation_formatter: FormatsConversations | str | None = None,
         **extra: Any,
     ) -> list[str]: ...
 

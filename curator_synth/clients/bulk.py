@@ -28,7 +28,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.formatters import FormatsConversations
 from curator_synth.errors import ConfigError, CuratorSynthError
 
 __all__ = ["QueryRequest", "QueryResult", "bounded_map"]
@@ -49,7 +49,7 @@ class QueryRequest:
     seed: int | None = None
     stop: str | list[str] | None = None
     n: int = 1
-    conversation_formatter: ConversationFormatter | str | None = None
+    conversation_formatter: FormatsConversations | str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     namespace: str | None = None
     reward: bool = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from curator_synth.errors import ConversationFormatError
 from curator_synth.registry import Registry
@@ -22,6 +22,7 @@ __all__ = [
     "FORMATTERS",
     "ChatMLFormatter",
     "ConversationFormatter",
+    "FormatsConversations",
     "Llama3Formatter",
     "MixtralFormatter",
     "NemotronFormatter",
@@ -171,13 +172,23 @@ class SingleTurnFormatter(ConversationFormatter):
         return f"{system}\n\n{text}" if system else text
 
 
-def resolve_formatter(formatter: ConversationFormatter | str | None) -> ConversationFormatter | None:
-    """Accept a formatter instance, a registered name, or None."""
-    if formatter is None or isinstance(formatter, ConversationFormatter):
-        return formatter
+class FormatsConversations(Protocol):
+    """Anything with ``format_conversation(conversation) -> str``: a formatter written for NeMo Curator (an
+    instance, or a class whose method is static, as NeMo's ``NemotronFormatter``) is used as it is."""
+
+    def format_conversation(self, conversation: Sequence[Message]) -> str: ...
+
+
+def resolve_formatter(formatter: FormatsConversations | str | None) -> FormatsConversations | None:
+    """Accept a formatter (this module's, or any object with a callable ``format_conversation``), a registered
+    name, or None."""
+    if formatter is None:
+        return None
     if isinstance(formatter, str):
         return FORMATTERS.get(formatter)()
+    if callable(getattr(formatter, "format_conversation", None)):
+        return formatter
     raise ConversationFormatError(
-        f"conversation_formatter must be a ConversationFormatter or one of {FORMATTERS.names()}, "
-        f"got {type(formatter).__name__}"
+        "conversation_formatter must be a ConversationFormatter (or any object with format_conversation) or one of"
+        f" {FORMATTERS.names()}, got {type(formatter).__name__}"
     )

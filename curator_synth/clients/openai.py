@@ -22,7 +22,7 @@ from curator_synth.clients.bulk import QueryRequest
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
-from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.formatters import FormatsConversations
 from curator_synth.clients.limits import ErrorBudget
 from curator_synth.clients.settings import ClientSettings
 from curator_synth.clients.stats import ClientStats
@@ -216,7 +216,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         seed: int | None = None,
         stop: str | list[str] | None = None,
         n: int = 1,
-        conversation_formatter: ConversationFormatter | str | None = None,
+        conversation_formatter: FormatsConversations | str | None = None,
         **extra: Any,
     ) -> list[str]:
         if not isinstance(messages, Sequence):

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any, Literal
 
-from curator_synth.clients.formatters import ConversationFormatter, resolve_formatter
+from curator_synth.clients.formatters import FormatsConversations, resolve_formatter
 from curator_synth.clients.reasoning import split_reasoning
 from curator_synth.clients.transport.base import HTTPRequest, HTTPResponse
 from curator_synth.errors import (
@@ -85,7 +85,7 @@ def build_query(
     seed: int | None,
     stop: str | Sequence[str] | None,
     n: int,
-    conversation_formatter: ConversationFormatter | str | None,
+    conversation_formatter: FormatsConversations | str | None,
     extra: Mapping[str, Any],
 ) -> HTTPRequest:
     """Chat request by default; with a conversation formatter, a ``/completions`` request of the formatted prompt."""
@@ -104,8 +104,9 @@ def build_query(
     else:
         body["prompt"] = formatter.format_conversation(_message_list(messages))
         path = COMPLETIONS_PATH
-        if stop is None and formatter.stop:
-            stop = list(formatter.stop)
+        default_stop = getattr(formatter, "stop", None)  # the stop strings of a template of ours
+        if stop is None and default_stop:
+            stop = list(default_stop)
     for key, value in (
         ("max_tokens", max_tokens),
         ("temperature", temperature),

@@ -17,7 +17,7 @@ from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
-from curator_synth.clients.formatters import ConversationFormatter
+from curator_synth.clients.formatters import FormatsConversations
 from curator_synth.clients.stats import ClientStats
 from curator_synth.errors import ConfigError
 
@@ -92,7 +92,7 @@ class SyncClient(LLMClient):
         seed: int | None = None,
         stop: str | list[str] | None = None,
         n: int = 1,
-        conversation_formatter: ConversationFormatter | str | None = None,
+        conversation_formatter: FormatsConversations | str | None = None,
         **extra: Any,
     ) -> list[str]:
         return run_sync(

@@ -36,7 +36,11 @@ from curator_synth.clients._hf_load import (
 )
 from curator_synth.clients.bulk import QueryRequest
 from curator_synth.clients.config import RetryPolicy
-from curator_synth.clients.formatters import ConversationFormatter, SingleTurnFormatter, resolve_formatter
+from curator_synth.clients.formatters import (
+    FormatsConversations,
+    SingleTurnFormatter,
+    resolve_formatter,
+)
 from curator_synth.clients.openai import AsyncOpenAIClient
 from curator_synth.clients.sync import SyncClient
 from curator_synth.errors import ConfigError
@@ -67,7 +71,7 @@ class TransformersOptions(TypedDict, total=False):
     max_concurrency: int | None
     gather_window: float
     default_max_tokens: int
-    conversation_formatter: ConversationFormatter | str | None
+    conversation_formatter: FormatsConversations | str | None
     device: str | None
     dtype: Any
     max_retries: int
@@ -106,7 +110,7 @@ class AsyncTransformersClient(AsyncOpenAIClient):
         max_concurrency: int | None = None,
         gather_window: float = 0.01,
         default_max_tokens: int = 256,
-        conversation_formatter: ConversationFormatter | str | None = None,
+        conversation_formatter: FormatsConversations | str | None = None,
         device: str | None = None,
         dtype: Any = None,
         max_retries: int = 2,
