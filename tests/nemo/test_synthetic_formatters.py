@@ -59,3 +59,21 @@ async def test_a_nemo_formatter_class_or_object_drives_the_native_client() -> No
             assert server.stats()["by_endpoint"]["completions"] == 2
             with pytest.raises(ConversationFormatError, match="any object with format_conversation"):
                 await client.query_model(messages=TALK, model="m", conversation_formatter=42)  # type: ignore[arg-type]
+
+
+def test_nemos_abstract_generator_base_and_the_native_generator_do_not_clash() -> None:
+    from curator_synth.nemo.synthetic.generator import SyntheticDataGenerator
+    from curator_synth.pipeline.generator import SyntheticDataGenerator as Native
+
+    class Upper(SyntheticDataGenerator):
+        def generate(self, llm_prompt: str | list[str]) -> str | list[str]:
+            return llm_prompt.upper() if isinstance(llm_prompt, str) else [p.upper() for p in llm_prompt]
+
+        def parse_response(self, llm_response: str | list[str]) -> list[str]:
+            return [llm_response] if isinstance(llm_response, str) else list(llm_response)
+
+    assert Upper()._name == "Upper"
+    assert Upper().parse_response(Upper().generate(["a", "b"])) == ["A", "B"]
+    with pytest.raises(TypeError, match="Can't instantiate abstract class"):
+        SyntheticDataGenerator()  # type: ignore[abstract]
+    assert Native is not SyntheticDataGenerator
