@@ -1,15 +1,27 @@
 """NeMo Curator's module layout over curator_synth, so that migrating is renaming ``nemo_curator`` to
 ``curator_synth.nemo`` in imports (issue 18; what differs is in ``docs/nemo_migration.md``).
 
-Landed so far: :mod:`curator_synth.nemo.services` (the LLM clients) and the formatters of
-:mod:`curator_synth.nemo.synthetic`. The native API (:mod:`curator_synth.clients`,
+Landed so far: :mod:`curator_synth.nemo.services` (the LLM clients), the formatters and the abstract generator of
+:mod:`curator_synth.nemo.synthetic`, ``DocumentDataset`` (:mod:`curator_synth.nemo.datasets`) and
+``blend_datasets`` (:mod:`curator_synth.nemo.modules`). The native API (:mod:`curator_synth.clients`,
 :mod:`curator_synth.generators`, ...) stays as it is where the two differ.
 """
 
+import importlib
+from typing import Any
+
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
 
-__all__ = ["services", "synthetic"]
+__all__ = ["DocumentDataset", "blend_datasets", "datasets", "modules", "services", "synthetic"]
 
-__getattr__ = _lazy_getattr(
-    __name__, {"services": "curator_synth.nemo.services", "synthetic": "curator_synth.nemo.synthetic"}
+_SUBMODULES = ("datasets", "modules", "services", "synthetic")
+_names = _lazy_getattr(
+    __name__, {"DocumentDataset": "curator_synth.nemo.datasets", "blend_datasets": "curator_synth.nemo.modules"}
 )
+
+
+def __getattr__(name: str) -> Any:
+    """NeMo's top-level names and subpackages, imported on first use."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    return _names(name)
