@@ -34,19 +34,19 @@ def blend_datasets(
         wanted = math.ceil(weight / total * target_size)
         if wanted == 0:
             continue
-        rows = len(dataset)
-        if rows == 0:
+        lengths = dataset.df.map_partitions(len).compute().tolist()  # once: the size, and where the rows are
+        if sum(lengths) == 0:
             raise ValueError(f"dataset {number} is empty, but its weight asks for {wanted} documents")
-        whole, rest = divmod(wanted, rows)
+        whole, rest = divmod(wanted, sum(lengths))
         parts += [dataset.df] * whole
         if rest:
-            parts.append(_first_rows(dataset.df, rest))
+            parts.append(_first_rows(dataset.df, lengths, rest))
     return DocumentDataset(dd.concat(parts))
 
 
-def _first_rows(df: dd.DataFrame, n: int) -> dd.DataFrame:
-    """The first ``n`` rows of ``df``, in its partitions (only the partitions needed, the last one cut)."""
-    lengths = df.map_partitions(len).compute().tolist()
+def _first_rows(df: dd.DataFrame, lengths: list[int], n: int) -> dd.DataFrame:
+    """The first ``n`` rows of ``df`` (partitions of ``lengths`` rows), in its partitions: only the partitions
+    needed, the last one cut."""
     taken, count = [], 0
     for index, length in enumerate(lengths):
         if count >= n:
