@@ -20,8 +20,9 @@ class DocumentDataset(_Native):
     def read_pickle(
         cls, input_files: str | os.PathLike[str] | list[str], backend: str = "pandas", columns: list[str] | None = None
     ) -> DocumentDataset:
-        """Read pickled pandas frames (one partition each). Unpickling runs code from the file: read only files
-        you trust. NeMo's ``backend`` and ``columns`` arguments are honoured (``backend="pandas"`` only)."""
+        """Read pickled pandas frames, concatenated (in as many partitions as files). Unpickling runs code from the
+        file: read only files you trust. NeMo's ``backend`` and ``columns`` arguments are honoured
+        (``backend="pandas"`` only)."""
         if backend != "pandas":
             raise ConfigError(f"only backend='pandas' is supported, got {backend!r}")
         files = [input_files] if isinstance(input_files, (str, os.PathLike)) else list(input_files)
