@@ -166,9 +166,7 @@ class BatchService:
         upload, purpose = form.get("file"), form.get("purpose")
         if not isinstance(upload, web.FileField) or not isinstance(purpose, str):
             return json_response(400, error_body("a file upload needs the form fields 'purpose' and 'file'"))
-        stored = _File(f"file-{len(self.files) + 1:06d}", purpose, upload.filename, upload.file.read())
-        self.files[stored.id] = stored
-        return _json(stored.describe())
+        return _json(self._add_file(purpose, upload.filename, upload.file.read()).describe())
 
     def _create(self, raw: bytes) -> web.Response:
         try:
@@ -243,10 +241,13 @@ class BatchService:
     def _store(self, lines: list[str], batch: _Batch, kind: str) -> str | None:
         if not lines:
             return None
-        stored = _File(f"file-{len(self.files) + 1:06d}", "batch_output", f"{batch.id}_{kind}.jsonl", b"")
-        stored.content = ("\n".join(lines) + "\n").encode()
+        return self._add_file("batch_output", f"{batch.id}_{kind}.jsonl", ("\n".join(lines) + "\n").encode()).id
+
+    def _add_file(self, purpose: str, filename: str, content: bytes) -> _File:
+        """Store a file under the next id (an upload, or a batch's output or error file)."""
+        stored = _File(f"file-{len(self.files) + 1:06d}", purpose, filename, content)
         self.files[stored.id] = stored
-        return stored.id
+        return stored
 
 
 def _lines(content: bytes, endpoint: str) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, Any]]]:
