@@ -59,6 +59,7 @@ __all__ = [
     "StorageError",
     "TransportError",
     "TruncatedResponseError",
+    "UnknownParameterError",
     "UnsupportedRequestError",
     "YamlConversionError",
     "error_class",
@@ -352,6 +353,10 @@ class DataFormatError(CuratorSynthError, ValueError):
 # ------------------------------------------------------------------------------------------------ config
 class ConfigError(CuratorSynthError, ValueError):
     """Invalid configuration or arguments, found before any request is sent."""
+
+
+class UnknownParameterError(ConfigError, TypeError):
+    """A keyword argument the call does not take (also ``TypeError``, as Python's own): nothing was sent."""
 
 
 class ConversationFormatError(ConfigError):

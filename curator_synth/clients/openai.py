@@ -22,6 +22,7 @@ from curator_synth.clients.bulk import QueryRequest
 from curator_synth.clients.config import ConnectionConfig, RateLimits, RetryPolicy, Secret, resolve_api_key
 from curator_synth.clients.defaults import RequestDefaults, current_defaults, derived_seed
 from curator_synth.clients.engine import RequestEngine
+from curator_synth.clients.fields import request_extra
 from curator_synth.clients.formatters import FormatsConversations
 from curator_synth.clients.limits import ErrorBudget
 from curator_synth.clients.settings import ClientSettings
@@ -222,7 +223,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         if not isinstance(messages, Sequence):
             messages = list(messages)
         query = QueryRequest(
-            messages, model, max_tokens, temperature, top_p, seed, stop, n, conversation_formatter, extra
+            messages, model, max_tokens, temperature, top_p, seed, stop, n, conversation_formatter, request_extra(extra)
         )
         texts: list[str] = await self.submit(query)
         return texts
@@ -332,7 +333,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         """One chat request's whole JSON answer (e.g. to see ``logprobs``); retried and journaled as any request."""
         request = protocol.build_query(
             messages=messages, model=model, max_tokens=max_tokens, temperature=None, top_p=None, seed=None,
-            stop=None, n=1, conversation_formatter=None, extra=extra,
+            stop=None, n=1, conversation_formatter=None, extra=request_extra(extra),
         )  # fmt: skip
         payload: dict[str, Any] = await self._engine.execute(request, lambda answer: answer)
         return payload

@@ -48,11 +48,13 @@ class GenerationOptions(StageOptions):
 
 
 def model_params(options: GenerationOptions, **overrides: Any) -> dict[str, Any]:
-    """The request parameters of ``options`` that are set (``overrides`` win, None removes one), then
-    ``extra_body``."""
+    """The request parameters of ``options`` that are set (``overrides`` win, None removes one), and
+    ``extra_body`` as ``query_model``'s own ``extra_body=`` (merged into the request body as is)."""
     params = {name: getattr(options, name) for name in _PARAMS}
     params.update(overrides)
-    return {**{name: value for name, value in params.items() if value is not None}, **options.extra_body}
+    if options.extra_body:
+        params["extra_body"] = dict(options.extra_body)
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def stage_request_defaults(options: Any, config: Recipe) -> RequestDefaults:
