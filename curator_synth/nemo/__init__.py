@@ -12,9 +12,9 @@ from typing import Any
 
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
 
-__all__ = ["DocumentDataset", "blend_datasets", "datasets", "modules", "services", "synthetic"]
+__all__ = ["DocumentDataset", "blend_datasets", "datasets", "models", "modules", "services", "synthetic"]
 
-_SUBMODULES = ("datasets", "modules", "services", "synthetic")
+_SUBMODULES = ("datasets", "models", "modules", "services", "synthetic")
 _names = _lazy_getattr(
     __name__, {"DocumentDataset": "curator_synth.nemo.datasets", "blend_datasets": "curator_synth.nemo.modules"}
 )

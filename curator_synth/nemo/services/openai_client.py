@@ -23,7 +23,7 @@ from curator_synth.clients.base import AsyncLLMClient, LLMClient
 __all__ = ["AsyncOpenAIClient", "OpenAIClient"]
 
 
-def _arguments(kind: str, extra: Mapping[str, Any], formatter: Any, top_k: Any, **given: Any) -> dict[str, Any]:
+def query_arguments(kind: str, extra: Mapping[str, Any], formatter: Any, top_k: Any, **given: Any) -> dict[str, Any]:
     """The ``create`` arguments of a ``query_model`` call (warning about what does not apply)."""
     if extra:
         raise TypeError(f"query_model() got unexpected keyword arguments: {', '.join(sorted(extra))}")
@@ -34,7 +34,7 @@ def _arguments(kind: str, extra: Mapping[str, Any], formatter: Any, top_k: Any, 
     return given
 
 
-def _texts(response: Any) -> list[str]:
+def choice_texts(response: Any) -> list[str]:
     return [choice.message.content for choice in response.choices]
 
 
@@ -68,11 +68,11 @@ class OpenAIClient(LLMClient):
         top_p: Any = NOT_GIVEN,
         **extra: Any,
     ) -> list[str]:
-        arguments = _arguments(
+        arguments = query_arguments(
             "OpenAIClient", extra, conversation_formatter, top_k, messages=messages, model=model,
             max_tokens=max_tokens, n=n, seed=seed, stop=stop, stream=stream, temperature=temperature, top_p=top_p,
         )  # fmt: skip
-        return _texts(self.client.chat.completions.create(**arguments))
+        return choice_texts(self.client.chat.completions.create(**arguments))
 
     def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
         return _scores(self.client.chat.completions.create(messages=messages, model=model), model)
@@ -100,11 +100,11 @@ class AsyncOpenAIClient(AsyncLLMClient):
         top_p: Any = NOT_GIVEN,
         **extra: Any,
     ) -> list[str]:
-        arguments = _arguments(
+        arguments = query_arguments(
             "AsyncOpenAIClient", extra, conversation_formatter, top_k, messages=messages, model=model,
             max_tokens=max_tokens, n=n, seed=seed, stop=stop, stream=stream, temperature=temperature, top_p=top_p,
         )  # fmt: skip
-        return _texts(await self.client.chat.completions.create(**arguments))
+        return choice_texts(await self.client.chat.completions.create(**arguments))
 
     async def query_reward_model(self, *, messages: Iterable[Mapping[str, Any]], model: str) -> dict[str, float]:
         return _scores(await self.client.chat.completions.create(messages=messages, model=model), model)
