@@ -52,6 +52,13 @@ class FilterStep:
             return FilteredDataset(out, (*steps, label) if filters else steps)
         return DocumentDataset(out)
 
+    def __dask_tokenize__(self) -> tuple[str, Any]:
+        # The step's settings, each hashed as Dask hashes it: a filter holding a client (threads, sockets) gives
+        # its own token (``__dask_tokenize__``) instead of failing to pickle.
+        from dask.base import normalize_token
+
+        return type(self).__name__, normalize_token(vars(self))
+
     # ----------------------------------------------------------------------------------- internals
     def _filters(self) -> bool:
         return True
@@ -132,10 +139,15 @@ class ScoreFilter(FilterStep):
         self.rejected_path = rejected_path
         self.label = filter_obj.name
 
-    def _evaluate(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
-        scores = _scores(self.filter_obj, _texts(rows, self.text_field), self.score_type)
+    def _evaluate(
+        self, rows: pd.DataFrame, trial: bool = False
+    ) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        scores = _scores(self.filter_obj, _texts(rows, self.text_field), self.score_type, trial)
         keep, details = _decide(self.filter_obj, scores, self.invert)
         return keep, details, ({self.score_field: scores} if self.score_field else {})
+
+    def _evaluate_trial(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        return self._evaluate(rows, trial=True)
 
 
 class Score(FilterStep):
@@ -158,8 +170,14 @@ class Score(FilterStep):
     def _filters(self) -> bool:
         return False
 
-    def _evaluate(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
-        return None, None, {self.score_field: _scores(self.score_fn, _texts(rows, self.text_field), self.score_type)}
+    def _evaluate(
+        self, rows: pd.DataFrame, trial: bool = False
+    ) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        scores = _scores(self.score_fn, _texts(rows, self.text_field), self.score_type, trial)
+        return None, None, {self.score_field: scores}
+
+    def _evaluate_trial(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        return self._evaluate(rows, trial=True)
 
 
 class Filter(FilterStep):
@@ -226,8 +244,12 @@ def _texts(rows: pd.DataFrame, field: str | tuple[str, ...]) -> pd.Series | pd.D
     return texts.astype(object).fillna("")  # an all-missing column is float64: "" is not a float to fill with
 
 
-def _scores(fn: object, texts: Any, score_type: Any) -> pd.Series:
-    if isinstance(fn, DocumentFilter):
+def _scores(fn: object, texts: Any, score_type: Any, trial: bool = False) -> pd.Series:
+    """The scores of ``texts``. On Dask's trial rows (``trial``), a filter whose scoring costs requests gives its
+    ``trial_score`` for every row instead of scoring them."""
+    if trial and hasattr(fn, "trial_score"):
+        scores = pd.Series([fn.trial_score] * len(texts), index=texts.index)
+    elif isinstance(fn, DocumentFilter):
         scores = fn.score_batch(texts)
     elif is_batched(fn):
         scores = fn(texts)  # type: ignore[operator]
