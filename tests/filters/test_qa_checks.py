@@ -125,3 +125,24 @@ def test_easiness_drops_questions_that_copy_their_passage() -> None:
     kept = ScoreFilter(f, text_field=("text", "question"))(DocumentDataset.from_pandas(rows, npartitions=1))
     assert kept.df.compute()["question"].tolist() == ["Where does it end?"]
     assert f.reason_batch(scores[:1]).tolist() == ["too_easy"]
+
+
+def test_nemos_answerability_filter_sends_nemos_request_through_the_native_client() -> None:
+    from curator_synth.nemo.filters.synthetic import AnswerabilityFilter as NemoAnswerability
+    from curator_synth.nemo.filters.synthetic import EasinessFilter as NemoEasiness
+
+    seen: list[dict[str, Any]] = []
+
+    def record(request: FakeRequest) -> str:
+        seen.append(request.body)
+        return '{"criterion_1": "Y", "criterion_2": "N"}'
+
+    with FakeLLMServer(responder=record, faults=Faults(script=["429"], retry_after=0.01)) as server:
+        f = NemoAnswerability(server.base_url, "k", "judge", "SYS", "C: {context} Q: {question}", 2)
+        step = ScoreFilter(f, text_field=f.text_fields, score_field="answerability_score")
+        kept = step(DocumentDataset.from_pandas(ROWS.iloc[:1], npartitions=1)).df.compute()
+    assert kept.empty  # criterion 2 failed
+    assert seen[0]["messages"] == [{"role": "user", "content": f"SYS\n\nC: {PASSAGE} Q: {ROWS['question'][0]}"}]
+    assert (seen[0]["temperature"], seen[0]["top_p"], seen[0]["max_tokens"]) == (0.5, 1, 1024)
+    with pytest.raises(ConfigError, match=r"qa_checks\.EasinessFilter"):
+        NemoEasiness("http://localhost:8000/v1", "k", "embed-model")
