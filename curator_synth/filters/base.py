@@ -61,9 +61,10 @@ def register_filter(cls: F) -> F:
 
 
 def batched(fn: C) -> C:
-    """Mark a plain function as batched: it takes a ``pd.Series`` and returns one (NeMo's ``@batched``).
+    """Mark a function as batched: it takes a ``pd.Series`` and returns one value per row (NeMo's ``@batched``).
 
-    ``Score``/``Filter`` call unmarked functions once per value.
+    ``Score``/``Filter`` call unmarked functions once per value. On a filter's ``score_document`` or
+    ``keep_document`` it makes ``score_batch`` / ``keep_batch`` hand the method the whole batch.
     """
     fn._curator_batched = True  # type: ignore[attr-defined]
     return fn
@@ -108,20 +109,28 @@ class DocumentFilter(ABC):
 
     # ---------------------------------------------------------------------------------------- batch
     def score_batch(self, texts: pd.Series) -> pd.Series:
-        """Scores of a batch (same index). Default: ``score_document`` per item; override for speed."""
+        """Scores of a batch (same index). Default: ``score_document`` per item, or once on the whole Series when
+        it is marked ``@batched`` (NeMo's batched filters); override for speed."""
+        if is_batched(self.score_document):
+            return _batch_result(self.score_document(texts), texts, "score_document")
         return pd.Series([self.score_document(t) for t in texts], index=texts.index)
 
     def keep_batch(self, scores: pd.Series) -> pd.Series:
-        """A bool Series: which rows to keep. Default: ``keep_document`` per item; override for speed."""
+        """A bool Series: which rows to keep. Default: ``keep_document`` per item, or once on the whole Series when
+        it is marked ``@batched``; override for speed."""
+        if is_batched(self.keep_document):
+            return _batch_result(self.keep_document(scores), scores, "keep_document").astype(bool)
         values = [self.verdict(s)[0] for s in scores]
         return pd.Series(values, index=scores.index, dtype=bool)
 
     def reason_batch(self, scores: pd.Series) -> pd.Series:
         """Finer drop reasons for ``scores`` (called only on the rejected rows; ``None`` = just the name).
 
-        Default: :meth:`verdict`'s reason per score. A filter overriding ``keep_batch`` may override this with
-        vectorised code too.
+        Default: :meth:`verdict`'s reason per score (none for a ``@batched`` ``keep_document``, which decides on a
+        whole batch). A filter overriding ``keep_batch`` may override this with vectorised code too.
         """
+        if is_batched(self.keep_document):
+            return pd.Series([None] * len(scores), index=scores.index, dtype=object)
         return pd.Series([self.verdict(s)[1] for s in scores], index=scores.index, dtype=object)
 
     def __repr__(self) -> str:
@@ -150,6 +159,18 @@ class PairFilter(DocumentFilter):
             raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=(instruction, response))")
         pairs = zip(texts.iloc[:, 0], texts.iloc[:, 1], strict=True)
         return pd.Series([self.score_pair(_text(i), _text(r)) for i, r in pairs], index=texts.index)
+
+
+def _batch_result(result: Any, batch: pd.Series, method: str) -> pd.Series:
+    """What a ``@batched`` method returned for ``batch``, as a Series on the batch's index: one value per row (a
+    Series on another index, a list or an array is taken in order), anything else is an error."""
+    if isinstance(result, pd.Series) and result.index.equals(batch.index):
+        return result
+    values = result.to_numpy() if isinstance(result, pd.Series) else result
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) != len(batch):
+        got = f"{len(values)} values" if hasattr(values, "__len__") else type(result).__name__
+        raise TypeError(f"a @batched {method} must return one value per row ({len(batch)}), got {got}")
+    return pd.Series(list(values) if isinstance(values, list) else values, index=batch.index)
 
 
 def _text(value: Any) -> str:

@@ -147,7 +147,13 @@ class ScoreFilter(FilterStep):
         return keep, details, ({self.score_field: scores} if self.score_field else {})
 
     def _evaluate_trial(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
-        return self._evaluate(rows, trial=True)
+        # Dask's fake rows are only scored (for the score column's dtype), and only when the score is kept:
+        # keep_document may have side effects (a random draw, a request) that must happen on real rows only, and
+        # a filter whose scoring costs requests gives its trial_score instead.
+        texts = _texts(rows, self.text_field)  # an unknown text field fails here, when the step is applied
+        if not self.score_field:
+            return None, None, {}
+        return None, None, {self.score_field: _scores(self.filter_obj, texts, self.score_type, trial=True)}
 
 
 class Score(FilterStep):
@@ -204,6 +210,11 @@ class Filter(FilterStep):
     def _evaluate(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
         keep, details = _decide(self.filter_fn, rows[self.filter_field], self.invert)
         return keep, details, {}
+
+    def _evaluate_trial(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        if self.filter_field not in rows.columns:
+            raise ConfigError(f"filter field {self.filter_field!r} not in the dataset's columns {list(rows.columns)}")
+        return None, None, {}  # a filter adds no column: nothing to learn from Dask's fake rows
 
 
 class Sequential:
