@@ -5,6 +5,16 @@ kept/dropped rows and drop reasons per step. Filters are registered by name in :
 """
 
 from curator_synth.filters.base import FILTERS, DocumentFilter, PairFilter, batched, is_batched, register_filter
+from curator_synth.filters.bitext import LengthRatioFilter
+from curator_synth.filters.code import (
+    AlphaFilter,
+    GeneralCommentToCodeFilter,
+    NumberOfLinesOfCodeFilter,
+    PythonCommentToCodeFilter,
+    TokenizerFertilityFilter,
+    XMLHeaderFilter,
+)
+from curator_synth.filters.code_extension import PerExtensionFilter
 from curator_synth.filters.combined import CombinedFilter, rejection_counts
 from curator_synth.filters.heuristic import (
     CommonEnglishWordsFilter,
@@ -13,6 +23,7 @@ from curator_synth.filters.heuristic import (
     NonAlphaNumericFilter,
     NumbersFilter,
     ParenthesesFilter,
+    PornographicUrlsFilter,
     SymbolsToWordsFilter,
     UrlsFilter,
     WhiteSpaceFilter,
@@ -27,6 +38,7 @@ from curator_synth.filters.heuristic_lines import (
     SubstringFilter,
     TokenCountFilter,
 )
+from curator_synth.filters.html import HTMLBoilerplateFilter
 from curator_synth.filters.instruction import (
     EchoFilter,
     EmptyResponseFilter,
@@ -69,6 +81,7 @@ __all__ = [
     "GUARD_CATEGORIES",
     "REASON_COLUMN",
     "SAFETY_CATEGORIES",
+    "AlphaFilter",
     "BoilerPlateStringFilter",
     "BulletsFilter",
     "CombinedFilter",
@@ -82,19 +95,26 @@ __all__ = [
     "FilterReport",
     "FilterStep",
     "FilteredDataset",
+    "GeneralCommentToCodeFilter",
     "GuardVerdict",
+    "HTMLBoilerplateFilter",
     "InstructionOverlapFilter",
     "LanguageFilter",
+    "LengthRatioFilter",
     "LlmGuardFilter",
     "LongWordFilter",
     "MeanWordLengthFilter",
     "NonAlphaNumericFilter",
+    "NumberOfLinesOfCodeFilter",
     "NumbersFilter",
     "PairFilter",
     "ParenthesesFilter",
+    "PerExtensionFilter",
     "PiiFilter",
     "PiiMatch",
+    "PornographicUrlsFilter",
     "PunctuationFilter",
+    "PythonCommentToCodeFilter",
     "QualityFilter",
     "QualitySignals",
     "RedactPii",
@@ -114,11 +134,13 @@ __all__ = [
     "SubstringFilter",
     "SymbolsToWordsFilter",
     "TokenCountFilter",
+    "TokenizerFertilityFilter",
     "TruncatedResponseFilter",
     "UrlsFilter",
     "WhiteSpaceFilter",
     "WordCountFilter",
     "WordsWithoutAlphabetsFilter",
+    "XMLHeaderFilter",
     "batched",
     "build_guard_messages",
     "detect_pii",

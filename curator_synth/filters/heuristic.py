@@ -17,6 +17,7 @@ import pandas as pd
 
 from curator_synth.filters.base import register_filter
 from curator_synth.filters.thresholds import _AtLeast, _AtMost, _Between, _char_ratio, _objects, _Vectorised
+from curator_synth.filters.words import SEGMENTED_LANGUAGES, word_splitter
 
 __all__ = [
     "CommonEnglishWordsFilter",
@@ -25,6 +26,7 @@ __all__ = [
     "NonAlphaNumericFilter",
     "NumbersFilter",
     "ParenthesesFilter",
+    "PornographicUrlsFilter",
     "SymbolsToWordsFilter",
     "UrlsFilter",
     "WhiteSpaceFilter",
@@ -39,6 +41,7 @@ URL = r"https?://(?:[a-zA-Z]|[0-9]|[$-_@.&+]|[!*\(\),]|(?:%[0-9a-fA-F][0-9a-fA-F
 WHITE_SPACE = r"[\t\n\r\x08 ]"
 PARENTHESES = r"[{}⟨⟩\[\]()]"
 _HASH = re.compile(r"#")
+_URL = re.compile(URL)
 _ALPHA = re.compile(r"[^\W\d_]")
 
 
@@ -91,6 +94,20 @@ class UrlsFilter(_Vectorised, _AtMost):
 
 
 @register_filter
+class PornographicUrlsFilter(_AtMost):
+    """Drop documents with a URL containing ``porn`` (any case). The score is 1 for such a document, else 0."""
+
+    name = "pornographic_urls"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._limit = 0
+
+    def score_document(self, text: Any) -> int:
+        return int(any("porn" in url.lower() for url in _URL.findall(str(text))))
+
+
+@register_filter
 class WhiteSpaceFilter(_Vectorised, _AtMost):
     """Drop if more than 25% of the characters are white space (leading/trailing included)."""
 
@@ -121,18 +138,24 @@ class ParenthesesFilter(_Vectorised, _AtMost):
 # ------------------------------------------------------------------------------------------------ words
 @register_filter
 class WordCountFilter(_Vectorised, _Between):
-    """Keep documents with ``min_words`` to ``max_words`` whitespace-separated words (reasons too_short/too_long)."""
+    """Keep documents with ``min_words`` to ``max_words`` words (reasons too_short/too_long). Words are separated
+    by white space, except in ``lang="zh"`` (jieba) and ``"ja"`` (MeCab): :func:`~curator_synth.filters.words.
+    word_splitter`."""
 
     name = "word_count"
     _reasons = ("too_short", "too_long")
 
-    def __init__(self, min_words: int = 50, max_words: int = 100000) -> None:
+    def __init__(self, min_words: int = 50, max_words: int = 100000, lang: str = "en") -> None:
         super().__init__()
         self.min_words = self._low = min_words
         self.max_words = self._high = max_words
+        self.lang = lang
+        self._split = word_splitter(lang) if lang.lower() in SEGMENTED_LANGUAGES else None
 
     def score_batch(self, texts: pd.Series) -> pd.Series:
-        return _objects(texts).str.count(r"\S+").astype("int64")
+        if self._split is None:
+            return _objects(texts).str.count(r"\S+").astype("int64")
+        return pd.Series([len(self._split(text.strip())) for text in texts], index=texts.index, dtype="int64")
 
 
 @register_filter
