@@ -2,9 +2,10 @@
 ``curator_synth.nemo`` in imports (issue 18; what differs is in ``docs/nemo_migration.md``).
 
 Landed so far: :mod:`curator_synth.nemo.services` (the LLM clients), the formatters and the abstract generator of
-:mod:`curator_synth.nemo.synthetic`, ``DocumentDataset`` (:mod:`curator_synth.nemo.datasets`) and
-``blend_datasets`` (:mod:`curator_synth.nemo.modules`). The native API (:mod:`curator_synth.clients`,
-:mod:`curator_synth.generators`, ...) stays as it is where the two differ.
+:mod:`curator_synth.nemo.synthetic`, ``DocumentDataset`` and ``ParallelDataset`` (:mod:`curator_synth.nemo.datasets`),
+:mod:`curator_synth.nemo.filters`, ``blend_datasets``, ``ExactDuplicates`` and the filter steps
+(:mod:`curator_synth.nemo.modules`), and :mod:`curator_synth.nemo.utils` (``batched``, ``safe_import``). The
+native API (:mod:`curator_synth.clients`, :mod:`curator_synth.generators`, ...) stays as it is where the two differ.
 """
 
 import importlib
@@ -12,9 +13,19 @@ from typing import Any
 
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
 
-__all__ = ["DocumentDataset", "blend_datasets", "datasets", "models", "modules", "services", "synthetic"]
+__all__ = [
+    "DocumentDataset",
+    "blend_datasets",
+    "datasets",
+    "filters",
+    "models",
+    "modules",
+    "services",
+    "synthetic",
+    "utils",
+]
 
-_SUBMODULES = ("datasets", "models", "modules", "services", "synthetic")
+_SUBMODULES = ("datasets", "filters", "models", "modules", "services", "synthetic", "utils")
 _names = _lazy_getattr(
     __name__, {"DocumentDataset": "curator_synth.nemo.datasets", "blend_datasets": "curator_synth.nemo.modules"}
 )
