@@ -1,8 +1,25 @@
-"""NeMo Curator 0.9's ``nemo_curator.modules``: ``blend_datasets``, ``ExactDuplicates`` and the filter steps
-(``Score``, ``ScoreFilter``, ``Filter``, ``Sequential``, ``ParallelScoreFilter``); docs/nemo_migration.md."""
+"""NeMo Curator 0.9's ``nemo_curator.modules``: ``blend_datasets``, ``Shuffle``, ``AddId``, ``ExactDuplicates``, the
+filter steps (``Score``, ``ScoreFilter``, ``Filter``, ``Sequential``, ``ParallelScoreFilter``), ``Modify``,
+``DocumentSplitter`` and ``DocumentJoiner``; docs/nemo_migration.md."""
 
-from curator_synth.nemo.modules.dataset_ops import blend_datasets
+from curator_synth.nemo.modules.add_id import AddId
+from curator_synth.nemo.modules.dataset_ops import Shuffle, blend_datasets
 from curator_synth.nemo.modules.exact_dedup import ExactDuplicates
 from curator_synth.nemo.modules.filter import Filter, ParallelScoreFilter, Score, ScoreFilter, Sequential
+from curator_synth.nemo.modules.modify import Modify
+from curator_synth.nemo.modules.splitter import DocumentJoiner, DocumentSplitter
 
-__all__ = ["ExactDuplicates", "Filter", "ParallelScoreFilter", "Score", "ScoreFilter", "Sequential", "blend_datasets"]
+__all__ = [
+    "AddId",
+    "DocumentJoiner",
+    "DocumentSplitter",
+    "ExactDuplicates",
+    "Filter",
+    "Modify",
+    "ParallelScoreFilter",
+    "Score",
+    "ScoreFilter",
+    "Sequential",
+    "Shuffle",
+    "blend_datasets",
+]
