@@ -13,21 +13,28 @@ from typing import Any
 
 from curator_synth._lazy import lazy_getattr as _lazy_getattr
 
-__all__ = [
-    "DocumentDataset",
+#: NeMo's top-level names: its modules (``from nemo_curator import ScoreFilter``) and DocumentDataset.
+_MODULE_NAMES = (
+    "AddId",
+    "DocumentJoiner",
+    "DocumentSplitter",
+    "ExactDuplicates",
+    "Filter",
+    "Modify",
+    "ParallelScoreFilter",
+    "Score",
+    "ScoreFilter",
+    "Sequential",
+    "Shuffle",
     "blend_datasets",
-    "datasets",
-    "filters",
-    "models",
-    "modules",
-    "services",
-    "synthetic",
-    "utils",
-]
-
+)
 _SUBMODULES = ("datasets", "filters", "models", "modules", "services", "synthetic", "utils")
+
+__all__ = ["DocumentDataset", *_MODULE_NAMES, *_SUBMODULES]
+
 _names = _lazy_getattr(
-    __name__, {"DocumentDataset": "curator_synth.nemo.datasets", "blend_datasets": "curator_synth.nemo.modules"}
+    __name__,
+    {"DocumentDataset": "curator_synth.nemo.datasets", **dict.fromkeys(_MODULE_NAMES, "curator_synth.nemo.modules")},
 )
 
 

@@ -106,6 +106,7 @@ def test_every_nemo_filter_name_and_the_lazy_subpackages_import() -> None:
     assert set(NEMO_FILTER_NAMES) <= set(nf.__all__)
     assert all(hasattr(nf, name) for name in nf.__all__)
     assert nc.filters is nf
+    assert (nc.ScoreFilter, nc.Sequential, nc.AddId) == (ScoreFilter, Sequential, nc.modules.AddId)  # NeMo's top level
     assert nc.utils.__name__ == "curator_synth.nemo.utils"
     assert nf.import_filter("curator_synth.nemo.filters.WordCountFilter") is nf.WordCountFilter
     with pytest.raises(TypeError, match="not a DocumentFilter"):
