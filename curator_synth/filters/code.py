@@ -32,8 +32,26 @@ __all__ = [
 ]
 
 
-class _Ratio(_Between):
-    """Between two limits; a NaN score (the source did not parse) is dropped as ``unparseable``."""
+class _CommentRatio(_Between):
+    """The share of a source's characters that are comments, kept between two limits. Subclasses count the
+    comment characters (``_comment_chars``); a source they cannot parse scores NaN, dropped as ``unparseable``."""
+
+    def __init__(self, min_comment_to_code_ratio: float, max_comment_to_code_ratio: float) -> None:
+        super().__init__()
+        self.min_comment_to_code_ratio = self._low = min_comment_to_code_ratio
+        self.max_comment_to_code_ratio = self._high = max_comment_to_code_ratio
+
+    def _comment_chars(self, source: str) -> int:
+        raise NotImplementedError
+
+    def score_document(self, text: Any) -> float:
+        source = str(text)
+        if not source:
+            return 0.0
+        try:
+            return self._comment_chars(source) / len(source)
+        except UnparseableSourceError:
+            return math.nan
 
     def reject_reason(self, score: Any) -> str | None:
         if isinstance(score, float) and math.isnan(score):
@@ -45,30 +63,22 @@ class _Ratio(_Between):
 
 
 @register_filter
-class PythonCommentToCodeFilter(_Ratio):
+class PythonCommentToCodeFilter(_CommentRatio):
     """Keep Python sources whose comments and docstrings are 1% to 85% of the characters (reasons too_low /
     too_high / unparseable). Comments count with their ``#``, docstrings without their quotes."""
 
     name = "python_comment_ratio"
 
     def __init__(self, min_comment_to_code_ratio: float = 0.01, max_comment_to_code_ratio: float = 0.85) -> None:
-        super().__init__()
-        self.min_comment_to_code_ratio = self._low = min_comment_to_code_ratio
-        self.max_comment_to_code_ratio = self._high = max_comment_to_code_ratio
+        super().__init__(min_comment_to_code_ratio, max_comment_to_code_ratio)
 
-    def score_document(self, text: Any) -> float:
-        source = str(text)
-        if not source:
-            return 0.0
-        try:
-            found, docstrings = python_comments_and_docstrings(source)
-        except UnparseableSourceError:
-            return math.nan
-        return (sum(map(len, found)) + sum(map(len, docstrings))) / len(source)
+    def _comment_chars(self, source: str) -> int:
+        found, docstrings = python_comments_and_docstrings(source)
+        return sum(map(len, found)) + sum(map(len, docstrings))
 
 
 @register_filter
-class GeneralCommentToCodeFilter(_Ratio):
+class GeneralCommentToCodeFilter(_CommentRatio):
     """Keep sources whose comments are 1% to 85% of the characters; ``language`` is a MIME type
     (``"text/x-c++"``, ``"text/x-java-source"``, ...: :data:`~curator_synth.filters.code_comments.COMMENT_SYNTAX`).
     Comment markers (``//``, ``/* */``) do not count, and the comments are joined with a space."""
@@ -78,21 +88,12 @@ class GeneralCommentToCodeFilter(_Ratio):
     def __init__(
         self, language: str, min_comment_to_code_ratio: float = 0.01, max_comment_to_code_ratio: float = 0.85
     ) -> None:
-        super().__init__()
+        super().__init__(min_comment_to_code_ratio, max_comment_to_code_ratio)
         syntax_for(language)  # an unknown language fails here, not on every document
         self.language = language
-        self.min_comment_to_code_ratio = self._low = min_comment_to_code_ratio
-        self.max_comment_to_code_ratio = self._high = max_comment_to_code_ratio
 
-    def score_document(self, text: Any) -> float:
-        source = str(text)
-        if not source:
-            return 0.0
-        try:
-            found = comments(source, self.language)
-        except UnparseableSourceError:
-            return math.nan
-        return len(" ".join(found)) / len(source)
+    def _comment_chars(self, source: str) -> int:
+        return len(" ".join(comments(source, self.language)))
 
 
 @register_filter
