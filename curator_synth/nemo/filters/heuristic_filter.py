@@ -98,8 +98,9 @@ class HistogramFilter(DocumentFilter):
     """Keep texts of which more than ``threshold`` of the characters are in ``lang``'s character histogram (NLLB's
     cheap language check). The histograms are read from ``<cache_dir>/histograms/checkpoint/edunov/
     cc60_multilingual/clean_hists/<lang>`` (each line a character; the line starting with ``threshold_char`` ends
-    the list). curator_synth downloads nothing at run time: extract :data:`HISTOGRAMS_URL` into ``cache_dir``
-    yourself; without it the filter is a :class:`~curator_synth.errors.ConfigError` saying so."""
+    the list); ``cache_dir`` defaults to the user's cache directory (``$XDG_CACHE_HOME`` or ``~/.cache``), as in
+    NeMo. curator_synth downloads nothing at run time: extract :data:`HISTOGRAMS_URL` into ``cache_dir`` yourself;
+    without it the filter is a :class:`~curator_synth.errors.ConfigError` saying so."""
 
     name = "histogram"
 
@@ -109,7 +110,8 @@ class HistogramFilter(DocumentFilter):
         super().__init__()
         self.lang = lang
         self.threshold = threshold
-        self.cache_dir = cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "curator_synth")
+        # NeMo's default, the user's cache directory: histograms NeMo downloaded there are found.
+        self.cache_dir = cache_dir or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         self.threshold_char = threshold_char
         path = Path(self.cache_dir, *_HISTOGRAM_PATH, lang)
         if not path.is_file():
