@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from curator_synth.registry import Registry
@@ -104,8 +105,18 @@ class DocumentFilter(ABC):
     def verdict(self, score: Any) -> tuple[bool, str | None]:
         """``(keep, reason)`` for one score: ``keep_document``, and the reason of a drop (``reject_reason``, or the
         one a datatrove-style ``keep_document`` returned with it)."""
-        keep, reason = _verdict(self.keep_document(score))
+        if is_batched(self.keep_document):  # it decides on a batch: a batch of one
+            keep, reason = bool(self.keep_batch(pd.Series([score], dtype=object)).iloc[0]), None
+        else:
+            keep, reason = _verdict(self.keep_document(score))
         return keep, None if keep else reason or self.reject_reason(score)
+
+    def score_one(self, text: Any) -> ScoreValue:
+        """The score of one text, whether ``score_document`` takes one text or (``@batched``) a batch."""
+        if is_batched(self.score_document):
+            value = self.score_batch(pd.Series([text], dtype=object)).iloc[0]
+            return value.item() if isinstance(value, np.generic) else value
+        return self.score_document(text)
 
     # ---------------------------------------------------------------------------------------- batch
     def score_batch(self, texts: pd.Series) -> pd.Series:

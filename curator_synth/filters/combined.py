@@ -110,7 +110,7 @@ class CombinedFilter:
                 value = (prompt_text(sample.instruction, sample.input), sample.response)
             else:
                 value = sample.response
-            keep, reason = check.verdict(check.score_document(value))
+            keep, reason = check.verdict(check.score_one(value))
             if not keep:
                 return f"{check.name}: {reason}" if reason else check.name
         return None
@@ -121,7 +121,7 @@ class CombinedFilter:
                 text = getattr(sample, field)
                 if not text:
                     continue
-                keep, reason = check.verdict(check.score_document(text))
+                keep, reason = check.verdict(check.score_one(text))
                 if not keep:
                     return f"{check.name}: {reason or 'flagged'} (in the {field})"
         return None

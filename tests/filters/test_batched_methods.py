@@ -1,5 +1,6 @@
 """A filter's ``score_document`` / ``keep_document`` marked ``@batched`` gets a whole batch (a ``pd.Series``) from
-``score_batch`` / ``keep_batch`` and from the steps; ``keep_document`` never runs on Dask's fake rows."""
+``score_batch`` / ``keep_batch`` and from the steps (a batch of one from ``score_one`` / ``verdict``, as
+``CombinedFilter`` uses them); ``keep_document`` never runs on Dask's fake rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
-from curator_synth.filters import DocumentFilter, Filter, Score, ScoreFilter, batched
+from curator_synth.filters import CombinedFilter, DocumentFilter, Filter, Score, ScoreFilter, batched
 
 
 class VowelShare(DocumentFilter):
@@ -102,3 +103,27 @@ def test_a_batched_result_on_another_index_is_taken_in_order() -> None:
 def test_an_unknown_filter_field_is_a_config_error_when_the_step_is_applied() -> None:
     with pytest.raises(ConfigError, match="filter field 'nope'"):
         Filter(lambda value: True, "nope")(dataset(TEXTS))
+
+
+def test_one_text_at_a_time_works_with_batched_methods_too() -> None:
+    f = VowelShare()
+    assert f.score_one("banana") == 0.5
+    assert f.verdict(0.5) == (True, None)
+    assert f.verdict(0.1) == (False, None)
+    assert CountA().score_one("banana") == 3  # an ordinary filter: score_document itself
+
+
+class CountA(DocumentFilter):
+    def score_document(self, text: Any) -> int:
+        return str(text).count("a")
+
+    def keep_document(self, score: Any) -> bool:
+        return score > 0
+
+
+def test_combined_filter_takes_a_batched_quality_check() -> None:
+    combined = CombinedFilter(quality=[VowelShare(least=0.4)], safety=False, diversity=False)
+    kept, rejected = combined.filter([{"instruction": "Fruit?", "response": "banana"},
+                                      {"instruction": "Beat?", "response": "rhythm"}])  # fmt: skip
+    assert [sample.response for sample in kept] == ["banana"]
+    assert rejected["quality"][0][1] == "vowel_share"
