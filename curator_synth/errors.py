@@ -46,6 +46,7 @@ __all__ = [
     "JournalError",
     "MalformedResponseError",
     "MissingDependencyError",
+    "MissingPackageError",
     "NotARewardModelError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -373,6 +374,17 @@ class MissingDependencyError(CuratorSynthError, ImportError):
             f"{feature} needs the '{package}' package. Install it with: pip install 'curator_synth[{extra}]'",
             name=package,
         )
+
+
+class MissingPackageError(MissingDependencyError):
+    """A package outside curator_synth's extras is not installed; the message says what to ``pip install``
+    (or, with ``message``, what else to do)."""
+
+    def __init__(self, package: str, feature: str, pip_name: str | None = None, message: str | None = None) -> None:
+        self.package = package
+        self.extra = ""  # no curator_synth extra installs it
+        text = message or f"{feature} needs the '{package}' package. Install it with: pip install {pip_name or package}"
+        ImportError.__init__(self, text, name=package)
 
 
 def error_class(name: str) -> type[CuratorSynthError] | None:

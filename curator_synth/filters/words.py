@@ -1,17 +1,18 @@
 """Words of a text by language (NeMo Curator's splitting): Chinese is segmented with jieba, Japanese with MeCab,
-every other language on white space. The segmenters are optional packages, imported on first use."""
+every other language on white space. The segmenters are the ``cjk`` extra (``pip install 'curator_synth[cjk]'``),
+imported on first use."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
 
-from curator_synth.filters._optional import import_optional
+from curator_synth.errors import MissingDependencyError
 
 __all__ = ["SEGMENTED_LANGUAGES", "word_splitter"]
 
-#: Languages whose words are not separated by spaces, with the package that segments them (import, pip name).
-SEGMENTED_LANGUAGES = {"zh": ("jieba", "jieba"), "ja": ("MeCab", "mecab-python3 unidic-lite")}
+#: Languages whose words are not separated by spaces, with the module that segments them (the ``cjk`` extra).
+SEGMENTED_LANGUAGES = {"zh": "jieba", "ja": "MeCab"}
 
 
 def word_splitter(lang: str = "en") -> Callable[[str], list[str]]:
@@ -20,8 +21,11 @@ def word_splitter(lang: str = "en") -> Callable[[str], list[str]]:
     code = lang.lower()
     if code not in SEGMENTED_LANGUAGES:
         return str.split
-    module, pip_name = SEGMENTED_LANGUAGES[code]
-    import_optional(module, f"Splitting words of {code!r} text", pip_name)  # fail now, not on a worker
+    module = SEGMENTED_LANGUAGES[code]
+    try:  # fail now, not on a worker
+        importlib.import_module(module)
+    except ImportError as error:
+        raise MissingDependencyError(module, "cjk", f"Splitting words of {code!r} text") from error
     return _Jieba() if code == "zh" else _MeCab()
 
 

@@ -42,14 +42,20 @@ def test_chinese_and_japanese_use_their_segmenters(fake_segmenters: None) -> Non
     assert word_splitter("ja")("猫が寝") == ["猫", "が", "寝"]
 
 
+def test_the_real_segmenters_of_the_cjk_extra() -> None:
+    assert word_splitter("zh")("我喜欢自然语言处理") == ["我", "喜欢", "自然语言", "处理"]
+    assert word_splitter("ja")("私は日本語を話します") == ["私", "は", "日本", "語", "を", "話し", "ます"]
+    assert WordCountFilter(min_words=5, lang="ja").score_document("私は日本語を話します") == 7
+
+
 def test_a_missing_segmenter_fails_when_the_filter_is_built_naming_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "jieba", None)  # import jieba raises ImportError
-    with pytest.raises(MissingDependencyError, match="pip install jieba"):
+    with pytest.raises(MissingDependencyError, match=r"'jieba'.*pip install 'curator_synth\[cjk\]'"):
         WordCountFilter(lang="zh")
     monkeypatch.setitem(sys.modules, "MeCab", None)
-    with pytest.raises(ImportError, match="pip install mecab-python3 unidic-lite"):
+    with pytest.raises(ImportError, match=r"'MeCab'.*pip install 'curator_synth\[cjk\]'"):
         LengthRatioFilter(src_lang="en", tgt_lang="ja")
 
 
