@@ -5,7 +5,8 @@ filters, datasets, blending and exact dedup — are read from a clone of NeMo Cu
 is copied into this repository), their ``nemo_curator`` imports and patch targets renamed to
 ``curator_synth.nemo``, and run with pytest in a temporary directory with ``--cpu`` (GPU tests skipped). Tests that
 patch NeMo's private helpers (``_impersonate_user``, ``_gather``, ``_try_convert_yaml_list``) are reported apart:
-they test NeMo's internals, not its API.
+they test NeMo's internals, not its API. The one data file those tests read from NeMo's source tree (the
+StarCoder extension table) is placed from the clone where the renamed tests look for it.
 
     python benchmarks/nemo_compat.py --repo PATH_TO_NeMo-Curator_CLONE            # ref r0.9.0
     python benchmarks/nemo_compat.py --repo PATH --keep /tmp/nemo_tests -k filters  # keep the files, one subset
@@ -44,6 +45,9 @@ SUITES = (
     "tests/test_blend_datasets.py",
     "tests/test_exact_dedup.py",
 )
+#: Data files NeMo's tests read from its source tree, placed where the renamed tests look for them (test data
+#: of NeMo's suite, read from the clone like the tests themselves: ``test_filters``' StarCoder extension table).
+TEST_DATA = {"nemo_curator/utils/code_meta.csv": "curator_synth.nemo/utils/code_meta.csv"}
 PRIVATE = ("_impersonate_user", "_gather", "_try_convert_yaml_list")
 CONFTEST = """
 import pytest
@@ -78,6 +82,11 @@ def extract(repo: Path, ref: str, target: Path) -> dict[str, set[str]]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         private[name] = _private_tests(text)
+    for source, placed in TEST_DATA.items():
+        shown = subprocess.run(["git", "-C", str(repo), "show", f"{ref}:{source}"], capture_output=True, text=True)
+        if shown.returncode == 0:
+            (target / placed).parent.mkdir(parents=True, exist_ok=True)
+            (target / placed).write_text(shown.stdout)
     (target / "conftest.py").write_text(CONFTEST)
     return private
 
