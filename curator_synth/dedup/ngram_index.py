@@ -136,21 +136,29 @@ class SplitOptions:
 def split_document(text: str, index: NgramIndex, options: SplitOptions) -> tuple[list[str], set[str]]:
     """``text`` without its matches: the pieces kept (``[text]`` when nothing matched) and the n-grams cut out.
 
-    The leftmost match is cut out (see :class:`SplitOptions`), the part before it is kept if long enough, and the
-    part after it is scanned again if long enough.
+    The leftmost match, with the matches overlapping it (a benchmark text longer than one n-gram), is cut out
+    (see :class:`SplitOptions`); the part before it is kept if long enough, the part after it scanned again if long
+    enough.
     """
     pieces: list[str] = []
     found: set[str] = set()
     rest = text
     while rest:
         words, spans = word_spans(rest)
-        match = next(index.scan(words), None) if index.ngrams else None
-        if match is None:
+        matches = index.scan(words) if index.ngrams else iter(())
+        first = next(matches, None)
+        if first is None:
             pieces.append(rest)  # the whole text, or a remainder already known to be long enough
             break
-        start, length, ngram = match
+        start, length, ngram = first
+        end = start + length
         found.add(ngram)
-        before, rest = _cut(rest, spans[start][0], spans[start + length - 1][1], options.remove_char_each_side)
+        for later, length, ngram in matches:  # matches overlapping or touching the first: one span
+            if later > end:
+                break
+            end = max(end, later + length)
+            found.add(ngram)
+        before, rest = _cut(rest, spans[start][0], spans[end - 1][1], options.remove_char_each_side)
         if len(before) > options.min_document_length:
             pieces.append(before)
         if len(rest) <= options.min_document_length:
