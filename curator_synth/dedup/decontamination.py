@@ -130,6 +130,7 @@ class BenchmarkDecontamination:
 
     def decontaminate(self, dataset: DocumentDataset, counts: Mapping[str, int] | None = None) -> DecontaminationResult:
         """Count (unless ``counts`` of :meth:`count_ngrams` are given), then annotate lazily (pass 2)."""
+        self._check(dataset)
         counts = dict(self.count_ngrams(dataset) if counts is None else counts)
         common = self.common_ngrams(counts)
         index = self.index.restrict(ngram for ngram in counts if ngram not in common)
