@@ -56,6 +56,7 @@ from curator_synth.filters.llm_guard import (
     parse_guard_output,
 )
 from curator_synth.filters.pii import PiiFilter, PiiMatch, RedactPii, detect_pii, redact_pii
+from curator_synth.filters.qa_checks import AnswerabilityFilter, EasinessFilter
 from curator_synth.filters.quality import (
     QualityFilter,
     QualitySignals,
@@ -82,11 +83,13 @@ __all__ = [
     "REASON_COLUMN",
     "SAFETY_CATEGORIES",
     "AlphaFilter",
+    "AnswerabilityFilter",
     "BoilerPlateStringFilter",
     "BulletsFilter",
     "CombinedFilter",
     "CommonEnglishWordsFilter",
     "DocumentFilter",
+    "EasinessFilter",
     "EchoFilter",
     "EllipsisFilter",
     "EmptyResponseFilter",

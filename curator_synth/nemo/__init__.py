@@ -16,6 +16,7 @@ from curator_synth._lazy import lazy_getattr as _lazy_getattr
 #: NeMo's top-level names: its modules (``from nemo_curator import ScoreFilter``) and DocumentDataset.
 _MODULE_NAMES = (
     "AddId",
+    "BaseConfig",
     "DocumentJoiner",
     "DocumentSplitter",
     "ExactDuplicates",
@@ -26,9 +27,10 @@ _MODULE_NAMES = (
     "ScoreFilter",
     "Sequential",
     "Shuffle",
+    "TaskDecontamination",
     "blend_datasets",
 )
-_SUBMODULES = ("datasets", "filters", "models", "modules", "services", "synthetic", "utils")
+_SUBMODULES = ("datasets", "filters", "models", "modules", "services", "synthetic", "tasks", "utils")
 
 __all__ = ["DocumentDataset", *_MODULE_NAMES, *_SUBMODULES]
 

@@ -43,14 +43,17 @@ from curator_synth.nemo.filters.heuristic_filter import (
     WordCountFilter,
     WordsWithoutAlphabetsFilter,
 )
+from curator_synth.nemo.filters.synthetic import AnswerabilityFilter, EasinessFilter
 
 __all__ = [
     "AlphaFilter",
+    "AnswerabilityFilter",
     "BitextFilter",
     "BoilerPlateStringFilter",
     "BulletsFilter",
     "CommonEnglishWordsFilter",
     "DocumentFilter",
+    "EasinessFilter",
     "EllipsisFilter",
     "FastTextLangId",
     "FastTextQualityFilter",
