@@ -127,6 +127,22 @@ class Echo:
         return f"Echo(prefix={self.prefix!r})"
 
 
+class Recording:
+    """The replies of another responder (default :class:`Echo`), keeping each request's body in ``bodies``: what
+    the client really sent, for tests of request fields."""
+
+    def __init__(self, inner: Responder | None = None) -> None:
+        self.inner: Responder = inner if inner is not None else Echo()
+        self.bodies: list[dict[str, Any]] = []
+
+    def __call__(self, request: FakeRequest) -> Reply:
+        self.bodies.append(request.body)
+        return self.inner(request)
+
+    def __repr__(self) -> str:
+        return f"Recording({self.inner!r})"
+
+
 class Scripted:
     """Replies chosen by rules on the prompt; the first rule (in mapping order) that matches wins.
 

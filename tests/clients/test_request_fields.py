@@ -10,25 +10,14 @@ import pytest
 
 from curator_synth import AsyncOpenAIClient, OpenAIClient
 from curator_synth.errors import ConfigError, UnknownParameterError
-from curator_synth.testing import FakeLLMServer, FakeRequest
+from curator_synth.testing import FakeLLMServer, Fixed, Recording
 
 USER = [{"role": "user", "content": "hello"}]
 
 
-class Bodies:
-    """A responder that keeps every request body it was asked for."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-
-    def __call__(self, request: FakeRequest) -> str:
-        self.bodies.append(request.body)
-        return "ok"
-
-
 @pytest.mark.parametrize("transport", ["aiohttp", "openai"])
 async def test_known_fields_and_extra_body_are_sent(transport: str) -> None:
-    seen = Bodies()
+    seen = Recording(Fixed("ok"))
     with FakeLLMServer(responder=seen) as server:
         async with AsyncOpenAIClient(base_url=server.base_url, api_key="k", transport=transport) as client:
             answer = await client.query_model(

@@ -5,7 +5,6 @@ verdict."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,7 +15,7 @@ from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError, ServerError
 from curator_synth.filters import ScoreFilter
 from curator_synth.filters.qa_checks import AnswerabilityFilter, EasinessFilter, judged_criteria
-from curator_synth.testing import FakeLLMServer, FakeRequest, Faults
+from curator_synth.testing import FakeLLMServer, FakeRequest, Faults, Fixed, Recording
 
 PASSAGE = "The Danube flows through ten countries, more than any other river in the world, and ends in the Black Sea."
 ROWS = pd.DataFrame(
@@ -61,20 +60,15 @@ def test_the_judge_keeps_answerable_questions_and_says_why_it_drops_the_others()
 
 
 def test_the_prompt_carries_the_pair_and_the_criteria() -> None:
-    seen: list[dict[str, Any]] = []
-
-    def record(request: FakeRequest) -> str:
-        seen.append(request.body)
-        return '{"criterion_1": "Y", "criterion_2": "Y", "criterion_3": "Y"}'
-
+    record = Recording(Fixed('{"criterion_1": "Y", "criterion_2": "Y", "criterion_3": "Y"}'))
     template = "Passage: {context}\nQuestion: {question}\n3. It is one question."
     with FakeLLMServer(responder=record) as server, OpenAIClient(base_url=server.base_url, api_key="k") as client:
         f = AnswerabilityFilter(client, "judge", "SYSTEM", template, num_criteria=3, temperature=0.0)
         assert f.keep_document(f.score_document(("a passage", "a question?")))
-    messages = seen[0]["messages"]
+    messages = record.bodies[0]["messages"]
     assert messages[0] == {"role": "system", "content": "SYSTEM"}
     assert messages[1]["content"].startswith("Passage: a passage\nQuestion: a question?")
-    assert seen[0]["temperature"] == 0.0
+    assert record.bodies[0]["temperature"] == 0.0
 
 
 async def test_a_failed_request_raises_instead_of_keeping_or_dropping() -> None:
@@ -131,17 +125,13 @@ def test_nemos_answerability_filter_sends_nemos_request_through_the_native_clien
     from curator_synth.nemo.filters.synthetic import AnswerabilityFilter as NemoAnswerability
     from curator_synth.nemo.filters.synthetic import EasinessFilter as NemoEasiness
 
-    seen: list[dict[str, Any]] = []
-
-    def record(request: FakeRequest) -> str:
-        seen.append(request.body)
-        return '{"criterion_1": "Y", "criterion_2": "N"}'
-
+    record = Recording(Fixed('{"criterion_1": "Y", "criterion_2": "N"}'))
     with FakeLLMServer(responder=record, faults=Faults(script=["429"], retry_after=0.01)) as server:
         f = NemoAnswerability(server.base_url, "k", "judge", "SYS", "C: {context} Q: {question}", 2)
         step = ScoreFilter(f, text_field=f.text_fields, score_field="answerability_score")
         kept = step(DocumentDataset.from_pandas(ROWS.iloc[:1], npartitions=1)).df.compute()
     assert kept.empty  # criterion 2 failed
+    seen = record.bodies
     assert seen[0]["messages"] == [{"role": "user", "content": f"SYS\n\nC: {PASSAGE} Q: {ROWS['question'][0]}"}]
     assert (seen[0]["temperature"], seen[0]["top_p"], seen[0]["max_tokens"]) == (0.5, 1, 1024)
     with pytest.raises(ConfigError, match=r"qa_checks\.EasinessFilter"):

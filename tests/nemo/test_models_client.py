@@ -19,25 +19,14 @@ import pytest
 
 from curator_synth.errors import ConfigError
 from curator_synth.nemo.models.client import AsyncLLMClient, AsyncOpenAIClient, GenerationConfig, OpenAIClient
-from curator_synth.testing import FakeLLMServer, FakeRequest, Faults, Fixed
+from curator_synth.testing import Echo, FakeLLMServer, Faults, Fixed, Recording
 
 KEY = "sk-nemo-1x-secret-0123456789"
 HELLO = [{"role": "user", "content": "Hello"}]
 
 
-class Bodies:
-    """A responder that keeps each request body and answers with the prompt."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-
-    def __call__(self, request: FakeRequest) -> str:
-        self.bodies.append(request.body)
-        return f"re: {request.prompt}"
-
-
 def test_a_nemo_1x_async_snippet_runs_unchanged() -> None:
-    seen = Bodies()
+    seen = Recording(Echo("re: "))
     with FakeLLMServer(responder=seen, latency=0.05, api_key=KEY) as server:
         # --- NeMo 1.x code, imports renamed ---
         client = AsyncOpenAIClient(
@@ -66,7 +55,7 @@ def test_a_nemo_1x_async_snippet_runs_unchanged() -> None:
 
 
 def test_the_blocking_client_takes_a_dict_and_sets_itself_up() -> None:
-    seen = Bodies()
+    seen = Recording(Echo("re: "))
     with FakeLLMServer(responder=seen) as server:
         client = OpenAIClient(base_url=server.base_url, api_key=KEY)
         assert client.timeout == 120  # 1.x's default, sent with each request
