@@ -53,13 +53,20 @@ class BaseGenerator:
         conversation_formatter: ConversationFormatter | str | None = None,
         max_pending: int = 256,
     ) -> None:
-        self.client = as_async_client(client)
+        self.client = self.accept_client(client)
         #: The class name recorded in provenance (a blocking twin sets its own).
         self.public_name = type(self).__name__
         self.model = model
         self.params = dict(params or {})
         self.conversation_formatter = conversation_formatter
         self.max_pending = max_pending
+
+    @classmethod
+    def accept_client(cls, client: Any) -> AsyncLLMClient:
+        """The client this generator sends through (``self.client``): the async view of ``client``
+        (:func:`~curator_synth.clients.accept.as_async_client`). A subclass may accept more, e.g. the NeMo-style
+        generators of :mod:`curator_synth.nemo.synthetic` take any object with a ``query_model`` method."""
+        return as_async_client(client)
 
     def model_for(self, model: str | None) -> str:
         """``model``, else the generator's default; a ConfigError when neither is set."""

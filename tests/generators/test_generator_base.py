@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,23 @@ def test_provenance_names_the_class_the_caller_used() -> None:
     with FakeLLMServer() as server, OpenAIClient(base_url=server.base_url) as client:
         assert Shouter(client, "m").provenance(SHOUT, method="shout")["generator"] == "Shouter"
         assert AsyncShouter(client, "m").provenance(SHOUT, method="shout")["generator"] == "AsyncShouter"
+
+
+async def test_a_subclass_decides_which_clients_it_accepts() -> None:
+    class Answers:
+        """Not an LLMClient: only a query_model coroutine."""
+
+        async def query_model(self, **kwargs: object) -> list[str]:
+            return [f"echo {kwargs['model']}"]
+
+    class AsyncLenient(AsyncShouter):
+        @classmethod
+        def accept_client(cls, client: Any) -> Any:
+            return client
+
+    with pytest.raises(ConfigError, match="expected an LLMClient"):
+        AsyncShouter(Answers(), "m")
+    given = Answers()
+    lenient = AsyncLenient(given, "m")
+    assert lenient.client is given
+    assert await lenient.shout("x") == "ECHO M"
