@@ -27,7 +27,15 @@ from curator_synth.parsing import CountPolicy, apply_count_policy, parse_list, s
 from curator_synth.prompts.base import PromptTemplate
 from curator_synth.records import record_id
 
-__all__ = ["NemotronPipelineResult", "PipelineFailure", "PipelineRun", "Record", "StepInput", "seed_records"]
+__all__ = [
+    "NemotronPipelineResult",
+    "PipelineFailure",
+    "PipelineRun",
+    "Record",
+    "StepInput",
+    "expected_count",
+    "seed_records",
+]
 
 Template = PromptTemplate | str
 Count = int | str
@@ -70,7 +78,7 @@ class NemotronPipelineResult(Outcome[Record]):
         return [record["text"] for record in self.items]
 
 
-def _expected(count: Count) -> int | None:
+def expected_count(count: Count) -> int | None:
     """The count to check, when there is one ("five" cannot be checked)."""
     if isinstance(count, int) and not isinstance(count, bool):
         return count
@@ -142,7 +150,7 @@ class PipelineRun:
         **options: Any,
     ) -> list[Record]:
         """Call ``method`` for every job, concurrently; each list answer becomes one record per item."""
-        expected = _expected(count)
+        expected = expected_count(count)
 
         async def one(job: StepInput) -> list[Record]:
             answers = await method(

@@ -1,0 +1,92 @@
+"""Which client objects the NeMo-style generators take, and how they send through them.
+
+NeMo Curator's generators keep the client they are given (``generator.client``) and call its ``query_model``:
+any object with that method works, a NeMo client, a curator_synth client or a test double. The async generators
+send through the object itself (:func:`async_client`); the blocking ones through :class:`BlockingClientView`,
+the async view their async core needs, which keeps the object in ``.client``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from curator_synth.clients.accept import as_async_client, is_client
+from curator_synth.clients.base import AsyncLLMClient, LLMClient
+from curator_synth.errors import ConfigError
+from curator_synth.generators.base import BaseGenerator
+from curator_synth.generators.blocking import BlockingGenerator
+
+__all__ = ["BlockingClientView", "BlockingNemoGenerator", "async_client", "blocking_core"]
+
+G = TypeVar("G", bound=BaseGenerator)
+
+
+def _check(client: Any, kind: str) -> None:
+    if not callable(getattr(client, "query_model", None)):
+        raise ConfigError(f"{kind} needs a client with a query_model method, got {type(client).__name__}")
+
+
+def async_client(client: Any, generator: str) -> Any:
+    """``client`` itself, checked: it has a ``query_model`` method and is not a blocking curator_synth client
+    (whose answers cannot be awaited: pass its ``async_client``, or use the blocking generator)."""
+    _check(client, generator)
+    if isinstance(client, LLMClient) and not isinstance(client, AsyncLLMClient):
+        raise ConfigError(
+            f"{generator} needs an async client, got the blocking {type(client).__name__}: pass an async client "
+            "(a curator_synth client's .async_client) or use the blocking generator"
+        )
+    return client
+
+
+class BlockingClientView(AsyncLLMClient):
+    """The async view of the client a blocking NeMo-style generator was given (``client``): a curator_synth
+    client's async core (so limits and the journal are shared), else the object's own ``query_model`` run in a
+    worker thread (an awaitable it returns is awaited)."""
+
+    def __init__(self, client: Any, generator: str) -> None:
+        _check(client, generator)
+        self.client = client
+        self._core: AsyncLLMClient | None = as_async_client(client) if is_client(client) else None
+
+    async def query_model(self, **kwargs: Any) -> list[str]:
+        if self._core is not None:
+            return await self._core.query_model(**kwargs)
+        return await self._call("query_model", kwargs)
+
+    async def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
+        if self._core is not None:
+            return await self._core.query_reward_model(**kwargs)
+        return await self._call("query_reward_model", kwargs)
+
+    async def _call(self, method: str, kwargs: Mapping[str, Any]) -> Any:
+        def invoke() -> Any:
+            try:
+                return getattr(self.client, method)(**kwargs)
+            except StopIteration as error:  # it cannot cross into a future: the caller would wait forever
+                raise RuntimeError(f"{type(self.client).__name__}.{method} raised StopIteration") from error
+
+        answer = await asyncio.to_thread(invoke)
+        return await answer if inspect.isawaitable(answer) else answer
+
+
+def blocking_core(async_class: type[G], name: str) -> type[G]:
+    """The async class doing the work of the blocking generator ``name``: ``async_class`` sending through a
+    :class:`BlockingClientView` of the client it is given."""
+
+    def accept_client(cls: type[G], client: Any) -> AsyncLLMClient:
+        return BlockingClientView(client, name)
+
+    namespace = {"accept_client": classmethod(accept_client), "__doc__": f"The async core of {name}."}
+    return cast("type[G]", type(f"_{name}Core", (async_class,), namespace))
+
+
+class BlockingNemoGenerator(BlockingGenerator[G]):
+    """Base of the blocking NeMo-style generators: ``client`` is the object given, not its async view."""
+
+    @property
+    def client(self) -> Any:
+        """The client object this generator was given."""
+        return cast(BlockingClientView, self._async.client).client
