@@ -8,11 +8,15 @@ step is the one a pipeline uses). :class:`NemotronGenerator` is its blocking twi
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from curator_synth.generators.blocking import BlockingGenerator, blocking
 from curator_synth.generators.nemotron_pipelines import NemotronPipelines, pipeline_method
 from curator_synth.generators.nemotron_steps import ASSISTANT_TURN_NAMESPACE, NemotronSteps
 
-__all__ = ["ASSISTANT_TURN_NAMESPACE", "AsyncNemotronGenerator", "NemotronGenerator"]
+__all__ = ["ASSISTANT_TURN_NAMESPACE", "AsyncNemotronGenerator", "BlockingNemotronSteps", "NemotronGenerator"]
+
+S = TypeVar("S", bound=NemotronSteps)
 
 
 class AsyncNemotronGenerator(NemotronSteps):
@@ -31,29 +35,35 @@ class AsyncNemotronGenerator(NemotronSteps):
     run_python_pipeline = pipeline_method(NemotronPipelines.run_python_pipeline)
 
 
-class NemotronGenerator(BlockingGenerator[AsyncNemotronGenerator]):
+class BlockingNemotronSteps(BlockingGenerator[S]):
+    """The single steps of a Nemotron generator, blocking: what :class:`NemotronGenerator` and NeMo's blocking
+    generator (:class:`curator_synth.nemo.synthetic.NemotronGenerator`) share."""
+
+    classify_math_entity = blocking(NemotronSteps.classify_math_entity)
+    classify_python_entity = blocking(NemotronSteps.classify_python_entity)
+    convert_response_to_yaml_list = blocking(NemotronSteps.convert_response_to_yaml_list)
+    generate_closed_qa_instructions = blocking(NemotronSteps.generate_closed_qa_instructions)
+    generate_dialogue = blocking(NemotronSteps.generate_dialogue)
+    generate_macro_topics = blocking(NemotronSteps.generate_macro_topics)
+    generate_math_macro_topics = blocking(NemotronSteps.generate_math_macro_topics)
+    generate_math_problem = blocking(NemotronSteps.generate_math_problem)
+    generate_math_subtopics = blocking(NemotronSteps.generate_math_subtopics)
+    generate_open_qa_from_topic = blocking(NemotronSteps.generate_open_qa_from_topic)
+    generate_python_macro_topics = blocking(NemotronSteps.generate_python_macro_topics)
+    generate_python_problem = blocking(NemotronSteps.generate_python_problem)
+    generate_python_subtopics = blocking(NemotronSteps.generate_python_subtopics)
+    generate_subtopics = blocking(NemotronSteps.generate_subtopics)
+    generate_two_turn_prompt = blocking(NemotronSteps.generate_two_turn_prompt)
+    generate_writing_tasks = blocking(NemotronSteps.generate_writing_tasks)
+    revise_open_qa = blocking(NemotronSteps.revise_open_qa)
+    revise_writing_tasks = blocking(NemotronSteps.revise_writing_tasks)
+
+
+class NemotronGenerator(BlockingNemotronSteps[AsyncNemotronGenerator]):
     """Blocking version of :class:`AsyncNemotronGenerator` (same arguments and methods, no ``await``)."""
 
     async_class = AsyncNemotronGenerator
 
-    classify_math_entity = blocking(AsyncNemotronGenerator.classify_math_entity)
-    classify_python_entity = blocking(AsyncNemotronGenerator.classify_python_entity)
-    convert_response_to_yaml_list = blocking(AsyncNemotronGenerator.convert_response_to_yaml_list)
-    generate_closed_qa_instructions = blocking(AsyncNemotronGenerator.generate_closed_qa_instructions)
-    generate_dialogue = blocking(AsyncNemotronGenerator.generate_dialogue)
-    generate_macro_topics = blocking(AsyncNemotronGenerator.generate_macro_topics)
-    generate_math_macro_topics = blocking(AsyncNemotronGenerator.generate_math_macro_topics)
-    generate_math_problem = blocking(AsyncNemotronGenerator.generate_math_problem)
-    generate_math_subtopics = blocking(AsyncNemotronGenerator.generate_math_subtopics)
-    generate_open_qa_from_topic = blocking(AsyncNemotronGenerator.generate_open_qa_from_topic)
-    generate_python_macro_topics = blocking(AsyncNemotronGenerator.generate_python_macro_topics)
-    generate_python_problem = blocking(AsyncNemotronGenerator.generate_python_problem)
-    generate_python_subtopics = blocking(AsyncNemotronGenerator.generate_python_subtopics)
-    generate_subtopics = blocking(AsyncNemotronGenerator.generate_subtopics)
-    generate_two_turn_prompt = blocking(AsyncNemotronGenerator.generate_two_turn_prompt)
-    generate_writing_tasks = blocking(AsyncNemotronGenerator.generate_writing_tasks)
-    revise_open_qa = blocking(AsyncNemotronGenerator.revise_open_qa)
-    revise_writing_tasks = blocking(AsyncNemotronGenerator.revise_writing_tasks)
     run_closed_qa_pipeline = blocking(AsyncNemotronGenerator.run_closed_qa_pipeline)
     run_math_pipeline = blocking(AsyncNemotronGenerator.run_math_pipeline)
     run_open_qa_pipeline = blocking(AsyncNemotronGenerator.run_open_qa_pipeline)

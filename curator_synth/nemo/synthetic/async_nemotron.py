@@ -11,39 +11,26 @@ keyword the template does not use is ignored, as ``str.format`` ignores it; a YA
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
-from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.errors import ResponseParseError, YamlConversionError
-from curator_synth.generators.base import template_of
 from curator_synth.generators.nemotron_steps import NemotronSteps
-from curator_synth.nemo.synthetic._clients import async_client
+from curator_synth.nemo.synthetic._base import Logger, NemoGenerator, nemo_logger
 from curator_synth.nemo.synthetic._pipelines import NemoPipelines
 from curator_synth.prompts import nemotron as prompts
 from curator_synth.prompts.base import PromptTemplate
 
-__all__ = ["AsyncNemotronGenerator", "nemo_logger", "used_kwargs"]
+__all__ = ["AsyncNemotronGenerator"]
 
 T = TypeVar("T")
 Template = PromptTemplate | str
 Kwargs = Mapping[str, Any] | None
-Logger = logging.Logger | logging.LoggerAdapter[Any]
+#: The arguments of ``_impersonate_user``, in the order of the native ``_user_turn``.
+_USER_TURN = ("conversation_history", "model", "prompt_template", "prompt_kwargs", "model_kwargs")
 
 
-def nemo_logger(logger: Logger | str) -> Logger:
-    """NeMo's ``logger`` argument: a logger is used as it is; a string (NeMo's log directory) means this package's
-    logger (curator_synth logs through :mod:`logging` and writes no log file of its own)."""
-    return logging.getLogger("curator_synth.nemo.synthetic") if isinstance(logger, str) else logger
-
-
-def used_kwargs(template: PromptTemplate, prompt_kwargs: Kwargs) -> dict[str, Any]:
-    """The ``prompt_kwargs`` that ``template`` uses: NeMo's ``str.format`` ignores the others."""
-    return {name: value for name, value in (prompt_kwargs or {}).items() if name in template.fields}
-
-
-class AsyncNemotronGenerator(NemoPipelines, NemotronSteps):
+class AsyncNemotronGenerator(NemoPipelines, NemoGenerator, NemotronSteps):
     """Nemotron-4 340B synthetic prompts (open/closed Q&A, writing, math, Python, dialogues) with NeMo's API.
 
     ``llm_client`` is any object with an async ``query_model`` (a NeMo or curator_synth async client); it is
@@ -56,20 +43,6 @@ class AsyncNemotronGenerator(NemoPipelines, NemotronSteps):
         super().__init__(llm_client)
         self.logger = nemo_logger(logger)
         self.max_concurrent_requests = max_concurrent_requests
-
-    @classmethod
-    def accept_client(cls, client: Any) -> AsyncLLMClient:
-        """The object itself: NeMo's generators call the client they were given."""
-        accepted: AsyncLLMClient = async_client(client, cls.__name__)
-        return accepted
-
-    async def _prompt(
-        self, prompt_template: Template, model: str | None, prompt_kwargs: Kwargs, model_kwargs: Kwargs, **offered: Any
-    ) -> list[str]:
-        """The native step, given only the ``prompt_kwargs`` the template uses (NeMo's ``str.format`` ignores
-        the others)."""
-        template = template_of(prompt_template, self.family)
-        return await super()._prompt(template, model, used_kwargs(template, prompt_kwargs), model_kwargs, **offered)
 
     async def convert_response_to_yaml_list(
         self,
@@ -106,21 +79,8 @@ class AsyncNemotronGenerator(NemoPipelines, NemotronSteps):
         """The next user turn of ``conversation_history``, written by ``model`` playing the user."""
         return await super()._user_turn(conversation_history, model, prompt_template, prompt_kwargs, model_kwargs)
 
-    async def _user_turn(
-        self,
-        conversation: list[dict[str, str]],
-        model: str | None,
-        prompt_template: Template,
-        prompt_kwargs: Kwargs,
-        model_kwargs: Kwargs,
-    ) -> str:
-        return await self._impersonate_user(
-            conversation_history=conversation,
-            model=model,
-            prompt_template=prompt_template,
-            prompt_kwargs=prompt_kwargs,
-            model_kwargs=model_kwargs,
-        )
+    async def _user_turn(self, *arguments: Any) -> str:
+        return await self._impersonate_user(**dict(zip(_USER_TURN, arguments, strict=True)))
 
     async def _gather(self, requests: list[Coroutine[Any, Any, T]]) -> list[T]:
         """The results of ``requests`` in order, at most ``max_concurrent_requests`` running at a time; the first

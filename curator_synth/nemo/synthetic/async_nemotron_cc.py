@@ -12,12 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from curator_synth.clients.base import AsyncLLMClient
 from curator_synth.generators import nemotron_cc as native
-from curator_synth.generators.base import template_of
-from curator_synth.nemo.synthetic._clients import async_client
-from curator_synth.nemo.synthetic.async_nemotron import used_kwargs
-from curator_synth.prompts import nemotron_cc as prompts
+from curator_synth.nemo.synthetic._base import NemoGenerator
 from curator_synth.prompts.base import PromptTemplate
 
 __all__ = ["AsyncNemotronCCGenerator"]
@@ -26,18 +22,12 @@ Template = PromptTemplate | str
 Kwargs = Mapping[str, Any] | None
 
 
-class AsyncNemotronCCGenerator(native.AsyncNemotronCCGenerator):
+class AsyncNemotronCCGenerator(NemoGenerator, native.AsyncNemotronCCGenerator):
     """Nemotron-CC rephrasing of web documents with NeMo's API: ``llm_client`` is any object with an async
     ``query_model`` (``self.client``)."""
 
     def __init__(self, llm_client: Any) -> None:
         super().__init__(llm_client)
-
-    @classmethod
-    def accept_client(cls, client: Any) -> AsyncLLMClient:
-        """The object itself: NeMo's generators call the client they were given."""
-        accepted: AsyncLLMClient = async_client(client, cls.__name__)
-        return accepted
 
     async def _prompt(
         self,
@@ -51,17 +41,3 @@ class AsyncNemotronCCGenerator(native.AsyncNemotronCCGenerator):
         """One request: ``system_prompt`` (None: the template's own) and ``prompt_template`` filled with
         ``document`` and ``prompt_kwargs``; the raw answers."""
         return await self._rewrite(document, model, prompt_template, system_prompt, prompt_kwargs, model_kwargs)
-
-    async def _rewrite(
-        self,
-        document: str,
-        model: str | None,
-        prompt_template: Template,
-        system_prompt: str | None,
-        prompt_kwargs: Kwargs,
-        model_kwargs: Kwargs,
-        default_system: str = prompts.NEMOTRON_CC_SYSTEM_PROMPT,
-    ) -> list[str]:
-        template = template_of(prompt_template, self.family)
-        used = used_kwargs(template, prompt_kwargs)
-        return await super()._rewrite(document, model, template, system_prompt, used, model_kwargs, default_system)

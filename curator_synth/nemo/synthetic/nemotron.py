@@ -16,9 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from curator_synth.generators.blocking import blocking
-from curator_synth.nemo.synthetic._clients import BlockingNemoGenerator, blocking_core
+from curator_synth.generators.nemotron import BlockingNemotronSteps
+from curator_synth.nemo.synthetic._base import GivenClient, blocking_core
 from curator_synth.nemo.synthetic._formats import NemotronFormatter
-from curator_synth.nemo.synthetic._pipelines import NemoPipelines, NemoStages
+from curator_synth.nemo.synthetic._pipelines import NemoPipelines
+from curator_synth.nemo.synthetic._stages import NemoStages
 from curator_synth.nemo.synthetic.async_nemotron import AsyncNemotronGenerator
 
 __all__ = ["NemotronFormatter", "NemotronGenerator"]
@@ -50,9 +52,10 @@ def blocking_pipeline(
     return run
 
 
-class NemotronGenerator(NemoStages, BlockingNemoGenerator[AsyncNemotronGenerator]):
+class NemotronGenerator(NemoStages, GivenClient, BlockingNemotronSteps[AsyncNemotronGenerator]):
     """Blocking version of :class:`AsyncNemotronGenerator`: ``llm_client`` is any object with a ``query_model``
-    method (``self.client``); the same methods without ``await``."""
+    method (``self.client``); the same methods without ``await`` (the single steps are the native twin's,
+    :class:`~curator_synth.generators.nemotron.BlockingNemotronSteps`)."""
 
     async_class = blocking_core(AsyncNemotronGenerator, "NemotronGenerator")
 
@@ -69,24 +72,6 @@ class NemotronGenerator(NemoStages, BlockingNemoGenerator[AsyncNemotronGenerator
 
     _impersonate_user = blocking(AsyncNemotronGenerator._impersonate_user)
     _prompt = blocking(AsyncNemotronGenerator._prompt)
-    classify_math_entity = blocking(AsyncNemotronGenerator.classify_math_entity)
-    classify_python_entity = blocking(AsyncNemotronGenerator.classify_python_entity)
-    convert_response_to_yaml_list = blocking(AsyncNemotronGenerator.convert_response_to_yaml_list)
-    generate_closed_qa_instructions = blocking(AsyncNemotronGenerator.generate_closed_qa_instructions)
-    generate_dialogue = blocking(AsyncNemotronGenerator.generate_dialogue)
-    generate_macro_topics = blocking(AsyncNemotronGenerator.generate_macro_topics)
-    generate_math_macro_topics = blocking(AsyncNemotronGenerator.generate_math_macro_topics)
-    generate_math_problem = blocking(AsyncNemotronGenerator.generate_math_problem)
-    generate_math_subtopics = blocking(AsyncNemotronGenerator.generate_math_subtopics)
-    generate_open_qa_from_topic = blocking(AsyncNemotronGenerator.generate_open_qa_from_topic)
-    generate_python_macro_topics = blocking(AsyncNemotronGenerator.generate_python_macro_topics)
-    generate_python_problem = blocking(AsyncNemotronGenerator.generate_python_problem)
-    generate_python_subtopics = blocking(AsyncNemotronGenerator.generate_python_subtopics)
-    generate_subtopics = blocking(AsyncNemotronGenerator.generate_subtopics)
-    generate_two_turn_prompt = blocking(AsyncNemotronGenerator.generate_two_turn_prompt)
-    generate_writing_tasks = blocking(AsyncNemotronGenerator.generate_writing_tasks)
-    revise_open_qa = blocking(AsyncNemotronGenerator.revise_open_qa)
-    revise_writing_tasks = blocking(AsyncNemotronGenerator.revise_writing_tasks)
     run_closed_qa_pipeline = blocking_pipeline(NemoPipelines.run_closed_qa_pipeline)
     run_math_pipeline = blocking_pipeline(NemoPipelines.run_math_pipeline)
     run_open_qa_pipeline = blocking_pipeline(NemoPipelines.run_open_qa_pipeline)

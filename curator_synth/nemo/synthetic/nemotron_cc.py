@@ -22,10 +22,11 @@ from typing import Any
 import pandas as pd
 
 from curator_synth.errors import ResponseParseError
+from curator_synth.generators import nemotron_cc as native
 from curator_synth.generators.blocking import blocking
 from curator_synth.generators.nemotron_cc_post import format_qa_pairs
 from curator_synth.nemo.datasets import DocumentDataset
-from curator_synth.nemo.synthetic._clients import BlockingNemoGenerator, blocking_core
+from curator_synth.nemo.synthetic._base import GivenClient, blocking_core
 from curator_synth.nemo.synthetic.async_nemotron_cc import AsyncNemotronCCGenerator
 from curator_synth.parsing import parse_qa_pairs, remove_prefix
 from curator_synth.prompts.nemotron_cc import DIVERSE_QA_PREFIX
@@ -35,19 +36,13 @@ __all__ = ["NemotronCCDiverseQAPostprocessor", "NemotronCCGenerator", "NemotronC
 logger = logging.getLogger(__name__)
 
 
-class NemotronCCGenerator(BlockingNemoGenerator[AsyncNemotronCCGenerator]):
+class NemotronCCGenerator(GivenClient, native.NemotronCCGenerator):
     """Blocking version of :class:`AsyncNemotronCCGenerator`: ``llm_client`` is any object with a
-    ``query_model`` method (``self.client``); the same methods without ``await``."""
+    ``query_model`` method (``self.client``); the same methods without ``await`` (the native twin's)."""
 
     async_class = blocking_core(AsyncNemotronCCGenerator, "NemotronCCGenerator")
 
     _prompt = blocking(AsyncNemotronCCGenerator._prompt)
-    distill = blocking(AsyncNemotronCCGenerator.distill)
-    extract_knowledge = blocking(AsyncNemotronCCGenerator.extract_knowledge)
-    generate_diverse_qa = blocking(AsyncNemotronCCGenerator.generate_diverse_qa)
-    generate_knowledge_list = blocking(AsyncNemotronCCGenerator.generate_knowledge_list)
-    process_documents = blocking(AsyncNemotronCCGenerator.process_documents)
-    rewrite_to_wikipedia_style = blocking(AsyncNemotronCCGenerator.rewrite_to_wikipedia_style)
 
 
 class NemotronCCDiverseQAPostprocessor:

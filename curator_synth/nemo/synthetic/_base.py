@@ -1,15 +1,16 @@
-"""Which client objects the NeMo-style generators take, and how they send through them.
+"""What the NeMo-style generators share: the client objects they take, and prompts filled as NeMo fills them.
 
 NeMo Curator's generators keep the client they are given (``generator.client``) and call its ``query_model``:
 any object with that method works, a NeMo client, a curator_synth client or a test double. The async generators
-send through the object itself (:func:`async_client`); the blocking ones through :class:`BlockingClientView`,
-the async view their async core needs, which keeps the object in ``.client``.
+(:class:`NemoGenerator`) send through the object itself; the blocking ones through :class:`BlockingClientView`, the
+async view their async core needs (:func:`blocking_core`), and show the object as ``client`` (:class:`GivenClient`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -17,11 +18,18 @@ from curator_synth.clients.accept import as_async_client, is_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import BaseGenerator
-from curator_synth.generators.blocking import BlockingGenerator
+from curator_synth.prompts.base import PromptTemplate
 
-__all__ = ["BlockingClientView", "BlockingNemoGenerator", "async_client", "blocking_core"]
+__all__ = ["BlockingClientView", "GivenClient", "Logger", "NemoGenerator", "blocking_core", "nemo_logger"]
 
 G = TypeVar("G", bound=BaseGenerator)
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+
+
+def nemo_logger(logger: Logger | str) -> Logger:
+    """NeMo's ``logger`` argument: a logger is used as it is; a string (NeMo's log directory) means this package's
+    logger (curator_synth logs through :mod:`logging` and writes no log file of its own)."""
+    return logging.getLogger("curator_synth.nemo.synthetic") if isinstance(logger, str) else logger
 
 
 def _check(client: Any, kind: str) -> None:
@@ -29,16 +37,26 @@ def _check(client: Any, kind: str) -> None:
         raise ConfigError(f"{kind} needs a client with a query_model method, got {type(client).__name__}")
 
 
-def async_client(client: Any, generator: str) -> Any:
-    """``client`` itself, checked: it has a ``query_model`` method and is not a blocking curator_synth client
-    (whose answers cannot be awaited: pass its ``async_client``, or use the blocking generator)."""
-    _check(client, generator)
-    if isinstance(client, LLMClient) and not isinstance(client, AsyncLLMClient):
-        raise ConfigError(
-            f"{generator} needs an async client, got the blocking {type(client).__name__}: pass an async client "
-            "(a curator_synth client's .async_client) or use the blocking generator"
-        )
-    return client
+class NemoGenerator(BaseGenerator):
+    """Base of the async NeMo-style generators: the client is the object given, and a template is filled with the
+    values it uses (NeMo's ``str.format`` ignores the others, e.g. a ``prompt_kwargs`` entry the template lacks)."""
+
+    @classmethod
+    def accept_client(cls, client: Any) -> AsyncLLMClient:
+        """``client`` itself, checked: it has a ``query_model`` method and is not a blocking curator_synth client
+        (whose answers cannot be awaited: pass its ``async_client``, or use the blocking generator)."""
+        _check(client, cls.__name__)
+        if isinstance(client, LLMClient) and not isinstance(client, AsyncLLMClient):
+            raise ConfigError(
+                f"{cls.__name__} needs an async client, got the blocking {type(client).__name__}: pass an async "
+                "client (a curator_synth client's .async_client) or use the blocking generator"
+            )
+        accepted: AsyncLLMClient = client
+        return accepted
+
+    async def ask(self, template: PromptTemplate, fill: Mapping[str, Any], **kwargs: Any) -> list[str]:
+        used = {name: value for name, value in fill.items() if name in template.fields}
+        return await super().ask(template, used, **kwargs)
 
 
 class BlockingClientView(AsyncLLMClient):
@@ -83,8 +101,10 @@ def blocking_core(async_class: type[G], name: str) -> type[G]:
     return cast("type[G]", type(f"_{name}Core", (async_class,), namespace))
 
 
-class BlockingNemoGenerator(BlockingGenerator[G]):
-    """Base of the blocking NeMo-style generators: ``client`` is the object given, not its async view."""
+class GivenClient:
+    """Mixin of the blocking NeMo-style generators: ``client`` is the object given, not its async view."""
+
+    _async: Any
 
     @property
     def client(self) -> Any:
