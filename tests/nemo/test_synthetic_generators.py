@@ -6,6 +6,7 @@ methods."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections.abc import Mapping
@@ -15,10 +16,18 @@ import openai
 import pytest
 import yaml
 
+from curator_synth import errors
 from curator_synth.clients import OpenAIClient as NativeOpenAIClient
 from curator_synth.errors import ConfigError, RequestSummary, ServerError
+from curator_synth.generators.blocking import public_methods
+from curator_synth.nemo import synthetic
 from curator_synth.nemo.services import AsyncOpenAIClient, OpenAIClient
-from curator_synth.nemo.synthetic import AsyncNemotronGenerator, NemotronGenerator, YamlConversionError
+from curator_synth.nemo.synthetic import (
+    AsyncNemotronGenerator,
+    NemotronCCGenerator,
+    NemotronGenerator,
+    YamlConversionError,
+)
 from curator_synth.testing import FakeLLMServer
 from curator_synth.testing.responders import FakeRequest
 
@@ -204,3 +213,34 @@ def test_dialogues_keep_nemos_turns() -> None:
     assert conversation[2]["content"] == "And then?"
     models: list[Mapping[str, Any]] = [call["model"] for call in client.calls]
     assert models == ["assistant-m", "user-m", "assistant-m"]
+
+
+@pytest.mark.parametrize("twin", [NemotronGenerator, NemotronCCGenerator], ids=lambda twin: twin.__name__)
+def test_a_blocking_generator_has_every_public_method_of_its_async_one(twin: type[Any]) -> None:
+    for name, method in public_methods(twin.async_class).items():
+        blocking = getattr(twin, name)
+        assert not inspect.iscoroutinefunction(blocking), name
+        expected = inspect.signature(method)
+        if "trim_topics_list" in expected.parameters:  # NeMo's blocking pipelines do not trim
+            assert inspect.signature(blocking).parameters["trim_topics_list"].default is False
+            expected = expected.replace(
+                parameters=[p for p in expected.parameters.values() if p.name != "trim_topics_list"]
+            )
+            got = inspect.signature(blocking)
+            got = got.replace(parameters=[p for p in got.parameters.values() if p.name != "trim_topics_list"])
+            assert got == expected, name
+        else:
+            assert inspect.signature(blocking) == expected, name
+
+
+def test_the_package_has_nemos_names() -> None:
+    nemo_names = {
+        "AsyncNemotronCCGenerator", "AsyncNemotronGenerator", "Mixtral8x7BFormatter", "NemotronFormatter",
+        "NemotronCCDiverseQAPostprocessor", "NemotronCCGenerator", "NemotronCCKnowledgeListPostprocessor",
+        "NemotronGenerator", "NoFormat", "YamlConversionError", "DEFAULT_MACRO_TOPICS_PROMPT_TEMPLATE",
+        "DIVERSE_QA_PROMPT_TEMPLATE", "NEMOTRON_CC_SYSTEM_PROMPT", "PYTHON_PROBLEM_ADVANCED_PROMPT_TEMPLATE",
+        "DIALOGUE_COMPLEX_USER_TURN_PROMPT_TEMPLATE",
+    }  # fmt: skip
+    assert nemo_names <= set(synthetic.__all__)
+    assert all(hasattr(synthetic, name) for name in synthetic.__all__)
+    assert synthetic.YamlConversionError is errors.YamlConversionError  # one exception tree

@@ -54,9 +54,18 @@ class NemoGenerator(BaseGenerator):
         accepted: AsyncLLMClient = client
         return accepted
 
-    async def ask(self, template: PromptTemplate, fill: Mapping[str, Any], **kwargs: Any) -> list[str]:
+    async def ask(
+        self,
+        template: PromptTemplate,
+        fill: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        model_kwargs: Mapping[str, Any] | None = None,
+        n: int | None = None,
+    ) -> list[str]:
+        """:meth:`BaseGenerator.ask` with the values of ``fill`` that ``template`` uses."""
         used = {name: value for name, value in fill.items() if name in template.fields}
-        return await super().ask(template, used, **kwargs)
+        return await super().ask(template, used, model=model, model_kwargs=model_kwargs, n=n)
 
 
 class BlockingClientView(AsyncLLMClient):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -49,6 +50,11 @@ def blocking_pipeline(
         options: dict[str, Any] = {"trim_topics_list": False, **kwargs}
         return run_in_own_loop(body(self, *args, **options))
 
+    signature = inspect.signature(body)
+    trim = signature.parameters["trim_topics_list"].replace(default=False)
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]  # help() shows the default used
+        parameters=[trim if name == trim.name else value for name, value in signature.parameters.items()]
+    )
     return run
 
 
