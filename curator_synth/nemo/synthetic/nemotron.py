@@ -41,9 +41,8 @@ def run_in_own_loop(coroutine: Coroutine[Any, Any, R]) -> R:
 def blocking_pipeline(
     body: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[Any, P], R]:
-    """A pipeline of :class:`NemoPipelines` as a blocking method (``self`` has its stages,
-    :class:`NemoStages`); ``trim_topics_list`` is False unless given
-    (NeMo's blocking pipelines never trim)."""
+    """A pipeline of :class:`NemoPipelines` as a blocking method of a class with its stages (:class:`NemoStages`);
+    ``trim_topics_list`` is False unless given (NeMo's blocking pipelines never trim)."""
 
     @functools.wraps(body)
     def run(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
