@@ -1,11 +1,13 @@
 """NeMo Curator's module layout over curator_synth, so that migrating is renaming ``nemo_curator`` to
 ``curator_synth.nemo`` in imports (issue 18; what differs is in ``docs/nemo_migration.md``).
 
-Landed so far: :mod:`curator_synth.nemo.services` (the LLM clients), the formatters and the abstract generator of
-:mod:`curator_synth.nemo.synthetic`, ``DocumentDataset`` and ``ParallelDataset`` (:mod:`curator_synth.nemo.datasets`),
-:mod:`curator_synth.nemo.filters`, ``blend_datasets``, ``ExactDuplicates`` and the filter steps
-(:mod:`curator_synth.nemo.modules`), and :mod:`curator_synth.nemo.utils` (``batched``, ``safe_import``). The
-native API (:mod:`curator_synth.clients`, :mod:`curator_synth.generators`, ...) stays as it is where the two differ.
+What is here: :mod:`~curator_synth.nemo.services` (0.9's LLM clients) and :mod:`~curator_synth.nemo.models`
+(1.x's ``models.client``), :mod:`~curator_synth.nemo.synthetic` (the formatters and the Nemotron / Nemotron-CC
+generators), :mod:`~curator_synth.nemo.datasets` (``DocumentDataset``, ``ParallelDataset``),
+:mod:`~curator_synth.nemo.filters`, :mod:`~curator_synth.nemo.modules` (the filter steps, ``blend_datasets``,
+``ExactDuplicates``, ``TaskDecontamination``, ...), :mod:`~curator_synth.nemo.tasks` and
+:mod:`~curator_synth.nemo.utils`. The native API (:mod:`curator_synth.clients`, :mod:`curator_synth.generators`, ...)
+stays as it is where the two differ.
 """
 
 import importlib
