@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,19 @@ ACCEPTED = (
 )
 
 
+async def call_in_thread(client: object, method: str, kwargs: Mapping[str, Any]) -> Any:
+    """``client.<method>(**kwargs)`` in a worker thread. A ``StopIteration`` it raises (an exhausted mock's
+    ``side_effect``) becomes a ``RuntimeError``: it cannot cross into a future, and the caller would wait forever."""
+
+    def invoke() -> Any:
+        try:
+            return getattr(client, method)(**kwargs)
+        except StopIteration as error:
+            raise RuntimeError(f"{type(client).__name__}.{method} raised StopIteration") from error
+
+    return await asyncio.to_thread(invoke)
+
+
 class _ThreadedAsyncClient(AsyncLLMClient):
     """Adapts a blocking :class:`LLMClient` with no async core: each call runs in a worker thread."""
 
@@ -41,10 +55,12 @@ class _ThreadedAsyncClient(AsyncLLMClient):
         self.client = client
 
     async def query_model(self, **kwargs: Any) -> list[str]:
-        return await asyncio.to_thread(lambda: self.client.query_model(**kwargs))
+        answer: list[str] = await call_in_thread(self.client, "query_model", kwargs)
+        return answer
 
     async def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
-        return await asyncio.to_thread(lambda: self.client.query_reward_model(**kwargs))
+        scores: dict[str, float] = await call_in_thread(self.client, "query_reward_model", kwargs)
+        return scores
 
 
 def as_async_client(client: AsyncLLMClient | LLMClient) -> AsyncLLMClient:

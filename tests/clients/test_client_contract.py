@@ -61,3 +61,22 @@ def test_a_blocking_client_with_only_nemo_methods_runs_a_stream_of_requests() ->
     assert isinstance(results[1].error, ResponseParseError)
     with pytest.raises(ErrorBudgetExceeded):  # a fatal error stops the stream
         list(client.query_many(_requests("a", "stop", "c")))
+
+
+async def test_a_blocking_client_raising_stop_iteration_fails_instead_of_hanging() -> None:
+    """An exhausted mock's ``side_effect`` raises StopIteration, which cannot cross into a future: the adapter that
+    runs a blocking client in a thread turns it into a RuntimeError, so the caller is not left waiting forever."""
+    from curator_synth.clients.accept import as_async_client
+
+    class Exhausted(LLMClient):
+        def query_model(self, **kwargs: Any) -> list[str]:
+            raise StopIteration
+
+        def query_reward_model(self, **kwargs: Any) -> dict[str, float]:
+            raise StopIteration
+
+    client = as_async_client(Exhausted())
+    with pytest.raises(RuntimeError, match=r"Exhausted\.query_model raised StopIteration"):
+        await asyncio.wait_for(client.query_model(messages=[{"role": "user", "content": "hi"}], model="m"), 10)
+    with pytest.raises(RuntimeError, match="query_reward_model"):
+        await asyncio.wait_for(client.query_reward_model(messages=[], model="m"), 10)

@@ -8,13 +8,12 @@ async view their async core needs (:func:`blocking_core`), and show the object a
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
-from curator_synth.clients.accept import as_async_client, is_client
+from curator_synth.clients.accept import as_async_client, call_in_thread, is_client
 from curator_synth.clients.base import AsyncLLMClient, LLMClient
 from curator_synth.errors import ConfigError
 from curator_synth.generators.base import BaseGenerator
@@ -89,13 +88,7 @@ class BlockingClientView(AsyncLLMClient):
         return await self._call("query_reward_model", kwargs)
 
     async def _call(self, method: str, kwargs: Mapping[str, Any]) -> Any:
-        def invoke() -> Any:
-            try:
-                return getattr(self.client, method)(**kwargs)
-            except StopIteration as error:  # it cannot cross into a future: the caller would wait forever
-                raise RuntimeError(f"{type(self.client).__name__}.{method} raised StopIteration") from error
-
-        answer = await asyncio.to_thread(invoke)
+        answer = await call_in_thread(self.client, method, kwargs)
         return await answer if inspect.isawaitable(answer) else answer
 
 
