@@ -28,10 +28,10 @@ def check(tmp_path: Path, stage: str, **options: Any) -> None:
 
 def test_an_unknown_filter_is_refused_with_a_suggestion(tmp_path: Path) -> None:
     filters = [{"name": "empty_response"}, {"name": "safty"}]
-    suggestion = r"^filters\[1\]\.name: unknown filters 'safty'; did you mean 'safety'\? \(known: alpha_numeric, "
+    suggestion = r"^filters\[1\]\.name: unknown filters 'safty'; did you mean 'safety'\? \(known: .*\bword_count\b"
     with pytest.raises(ConfigError, match=suggestion):
         check(tmp_path, "filter", filters=filters)
-    with pytest.raises(ConfigError, match=r"filters\[0\]\.name: unknown filters 'zzz'; known: alpha_numeric, "):
+    with pytest.raises(ConfigError, match=r"filters\[0\]\.name: unknown filters 'zzz'; known: .*\bsafety\b"):
         check(tmp_path, "filter", filters=[{"name": "zzz"}])
 
 
