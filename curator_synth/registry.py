@@ -50,11 +50,25 @@ class Registry(Generic[T]):
         try:
             return self._items[key]
         except KeyError:
-            known = sorted(self._items)
-            close = difflib.get_close_matches(key, known, n=1)
-            listed = ", ".join(known) or "none"
+            close = difflib.get_close_matches(key, sorted(self._items), n=1)
+            listed = ", ".join(self._shortest_names()) or "none"
             hint = f"did you mean {close[0]!r}? (known: {listed})" if close else f"known: {listed}"
             raise ConfigError(f"unknown {self.kind} {name!r}; {hint}") from None
+
+    def _shortest_names(self) -> list[str]:
+        """One name per registered object, sorted: what an error lists, so a hundred aliases do not bury the
+        suggestion. An object registered under its class name and another name (a filter's ``name``) is listed
+        by the other; among several, the shortest."""
+        chosen: dict[int, str] = {}
+
+        def rank(key: str, obj: object) -> tuple[bool, int, str]:
+            return key == getattr(obj, "__name__", "").lower(), len(key), key
+
+        for key, obj in self._items.items():
+            known = chosen.get(id(obj))
+            if known is None or rank(key, obj) < rank(known, obj):
+                chosen[id(obj)] = key
+        return sorted(chosen.values())
 
     def names(self) -> list[str]:
         self._load_entry_points()

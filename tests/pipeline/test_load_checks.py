@@ -31,8 +31,13 @@ def test_an_unknown_filter_is_refused_with_a_suggestion(tmp_path: Path) -> None:
     suggestion = r"^filters\[1\]\.name: unknown filters 'safty'; did you mean 'safety'\? \(known: .*\bword_count\b"
     with pytest.raises(ConfigError, match=suggestion):
         check(tmp_path, "filter", filters=filters)
-    with pytest.raises(ConfigError, match=r"filters\[0\]\.name: unknown filters 'zzz'; known: .*\bsafety\b"):
+    with pytest.raises(ConfigError, match=r"filters\[0\]\.name: unknown filters 'zzz'; known: .*\bsafety\b") as caught:
         check(tmp_path, "filter", filters=[{"name": "zzz"}])
+    # one name per filter (its ``name``, not also its class name), so the list stays readable
+    listed = str(caught.value).split("known: ")[1].split(", ")
+    assert "word_count" in listed
+    assert "wordcountfilter" not in listed
+    assert len(listed) == len(set(listed))
 
 
 def test_filter_arguments_are_checked_by_building_the_filter(tmp_path: Path) -> None:
