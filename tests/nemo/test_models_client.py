@@ -45,6 +45,8 @@ def test_a_nemo_1x_async_snippet_runs_unchanged() -> None:
         answers = asyncio.run(main())
         # --- end of the snippet ---
         assert answers == [[f"re: q{i}"] for i in range(12)]
+        again = asyncio.run(main())  # another event loop: the SDK client is set up again for it
+        assert again == answers
         assert server.stats()["max_in_flight"] == 3  # max_concurrent_requests bounds the requests in flight
     assert isinstance(client.client, openai.AsyncOpenAI)
     assert client.client.organization == "org-nemo"  # the SDK's own keyword arguments reach it

@@ -7,13 +7,16 @@ keep the keyword arguments for the SDK (``base_url``, ``api_key``, ``organizatio
 caller did not. Each query calls ``self.client.chat.completions.create`` with the :class:`GenerationConfig`'s
 fields, then its ``extra_kwargs`` (a field they replace is logged). As in 1.x, ``conversation_formatter`` and
 ``top_k`` do not apply to the chat API and are ignored with a ``UserWarning``; ``stream=True`` is refused
-(answers are read whole), where 1.x fails on the stream object.
+(answers are read whole), where 1.x fails on the stream object. An ``AsyncOpenAIClient`` used from another event
+loop than before (a second ``asyncio.run``) calls ``setup()`` again, because an ``AsyncOpenAI``'s connections
+belong to the loop that made them; 1.x fails there with "Event loop is closed".
 
 An API key given here is registered for redaction: it never appears in this project's logs or errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -113,6 +116,7 @@ class AsyncOpenAIClient(AsyncLLMClient):
         self, max_concurrent_requests: int = 5, max_retries: int = 3, base_delay: float = 1.0, **kwargs: Any
     ) -> None:
         super().__init__(max_concurrent_requests, max_retries, base_delay)
+        self._client_loop: asyncio.AbstractEventLoop | None = None
         self._sdk = _SDKOptions(kwargs)
         self.timeout = self._sdk.timeout
         self.openai_kwargs = self._sdk.openai_kwargs
@@ -161,8 +165,10 @@ class AsyncOpenAIClient(AsyncLLMClient):
         arguments = self._sdk.create_arguments(
             "AsyncOpenAIClient", messages, model, conversation_formatter, generation_config
         )
-        if not hasattr(self, "client"):
-            self.setup()
+        loop = asyncio.get_running_loop()
+        if not hasattr(self, "client") or self._client_loop not in (None, loop):
+            self.setup()  # an AsyncOpenAI's connections belong to the loop they were made on
+        self._client_loop = loop
         return await self.client.chat.completions.create(**arguments)
 
     def __repr__(self) -> str:
