@@ -1,7 +1,8 @@
 """``curator_synth.nemo`` against a real llama.cpp server (random weights: protocol and behaviour, not content):
 NeMo 1.x's client with a ``GenerationConfig`` (seed honoured, ``max_concurrent_requests``), and NeMo 0.9's
 ``NemotronGenerator`` over the 0.9 OpenAI wrapper, whose gibberish list answers end in a typed
-``YamlConversionError`` (or, with ``ignore_conversion_failure``, no list and a warning), never in a hang."""
+``YamlConversionError`` (or, with ``ignore_conversion_failure``, no list and a warning), never in a hang; NeMo's
+``AnswerabilityFilter`` over the native judge."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import logging
 from typing import Any
 
 import openai
+import pandas as pd
 import pytest
 
+from curator_synth.dataset import DocumentDataset
+from curator_synth.filters import ScoreFilter
+from curator_synth.nemo.filters import AnswerabilityFilter
 from curator_synth.nemo.models.client import AsyncOpenAIClient, GenerationConfig
 from curator_synth.nemo.services import OpenAIClient
 from curator_synth.nemo.synthetic import NemotronGenerator
@@ -57,3 +62,16 @@ def test_nemo_0_9_generator_on_gibberish_lists_raises_or_warns(llama: Any, caplo
         )  # fmt: skip
     assert prompts == []  # the macro topics did not convert: nothing follows from them
     assert caplog.records  # and each list left out was said, not dropped silently
+
+
+def test_answerability_judge_on_a_real_server_rejects_what_it_cannot_read(llama: Any) -> None:
+    """NeMo's AnswerabilityFilter signature over the native judge: each pair is one request; a random model's
+    answer has no verdict, so every pair is dropped with the reason ``unparseable``, and nothing fails."""
+    rows = pd.DataFrame({"text": ["Rivers flow to the sea."] * 3, "question": ["Where do they flow?", "Why?", "How?"]})
+    before = llama.answered()
+    judge = AnswerabilityFilter(llama.base_url, "none", MODEL, "Judge.", "C: {context}\nQ: {question}", 2)
+    judge.max_tokens = 16
+    result = ScoreFilter(judge, text_field=judge.text_fields)(DocumentDataset.from_pandas(rows, npartitions=1))
+    rejected = result.persist().rejected().df.compute()
+    assert llama.answered() - before == 3
+    assert rejected["filter_reason"].tolist() == ["answerability_filter:unparseable"] * 3
