@@ -157,6 +157,9 @@ class PairFilter(DocumentFilter):
     ``score_pair`` and ``keep_document``.
     """
 
+    #: What the two fields are, in the error for a batch without them.
+    pair_fields = ("instruction", "response")
+
     @abstractmethod
     def score_pair(self, instruction: str, response: str) -> ScoreValue:
         """The score of one (instruction, response) pair."""
@@ -165,11 +168,15 @@ class PairFilter(DocumentFilter):
         instruction, response = text
         return self.score_pair(_text(instruction), _text(response))
 
-    def score_batch(self, texts: pd.Series | pd.DataFrame) -> pd.Series:
+    def pairs(self, texts: pd.Series | pd.DataFrame) -> list[tuple[str, str]]:
+        """The ``(first, second)`` texts of a batch (a two-column DataFrame; missing values read as "")."""
         if not isinstance(texts, pd.DataFrame) or texts.shape[1] != 2:
-            raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=(instruction, response))")
-        pairs = zip(texts.iloc[:, 0], texts.iloc[:, 1], strict=True)
-        return pd.Series([self.score_pair(_text(i), _text(r)) for i, r in pairs], index=texts.index)
+            first, second = self.pair_fields
+            raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=({first}, {second}))")
+        return [(_text(a), _text(b)) for a, b in zip(texts.iloc[:, 0], texts.iloc[:, 1], strict=True)]
+
+    def score_batch(self, texts: pd.Series | pd.DataFrame) -> pd.Series:
+        return pd.Series([self.score_pair(a, b) for a, b in self.pairs(texts)], index=texts.index)
 
 
 def _batch_result(result: Any, batch: pd.Series, method: str) -> pd.Series:

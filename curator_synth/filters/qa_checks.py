@@ -75,6 +75,7 @@ class AnswerabilityFilter(PairFilter):
     """Keep questions an LLM judges answerable from their passage (see the module)."""
 
     name = "answerability"
+    pair_fields = ("passage", "question")
     #: What Dask's trial run on fake rows gets as a score, so that learning the output's columns asks nothing.
     trial_score = '{"criterion_1": "Y"}'
 
@@ -131,9 +132,7 @@ class AnswerabilityFilter(PairFilter):
         return run_sync(self.ajudge([(instruction, response)]))[0]
 
     def score_batch(self, texts: pd.Series | pd.DataFrame) -> pd.Series:
-        if not isinstance(texts, pd.DataFrame) or texts.shape[1] != 2:
-            raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=(passage, question))")
-        pairs = [(_text(c), _text(q)) for c, q in zip(texts.iloc[:, 0], texts.iloc[:, 1], strict=True)]
+        pairs = self.pairs(texts)
         return pd.Series(run_sync(self.ajudge(pairs)) if pairs else [], index=texts.index, dtype=object)
 
     def keep_document(self, score: Any) -> bool:
@@ -155,6 +154,7 @@ class EasinessFilter(PairFilter):
     """Keep questions whose embedding is at most ``max_similarity`` (cosine) from their passage's."""
 
     name = "easiness"
+    pair_fields = ("passage", "question")
 
     def __init__(self, max_similarity: float, embedder: Any = None) -> None:
         super().__init__()
@@ -182,11 +182,9 @@ class EasinessFilter(PairFilter):
         return float(self.similarities([instruction], [response])[0])
 
     def score_batch(self, texts: pd.Series | pd.DataFrame) -> pd.Series:
-        if not isinstance(texts, pd.DataFrame) or texts.shape[1] != 2:
-            raise TypeError(f"{self.name} needs two text fields: ScoreFilter(..., text_field=(passage, question))")
-        passages = [_text(value) for value in texts.iloc[:, 0]]
-        questions = [_text(value) for value in texts.iloc[:, 1]]
-        scores = self.similarities(passages, questions) if passages else np.zeros(0)
+        pairs = self.pairs(texts)
+        passages, questions = [p for p, _ in pairs], [q for _, q in pairs]
+        scores = self.similarities(passages, questions) if pairs else np.zeros(0)
         return pd.Series(scores, index=texts.index, dtype=float)
 
     def keep_document(self, score: Any) -> bool:

@@ -139,10 +139,8 @@ class ScoreFilter(FilterStep):
         self.rejected_path = rejected_path
         self.label = filter_obj.name
 
-    def _evaluate(
-        self, rows: pd.DataFrame, trial: bool = False
-    ) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
-        scores = _scores(self.filter_obj, _texts(rows, self.text_field), self.score_type, trial)
+    def _evaluate(self, rows: pd.DataFrame) -> tuple[np.ndarray | None, pd.Series | None, dict[str, pd.Series]]:
+        scores = _scores(self.filter_obj, _texts(rows, self.text_field), self.score_type)
         keep, details = _decide(self.filter_obj, scores, self.invert)
         return keep, details, ({self.score_field: scores} if self.score_field else {})
 
