@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 import httpx
 import openai
 
-from curator_synth.errors import ConfigError, CuratorSynthError
+from curator_synth.clients.protocol import parse_retry_after
+from curator_synth.errors import ConfigError, CuratorSynthError, status_error_for
 from curator_synth.nemo.services.conversation_formatter import ConversationFormatter
 from curator_synth.redact import redact
 
@@ -36,7 +37,6 @@ __all__ = ["AsyncLLMClient", "ConversationFormatter", "GenerationConfig", "LLMCl
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_TRANSIENT_STATUS = frozenset({408, 409, 429})
 _TRANSIENT_TYPES = (openai.APIConnectionError, httpx.TransportError, ConnectionError, TimeoutError)
 
 
@@ -96,21 +96,18 @@ def transient(error: BaseException) -> bool:
     """Whether ``error``'s type says that asking again may succeed (see the module)."""
     if isinstance(error, CuratorSynthError):
         return error.retryable
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code in _TRANSIENT_STATUS or error.status_code >= 500
+    if isinstance(error, openai.APIStatusError):  # the class curator_synth gives that status decides
+        return status_error_for(error.status_code).retryable
     return isinstance(error, _TRANSIENT_TYPES)
 
 
 def _retry_after(error: BaseException) -> float | None:
     """The server's ``Retry-After`` in seconds, when the error carries an HTTP answer that has one."""
     hint = getattr(error, "retry_after", None)
-    if hint is None:
-        response = getattr(error, "response", None)
-        hint = getattr(response, "headers", {}).get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(hint)) if hint is not None else None
-    except (TypeError, ValueError):
-        return None
+    if hint is not None:
+        return float(hint)
+    response = getattr(error, "response", None)
+    return parse_retry_after(response.headers) if response is not None else None
 
 
 class AsyncLLMClient(ABC):
