@@ -13,12 +13,12 @@ come from in-memory strings or from local JSON Lines, Parquet or plain-text file
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from curator_synth._files import jsonl_objects
 from curator_synth.errors import ConfigError, DataFormatError
 
 __all__ = ["BENCHMARK_SUFFIXES", "Benchmark", "benchmark_ngrams", "ngram_words", "read_benchmark_texts"]
@@ -145,26 +145,12 @@ def read_benchmark_texts(
                 return [line.strip() for line in lines if line.strip()]
             except UnicodeDecodeError as error:
                 raise DataFormatError(path, None, f"not UTF-8 text: {error}") from None
-    rows = _jsonl_rows(path) if kind == "jsonl" else _parquet_rows(path, fields)
+    rows = jsonl_objects(path) if kind == "jsonl" else _parquet_rows(path, fields)
     texts: list[str] = []
     for line, row in rows:
         for name in fields:
             texts.extend(_field_texts(path, kind, line, row, name))
     return texts
-
-
-def _jsonl_rows(path: str) -> Iterator[tuple[int, dict[str, object]]]:
-    with open(path, "rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as error:
-                raise DataFormatError(path, number, f"not valid JSON: {error}") from None
-            if not isinstance(row, dict):
-                raise DataFormatError(path, number, f"a JSON object was expected, got {type(row).__name__}")
-            yield number, row
 
 
 def _parquet_rows(path: str, fields: list[str]) -> Iterator[tuple[int, dict[str, object]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -231,23 +230,18 @@ def usage_of(stats: Any) -> dict[str, int]:
 
 def read_seed_texts(path: Path, field: str) -> list[str]:
     """The ``field`` of every line of a JSON Lines file (or every line of a .txt file); errors name file and line."""
+    from curator_synth._files import jsonl_objects
     from curator_synth.errors import DataFormatError
 
+    texts: list[str] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        if path.suffix == ".txt":
+            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for number, record in jsonl_objects(path):
+            value = record.get(field)
+            if not isinstance(value, str):
+                raise DataFormatError(str(path), number, f"expected an object with a string {field!r}")
+            texts.append(value)
     except OSError as error:
         raise ConfigError(f"cannot read seeds {path}: {error.strerror or error}") from error
-    if path.suffix == ".txt":
-        return [line.strip() for line in lines if line.strip()]
-    texts = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataFormatError(str(path), number, f"not JSON: {error.msg}") from None
-        if not isinstance(record, dict) or not isinstance(record.get(field), str):
-            raise DataFormatError(str(path), number, f"expected an object with a string {field!r}")
-        texts.append(record[field])
     return texts
