@@ -24,10 +24,21 @@ from curator_synth.errors import ConfigError
 from curator_synth.registry import Registry
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from curator_synth.dataset import DocumentDataset
     from curator_synth.pipeline.context import RunContext
 
-__all__ = ["STAGES", "OptionsT", "Stage", "StageOptions", "StageOutput", "register_stage", "require_some_output"]
+__all__ = [
+    "STAGES",
+    "OptionsT",
+    "Stage",
+    "StageOptions",
+    "StageOutput",
+    "register_stage",
+    "require_some_output",
+    "write_rejected",
+]
 
 
 class StageOptions(BaseModel):
@@ -108,6 +119,13 @@ class Stage(Generic[OptionsT]):
         missing = [column for column in columns if column not in data.columns]
         if missing:
             raise ConfigError(f"stage {self.name!r} needs column(s) {missing}; the records have {data.columns}")
+
+
+def write_rejected(rows: pd.DataFrame, ctx: RunContext) -> None:
+    """A dropping stage's removed ``rows`` (with their reasons) as the stage directory's ``rejected.jsonl``, where
+    the summary and ``preview`` read them; nothing when no row was removed."""
+    if len(rows):
+        rows.to_json(ctx.stage_dir / "rejected.jsonl", orient="records", lines=True, force_ascii=False)
 
 
 def require_some_output(

@@ -16,7 +16,7 @@ from pydantic import Field
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.context import RunContext
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, write_rejected
 from curator_synth.registry import Registry
 
 __all__ = ["DedupStage", "FilterStage", "RedactPiiStage", "SampleStage"]
@@ -82,9 +82,7 @@ class FilterStage(Stage[FilterOptions]):
         result = result.persist()
         kept, report = result.compute_with_report()
         if options.write_rejected:
-            rejected = result.rejected().to_pandas()
-            if len(rejected):
-                rejected.to_json(ctx.stage_dir / "rejected.jsonl", orient="records", lines=True, force_ascii=False)
+            write_rejected(result.rejected().to_pandas(), ctx)
         rejections = {
             step.name: {reason.partition(":")[2] or "dropped": count for reason, count in step.reasons.items()}
             for step in report.steps

@@ -23,7 +23,7 @@ from pydantic import Field
 from curator_synth.dataset import DocumentDataset
 from curator_synth.errors import ConfigError
 from curator_synth.pipeline.context import RunContext
-from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage
+from curator_synth.pipeline.stages.base import Stage, StageOptions, StageOutput, register_stage, write_rejected
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,8 +90,8 @@ class DecontaminateStage(Stage[DecontaminateOptions]):
         result = decontamination.decontaminate(with_text)
         kept = result.kept.to_pandas().drop(columns=[_TEXT])
         removed = result.removed.to_pandas().drop(columns=[_TEXT])
-        if options.write_rejected and len(removed):
-            removed.to_json(ctx.stage_dir / "rejected.jsonl", orient="records", lines=True, force_ascii=False)
+        if options.write_rejected:
+            write_rejected(removed, ctx)
         counts = removed[REASON_COLUMN].value_counts()
         rejections = {self.name: {str(reason): int(count) for reason, count in counts.items()}} if len(removed) else {}
         return StageOutput(ctx.dataset(kept), rejections)
