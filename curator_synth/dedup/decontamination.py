@@ -68,6 +68,11 @@ class DecontaminationResult:
         frame = self.annotated.df
         return DocumentDataset(frame[~frame[REASON_COLUMN].isna()])
 
+    def compute(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(kept, removed)`` as pandas, from one pass over the records (computing the two apart scans twice)."""
+        kept, removed = dask.compute(self.kept.df, self.removed.df)
+        return kept, removed
+
     def reasons(self) -> dict[str, int]:
         """Removed records by reason (computes)."""
         counts = self.removed.df[REASON_COLUMN].value_counts().compute()
@@ -165,8 +170,9 @@ class BenchmarkDecontamination:
         """``(kept, removed)`` of a list of records (dicts); the removed ones with the contamination keys."""
         if not records:
             return [], []
-        result = self.decontaminate(DocumentDataset.from_pandas(pd.DataFrame(list(records)), npartitions=1))
-        return _records(result.kept.to_pandas()), _records(result.removed.to_pandas())
+        dataset = DocumentDataset.from_pandas(pd.DataFrame(list(records)), npartitions=1)
+        kept, removed = self.decontaminate(dataset).compute()
+        return _records(kept), _records(removed)
 
     # -------------------------------------------------------------------------------------------- helpers
     def _check(self, dataset: DocumentDataset) -> None:

@@ -87,9 +87,7 @@ class DecontaminateStage(Stage[DecontaminateOptions]):
         decontamination = self._decontamination(ctx)
         meta = dataset.df._meta.assign(**{_TEXT: pd.Series([], dtype=object)})
         with_text = DocumentDataset(dataset.df.map_partitions(_joined_text, fields, meta=meta))
-        result = decontamination.decontaminate(with_text)
-        kept = result.kept.to_pandas().drop(columns=[_TEXT])
-        removed = result.removed.to_pandas().drop(columns=[_TEXT])
+        kept, removed = (frame.drop(columns=[_TEXT]) for frame in decontamination.decontaminate(with_text).compute())
         if options.write_rejected:
             write_rejected(removed, ctx)
         counts = removed[REASON_COLUMN].value_counts()
