@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 import pytest
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from curator_synth.clients import AsyncOpenAIClient
 from curator_synth.errors import BadRequestError, ConfigError, ResponseParseError
 from curator_synth.structured import query_structured, response_format_for, schema_instruction
-from curator_synth.testing import Cycle, FakeLLMServer, FakeReply, FakeRequest
+from curator_synth.testing import Cycle, FakeLLMServer, FakeRequest, Recording
 
 USER = [{"role": "user", "content": "Invent a person."}]
 GOOD = '{"name": "Ada", "age": 36}'
@@ -24,18 +24,6 @@ class Person(BaseModel):
     nickname: str | None = None
 
 
-class Recorder:
-    """A responder that keeps every request body and answers with ``answer(request)``."""
-
-    def __init__(self, answer: Callable[[FakeRequest], str | FakeReply]) -> None:
-        self.answer = answer
-        self.bodies: list[dict[str, Any]] = []
-
-    def __call__(self, request: FakeRequest) -> str | FakeReply:
-        self.bodies.append(request.body)
-        return self.answer(request)
-
-
 def rejects_response_format(request: FakeRequest) -> str:
     if "response_format" in request.body:
         raise ValueError("response_format is not supported by this server")
@@ -43,17 +31,17 @@ def rejects_response_format(request: FakeRequest) -> str:
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder(lambda request: GOOD)
+def recorder() -> Recording:
+    return Recording(lambda request: GOOD)
 
 
 @pytest.fixture
-def server(recorder: Recorder) -> Iterator[FakeLLMServer]:
+def server(recorder: Recording) -> Iterator[FakeLLMServer]:
     with FakeLLMServer(recorder) as srv:
         yield srv
 
 
-async def test_json_schema_mode(server: FakeLLMServer, recorder: Recorder) -> None:
+async def test_json_schema_mode(server: FakeLLMServer, recorder: Recording) -> None:
     async with AsyncOpenAIClient(base_url=server.base_url, api_key="k") as client:
         person = await query_structured(client, messages=USER, model="m", schema=Person, temperature=0.2)
     assert person == Person(name="Ada", age=36)
@@ -71,7 +59,7 @@ async def test_json_schema_mode(server: FakeLLMServer, recorder: Recorder) -> No
 
 
 async def test_fallback_to_prompt_mode_is_remembered_per_client_and_model() -> None:
-    recorder = Recorder(rejects_response_format)
+    recorder = Recording(rejects_response_format)
     with FakeLLMServer(recorder) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
             assert await query_structured(client, messages=USER, model="m", schema=Person) == Person(name="Ada", age=36)
@@ -101,7 +89,7 @@ async def test_a_400_in_prompt_mode_too_is_raised_and_not_remembered() -> None:
     def always_bad(request: FakeRequest) -> str:
         raise ValueError("context length exceeded")
 
-    with FakeLLMServer(Recorder(always_bad)) as srv:
+    with FakeLLMServer(Recording(always_bad)) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
             for _ in range(2):
                 with pytest.raises(BadRequestError, match="context length exceeded"):
@@ -111,7 +99,7 @@ async def test_a_400_in_prompt_mode_too_is_raised_and_not_remembered() -> None:
 
 async def test_repair_succeeds_on_the_second_try() -> None:
     bad = 'Sure! Here it is:\n```json\n{"name": "Ada", "age": "thirty-six"}\n```'
-    recorder = Recorder(Cycle([bad, GOOD]))
+    recorder = Recording(Cycle([bad, GOOD]))
     system = {"role": "system", "content": "You are terse."}
     with FakeLLMServer(recorder) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
@@ -133,7 +121,7 @@ async def test_repair_succeeds_on_the_second_try() -> None:
 
 
 async def test_repair_in_json_schema_mode_keeps_response_format() -> None:
-    recorder = Recorder(Cycle(['{"name": "Ada"', GOOD]))
+    recorder = Recording(Cycle(['{"name": "Ada"', GOOD]))
     with FakeLLMServer(recorder) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
             await query_structured(client, messages=USER, model="m", schema=Person)
@@ -145,7 +133,7 @@ async def test_repair_in_json_schema_mode_keeps_response_format() -> None:
 @pytest.mark.parametrize("max_repairs", [0, 1, 3])
 async def test_repairs_exhausted(max_repairs: int) -> None:
     answers = [f'{{"name": "Ada", "age": "v{i}"}}' for i in range(max_repairs + 1)]
-    recorder = Recorder(Cycle(answers))
+    recorder = Recording(Cycle(answers))
     with FakeLLMServer(recorder) as srv:
         async with AsyncOpenAIClient(base_url=srv.base_url, api_key="k") as client:
             with pytest.raises(ResponseParseError) as info:
@@ -161,8 +149,8 @@ async def test_repairs_exhausted(max_repairs: int) -> None:
     assert [m["content"] for m in recorder.bodies[-1]["messages"] if m["role"] == "assistant"] == answers[:-1]
 
 
-async def test_non_json_answer_is_repaired(server: FakeLLMServer, recorder: Recorder) -> None:
-    recorder.answer = Cycle(["I'm sorry, I can't do that.", GOOD])
+async def test_non_json_answer_is_repaired(server: FakeLLMServer, recorder: Recording) -> None:
+    recorder.inner = Cycle(["I'm sorry, I can't do that.", GOOD])
     async with AsyncOpenAIClient(base_url=server.base_url, api_key="k") as client:
         await query_structured(client, messages=USER, model="m", schema=Person, mode="prompt")
     assert "no JSON object or array found" in recorder.bodies[1]["messages"][-1]["content"]

@@ -128,15 +128,16 @@ class Echo:
 
 
 class Recording:
-    """The replies of another responder (default :class:`Echo`), keeping each request's body in ``bodies``: what
-    the client really sent, for tests of request fields."""
+    """The replies of another responder (default :class:`Echo`), keeping each request's body in ``bodies`` (once
+    per request, however many choices it asks for): what the client really sent, for tests of request fields."""
 
     def __init__(self, inner: Responder | None = None) -> None:
         self.inner: Responder = inner if inner is not None else Echo()
         self.bodies: list[dict[str, Any]] = []
 
     def __call__(self, request: FakeRequest) -> Reply:
-        self.bodies.append(request.body)
+        if request.choice_index == 0:
+            self.bodies.append(request.body)
         return self.inner(request)
 
     def __repr__(self) -> str:

@@ -12,19 +12,7 @@ import pytest
 
 from curator_synth.errors import StageError
 from curator_synth.pipeline import SyntheticDataPipeline
-from curator_synth.testing import FakeLLMServer, Faults, Fixed, Plausible
-
-
-class Recorder:
-    """Answers with ``inner`` and keeps every request body (thread mode: the test sees them)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.bodies = inner, []
-
-    def __call__(self, request: Any) -> Any:
-        if request.choice_index == 0:
-            self.bodies.append(request.body)
-        return self.inner(request)
+from curator_synth.testing import FakeLLMServer, Faults, Fixed, Plausible, Recording
 
 
 def _recipe(tmp_path: Path, base_url: str, stage: dict[str, Any], n: int = 10, **top: Any) -> dict[str, Any]:
@@ -73,7 +61,7 @@ def test_a_stage_can_keep_every_answer(tmp_path: Path) -> None:
 
 
 def test_generation_options_reach_every_request(tmp_path: Path) -> None:
-    recorder = Recorder(Fixed("ok"))
+    recorder = Recording(Fixed("ok"))
     with FakeLLMServer(recorder) as server:
         stage = {"stage": "responses", "overwrite": True, "max_tokens": 33, "temperature": 0.3, "top_p": 0.9,
                  "stop": ["###"], "seed": 11, "extra_body": {"top_k": 5, "repetition_penalty": 1.1}}  # fmt: skip
@@ -88,7 +76,7 @@ def test_generation_options_reach_every_request(tmp_path: Path) -> None:
 
 def test_requests_get_seeds_derived_from_their_content_and_the_recipe_seed(tmp_path: Path) -> None:
     def seeds(out: str, **top: Any) -> list[int]:
-        recorder = Recorder(Fixed("ok"))
+        recorder = Recording(Fixed("ok"))
         with FakeLLMServer(recorder) as server:
             _run(_recipe(tmp_path, server.base_url, {"stage": "responses", "overwrite": True}, n=4, **top),
                  tmp_path / out)  # fmt: skip
@@ -101,7 +89,7 @@ def test_requests_get_seeds_derived_from_their_content_and_the_recipe_seed(tmp_p
 
 
 def test_the_judge_takes_the_stage_options_and_a_default_max_tokens(tmp_path: Path) -> None:
-    recorder = Recorder(Plausible())
+    recorder = Recording(Plausible())
     with FakeLLMServer(recorder) as server:
         _run(_recipe(tmp_path, server.base_url, {"stage": "score", "mode": "llm_judge"}, n=2), tmp_path / "a")
         assert all(body["max_tokens"] == 512 for body in recorder.bodies)
