@@ -6,12 +6,15 @@ Self-Instruct seed and user-oriented instructions shipped in the package, number
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_timed", "write_instructions", "write_recipe"]
+__all__ = ["RecordedLatency", "read_chains", "run_timed", "write_instructions", "write_recipe"]
 
 SOURCE = Path(__file__).resolve().parents[1] / "curator_synth" / "data" / "self_instruct"
 
@@ -26,6 +29,35 @@ def write_instructions(directory: Path, records: int) -> Path:
     data = directory / "instructions.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return data
+
+
+@dataclass(frozen=True)
+class RecordedLatency:
+    """A FakeLLMServer latency (``inner``) that also appends ``[record, seconds]`` to ``path`` for every request:
+    the record is the ``#<i>`` its prompt carries (a judge prompt quotes the instruction first). It is picklable,
+    so a server in its own process writes the file; :func:`read_chains` turns it into the run's chains."""
+
+    inner: Callable[[Any], float]
+    path: Path
+
+    def __call__(self, request: Any) -> float:
+        seconds = self.inner(request)
+        found = re.search(r"\(#(\d+)\)", request.prompt)
+        with self.path.open("a") as log:
+            log.write(json.dumps([int(found.group(1)) if found else -1, seconds]) + "\n")
+        return seconds
+
+
+def read_chains(path: Path) -> list[list[float]]:
+    """The latencies :class:`RecordedLatency` wrote, as one chain per record: its requests' latencies in the order
+    they arrived (a record's next request is sent only after its previous one is answered)."""
+    chains: dict[int, list[float]] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        record, seconds = json.loads(line)
+        if record < 0:
+            raise ValueError(f"{path}:{number}: a request whose prompt carries no (#<record>)")
+        chains.setdefault(record, []).append(seconds)
+    return [chains[record] for record in sorted(chains)]
 
 
 def write_recipe(directory: Path, records: int, concurrency: int) -> Path:
