@@ -24,6 +24,7 @@ the most any client's streaming can gain there.
 
     python benchmarks/recipe_throughput.py                    # 1,000 records, C=64, 2 runs of each
     python benchmarks/recipe_throughput.py --records 10000 --runs 1
+    python benchmarks/recipe_throughput.py --seed 1           # another draw of the latencies
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--only", choices=list(VARIANTS), default=None)
+    parser.add_argument("--seed", type=int, default=0, help="another draw of the latencies (LogNormalLatency seed)")
     args = parser.parse_args()
-    latency = LogNormalLatency(median=0.4, sigma=1.0)
+    latency = LogNormalLatency(median=0.4, sigma=1.0, seed=args.seed)
     variants = {args.only: VARIANTS[args.only]} if args.only else VARIANTS
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as temp:
@@ -77,8 +79,8 @@ def main() -> None:
                 for name, extra in variants.items():
                     results[name].append(run_once(recipe, server, extra, log, args.concurrency))
                     print(f"  {name}: {results[name][-1]}", file=sys.stderr)
-    print(f"load -> responses -> score (llm_judge), {args.records:,} records, C={args.concurrency}, "
-          f"lognormal median {latency.median} s, sigma {latency.sigma}; {args.runs} run(s) of each")  # fmt: skip
+    print(f"load -> responses -> score (llm_judge), {args.records:,} records, C={args.concurrency}, lognormal median "
+          f"{latency.median} s, sigma {latency.sigma}, seed {latency.seed}; {args.runs} run(s) of each")  # fmt: skip
     print(f"{'variant':<20}{'wall s':>8}{'bound s':>9}{'requests':>10}{'first sent':>12}{'last sent':>11}"
           f"{'last answer':>13}{'longest':>9}{'ideal s':>9}{'foresight s':>13}{'ideal / bound':>15}"
           f"{'wall / ideal':>14}{'wall / bound':>14}")  # fmt: skip
