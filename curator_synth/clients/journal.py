@@ -64,7 +64,8 @@ __all__ = ["FILENAME", "MIGRATIONS", "Journal", "JournalRecord", "request_key"]
 
 
 class Journal:
-    """The journal in ``directory`` (created if missing). Use :meth:`open` to share one per file and process."""
+    """The journal in ``directory`` (created if missing). Use :meth:`open` to share one per file and process, or
+    ``with Journal(directory) as journal:`` to close it when done; :meth:`read` only reads (no writer thread)."""
 
     def __init__(
         self,
@@ -275,6 +276,12 @@ class Journal:
         with self._read_lock:
             self._reader.close()
         self._reserve.release()  # it only matters while the journal is open
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def unsaved(self) -> int:

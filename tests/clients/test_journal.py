@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,20 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Journal(tmp_path)
 
 
+def test_with_closes_the_journal_and_its_writer_thread(tmp_path: Path) -> None:
+    def writers() -> int:
+        return sum(thread.name == f"journal-writer:{tmp_path / FILENAME}" for thread in threading.enumerate())
+
+    key = request_key("", "p", b"x")
+    with Journal(tmp_path) as journal:
+        journal.record(key, "", "p", b"x", b"kept")
+        assert writers() == 1
+    assert writers() == 0
+    with pytest.raises(ConfigError):
+        journal.record(key, "", "p", b"x", b"")
+    assert [record.response for record in Journal.read(tmp_path)] == [b"kept"]
+
+
 def test_garbage_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / FILENAME).write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ConfigError, match="not a usable journal"):
@@ -74,7 +89,8 @@ def test_open_shares_one_writer_per_directory(tmp_path: Path) -> None:
     second.release()  # last user: commits and closes
     with pytest.raises(ConfigError):
         second.record(key, "", "p", b"x", b"")
-    assert Journal(tmp_path).lookup(key) == b"still open"
+    with Journal(tmp_path) as reopened:
+        assert reopened.lookup(key) == b"still open"
 
 
 async def test_rerun_is_answered_from_the_journal_with_zero_http(tmp_path: Path) -> None:
@@ -143,7 +159,8 @@ def test_a_failed_commit_is_reported_not_swallowed(tmp_path: Path) -> None:
     with pytest.raises(JournalError):
         journal.record(request_key("", "p", b"z"), "", "p", b"z", b"refused")
     journal.close()
-    assert Journal(tmp_path).lookup(key) == b"kept"
+    with Journal(tmp_path) as reopened:
+        assert reopened.lookup(key) == b"kept"
 
 
 def test_wait_for_room_returns_once_the_writer_has_caught_up(tmp_path: Path) -> None:
