@@ -19,7 +19,7 @@ SELF_INSTRUCT = Path(curator_synth.__file__).parent / "data" / "self_instruct"
 SEED_TASKS = SELF_INSTRUCT / "seed_tasks.jsonl"
 T0_SAMPLE = Path(__file__).resolve().parent / "data" / "t0_sample"
 T0_SAMPLE_FILES = 25
-T0_SAMPLE_ROWS = 960  # lines in T0_SAMPLE (the full sample in ../shared/data/t0_sample has 6,364)
+T0_SAMPLE_ROWS = 960  # lines in T0_SAMPLE (the full sample in the shared directory has 6,364)
 
 
 def adversarial_qa_passages() -> list[str]:
