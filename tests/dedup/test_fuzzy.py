@@ -158,6 +158,11 @@ def test_config_object_and_defaults() -> None:
     assert default.collision_probability(0.9) > 0.98
     assert default.collision_probability(0.95) > 0.9999
     assert default.collision_probability(0.3) < 1e-5
+    # docs/dedup.md's figures: the defaults (18 x 15) against NeMo Curator's 20 x 13
+    nemo = FuzzyDuplicatesConfig(num_buckets=20, hashes_per_bucket=13)
+    figures = [(config.collision_probability(0.8), config.collision_probability(0.9)) for config in (default, nemo)]
+    assert figures == [(pytest.approx(0.48, abs=0.005), pytest.approx(0.984, abs=5e-4)),
+                       (pytest.approx(0.68, abs=0.005), pytest.approx(0.997, abs=5e-4))]  # fmt: skip
     with pytest.raises(ConfigError):
         FuzzyDuplicates(config, seed=1)
     with pytest.raises(ConfigError, match="lacks"):
