@@ -71,6 +71,16 @@ def test_sync_client_from_many_threads(server: FakeLLMServer) -> None:
     assert server.stats()["max_in_flight"] <= 4
 
 
+async def test_sync_clients_inside_a_running_event_loop(server: FakeLLMServer) -> None:
+    """docs/clients.md: the blocking clients work inside a running loop, as in a Jupyter cell (an async test body
+    is one): they run on their own loop thread instead of calling asyncio.run here."""
+    asyncio.get_running_loop()  # there is one
+    with OpenAIClient(base_url=server.base_url) as client:
+        assert client.query_model(messages=USER, model="m") == ["echo: hello there"]
+    with NemotronClient(base_url=server.base_url, api_key="k") as nemotron:
+        assert nemotron.query_model(messages=USER, model="m") == ["echo: hello there"]
+
+
 def test_openai_sdk_instances(server: FakeLLMServer) -> None:
     import openai
 

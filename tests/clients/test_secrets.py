@@ -220,3 +220,30 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_factory_set_later_without_chaining_is_wrapped_again_by_the_next_secret() -> None:
+    """docs/clients.md: a record factory set after import, not chaining ours, removes the redaction until the next
+    secret is registered, which wraps the new factory (kept: records still carry what it adds)."""
+    code = """
+import logging
+import curator_synth.clients
+def replacing(*args, **kwargs):
+    record = logging.LogRecord(*args, **kwargs)
+    record.tag = "kept"
+    return record
+logging.setLogRecordFactory(replacing)  # does not chain the redacting factory
+def message(key):
+    return logging.getLogger("x").makeRecord("x", logging.INFO, "f", 1, "key=%s", (key,), None)
+first = "sk-before-replacing-0a1b2c"
+curator_synth.clients.Secret(first)
+assert logging.getLogRecordFactory().previous is replacing, "the new factory was not wrapped"
+second = "sk-after-replacing-3d4e5f"
+curator_synth.clients.Secret(second)
+for key in (first, second):
+    record = message(key)
+    assert record.tag == "kept" and record.getMessage() == "key=***", (record.tag, record.getMessage())
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -222,3 +222,15 @@ def test_coerce_turns_values_into_json_text(tmp_path: Path) -> None:
     assert frame["instruction"].tolist() == ['["a", "b"]', "plain"]
     assert frame["input"].tolist() == ['{"ville": "Zürich", "n": 1}', ""]
     assert frame["response"].tolist() == ["3", "false"]
+
+
+def test_records_loaded_again_keep_their_first_origin_as_earlier(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "a.jsonl", [{"id": i, "instruction": f"task {i}"} for i in range(3)])
+    load(tmp_path, "first", path=str(data))
+    final = tmp_path / "runs" / "first" / "final"
+    again = records(load(tmp_path, "again", path=str(final)))
+    provenance = [json.loads(text) for text in again.sort_values("id")["provenance"]]
+    assert [entry["load"]["earlier"] for entry in provenance] == [
+        {"file": "a.jsonl", "line": line} for line in (1, 2, 3)
+    ]
+    assert {entry["load"]["file"] for entry in provenance} <= {path.name for path in final.iterdir()}
