@@ -182,6 +182,10 @@ BAD_STAGES = {  # id: (the stage's lines after `- stage: topic_prompts`, the err
         "    pipeline: math\n    options: {n_openlines: 0}\n",
         r"stages\[0\].options.n_openlines: Input should be greater than or equal to 1",
     ),
+    "options-too-many": (
+        "    pipeline: open_qa\n    options: {n_subtopics: 101}\n",
+        r"stages\[0\].options.n_subtopics: Input should be less than or equal to 100",
+    ),
     "options-missing": ("    pipeline: writing\n", r"stages\[0\].options.topics: Field required"),
     "template-key": (
         "    pipeline: open_qa\n    templates:\n      math_problem_prompt_template: x\n",

@@ -185,6 +185,8 @@ def test_responder_failure_is_a_400_naming_the_error(client: httpx.Client) -> No
         ("completions", {"model": "m"}),
         ("completions", {"model": "m", "prompt": ["a", "b"]}),
         ("completions", [1, 2]),
+        ("chat/completions", {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}),
+        ("completions", {"model": "m", "prompt": "x", "stream": True}),
     ],
 )
 def test_invalid_requests_get_openai_400(server: FakeLLMServer, client: httpx.Client, path: str, body: Any) -> None:
