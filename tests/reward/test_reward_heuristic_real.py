@@ -32,13 +32,27 @@ def test_the_prediction_files_are_there() -> None:
 def test_text_davinci_003_scores_higher_than_base_davinci() -> None:
     judge = RewardModel(mode="heuristic")
     means: dict[str, pd.Series] = {}
-    for model in ("text-davinci-003", "davinci-t0-ft", "davinci"):
+    for model in ("text-davinci-003", "davinci-t0-ft", "davinci", "text-davinci-001", "text-davinci-002"):
         scored = judge.score_dataset(DocumentDataset.from_pandas(pairs(model), npartitions=4)).to_pandas()
         assert len(scored) == 252
         assert scored["reward_error"].isna().all()
         assert scored["reward_overall"].between(0, 1).all()
         means[model] = scored[[f"reward_{name}" for name in (*ATTRIBUTES, "overall")]].mean()
     best, middle, base = means["text-davinci-003"], means["davinci-t0-ft"], means["davinci"]
+    # docs/reward.md's table of means (overall to 3 places, the 0-4 attributes to 2)
+    documented = {
+        "text-davinci-003": (0.861, 3.44, 3.70, 3.81, 1.86, 2.26),
+        "davinci-t0-ft": (0.590, 2.36, 2.62, 3.89, 1.50, 1.03),
+        "davinci": (0.008, 0.03, 2.16, 0.00, 1.76, 3.97),
+    }
+    for model, (overall, *attributes) in documented.items():
+        assert means[model]["reward_overall"] == pytest.approx(overall, abs=5e-4), model
+        measured = [means[model][f"reward_{name}"] for name in ATTRIBUTES]
+        assert measured == pytest.approx(attributes, abs=5e-3), model
+    # "text-davinci-001, 002 and 003 all score about 0.85": the heuristic cannot tell fluent answers apart
+    fluent = [means[f"text-davinci-00{version}"]["reward_overall"] for version in (1, 2, 3)]
+    assert max(fluent) - min(fluent) < 0.02
+    assert fluent == pytest.approx([0.85] * 3, abs=0.015)
     assert best["reward_overall"] > middle["reward_overall"] > base["reward_overall"]
     assert best["reward_overall"] > 0.8 > 0.1 > base["reward_overall"]
     # The proxies move with it: base davinci loops (coherence) and rambles past the answer (verbosity).
